@@ -1,0 +1,76 @@
+# mentorgate: one non-recursive Makefile.  `make`, `make test`, `make demo`,
+# `make deps` (installs what is missing, as root), `make clean`.
+# SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libcurl sqlite3 libpcre2-8 gnutls
+ETPAN_CFLAGS := $(shell pkg-config --cflags libetpan 2>/dev/null)
+# Debian's libetpan.pc leaks -specs=/usr/share/dpkg/no-pie-link.specs: drop it.
+ETPAN_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs libetpan 2>/dev/null))
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote include \
+           $(ETPAN_CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(ETPAN_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+ifeq ($(SAN),1)
+BUILD   := build-san
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_OBJS := mg log conf store roster mime mime_text mime_build route smtp outbox \
+            relay imap gateway
+LIB  := $(patsubst %,$(BUILD)/%.o,$(LIB_OBJS))
+BINS := $(BUILD)/mentorgated $(BUILD)/mentorctl
+UNIT := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/t_*.c))
+
+all: $(BINS)
+	@ln -sf $(BUILD)/mentorgated mentorgated
+	@ln -sf $(BUILD)/mentorctl mentorctl
+
+$(BUILD):
+	mkdir -p $@
+
+$(BUILD)/%.o: daemon/%.c $(wildcard include/*.h) $(wildcard daemon/*_p.h) | $(BUILD)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/mentorgated: $(BUILD)/main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/mentorctl: $(BUILD)/ctl.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/t_%: tests/unit/t_%.c tests/unit/tap.h $(LIB)
+	$(CC) $(CFLAGS) -iquote tests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+units: $(UNIT)
+
+# Packages: build, the private mail stack for tests and the demo.
+DEB_PKGS := build-essential pkg-config libetpan-dev libcurl4-gnutls-dev libsqlite3-dev \
+            libpcre2-dev libgnutls28-dev libdpkg-perl ca-certificates libsasl2-modules \
+            dovecot-imapd dovecot-lmtpd postfix openssl sqlite3 python3 swaks
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install:$$missing" >&2; exit 1; fi; \
+	  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+test: deps
+	$(MAKE) all units
+	BUILD=$(BUILD) tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	tests/demo.sh
+
+clean:
+	rm -rf build build-san mentorgated mentorctl
+
+.PHONY: all units deps test demo clean

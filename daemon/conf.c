@@ -1,0 +1,389 @@
+/* Configuration reader in the isync manner: a line reader that reports every
+ * bad line as file:line and keeps going, then fails once at the end. */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "conf.h"
+
+enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL };
+
+struct key {
+	const char *section, *name;
+	enum kind kind;
+	size_t off;
+	int min, max;
+};
+
+#define F(m) offsetof(struct conf, m)
+static const struct key keys[] = {
+	{ "programme", "name", K_STR, F(name), 0, 0 },
+	{ "programme", "relay_address", K_ADDR, 0, 0, 0 },
+	{ "programme", "database", K_PATH, F(database), 0, 0 },
+	{ "programme", "templates", K_PATH, F(templates), 0, 0 },
+	{ "imap", "host", K_STR, F(imap_host), 0, 0 },
+	{ "imap", "port", K_INT, F(imap_port), 1, 65535 },
+	{ "imap", "tls", K_TLS, F(imap_tls), 0, 0 },
+	{ "imap", "ca_file", K_PATH, F(imap_ca_file), 0, 0 },
+	{ "imap", "username", K_STR, F(imap_username), 0, 0 },
+	{ "imap", "password", K_STR, F(imap_password), 0, 0 },
+	{ "imap", "password_command", K_STR, F(imap_password_command), 0, 0 },
+	{ "imap", "mailbox", K_STR, F(imap_mailbox), 0, 0 },
+	{ "imap", "processed_mailbox", K_STR, F(imap_processed), 0, 0 },
+	{ "imap", "poll_interval", K_INT, F(poll_interval), 1, 86400 },
+	{ "imap", "timeout", K_INT, F(imap_timeout), 1, 3600 },
+	{ "smtp", "url", K_URL, F(smtp_url), 0, 0 },
+	{ "smtp", "tls", K_TLS, F(smtp_tls), 0, 0 },
+	{ "smtp", "ca_file", K_PATH, F(smtp_ca_file), 0, 0 },
+	{ "smtp", "username", K_STR, F(smtp_username), 0, 0 },
+	{ "smtp", "password", K_STR, F(smtp_password), 0, 0 },
+	{ "smtp", "password_command", K_STR, F(smtp_password_command), 0, 0 },
+	{ "smtp", "from_name", K_STR, F(from_name), 0, 0 },
+	{ "smtp", "timeout", K_INT, F(smtp_timeout), 1, 3600 },
+	{ "smtp", "batch_size", K_INT, F(batch_size), 1, 100000 },
+	{ "moderation", "coordinators", K_LIST, 0, 0, 0 },
+};
+#undef F
+
+struct reader {
+	const char *file;
+	int line, errors;
+	struct buf *errs;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+bad(struct reader *r, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (r->line)
+		buf_printf(r->errs, "%s:%d: %s\n", r->file, r->line, msg);
+	else
+		buf_printf(r->errs, "%s: %s\n", r->file, msg);
+	r->errors++;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+int
+conf_valid_address(const char *s)
+{
+	const char *at = strrchr(s, '@');
+
+	if (!at || at == s || !at[1] || strchr(at + 1, '.') == NULL)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == ',' ||
+		    *p == '"' || *p == '(' || *p == ')' || *p == ';' || *p == '\\')
+			return 0;
+	return 1;
+}
+
+static char *
+resolve(const char *cfgpath, const char *v)
+{
+	const char *slash;
+
+	if (v[0] == '/' || !(slash = strrchr(cfgpath, '/')))
+		return xstrdup(v);
+	return xasprintf("%.*s/%s", (int)(slash - cfgpath), cfgpath, v);
+}
+
+static void
+add_list(struct reader *r, struct conf *c, char *v)
+{
+	for (char *tok = strtok(v, ", \t"); tok; tok = strtok(NULL, ", \t")) {
+		if (!conf_valid_address(tok)) {
+			bad(r, "'%s' is not an email address", tok);
+			continue;
+		}
+		c->coordinators = xrealloc(c->coordinators,
+		    (c->ncoordinators + 1) * sizeof *c->coordinators);
+		c->coordinators[c->ncoordinators++] = mg_lower(tok);
+	}
+}
+
+static void
+set(struct reader *r, struct conf *c, const struct key *k, char *v)
+{
+	char **sp = (char **)((char *)c + k->off);
+	int *ip = (int *)((char *)c + k->off);
+	char *end;
+	long n;
+
+	if (*v == '"' && strlen(v) >= 2 && v[strlen(v) - 1] == '"') {
+		v[strlen(v) - 1] = 0;
+		v++;
+	}
+	if (k->kind != K_LIST && *v == 0) {
+		bad(r, "%s: empty value", k->name);
+		return;
+	}
+	switch (k->kind) {
+	case K_STR:
+	case K_URL:
+	case K_PATH:
+		if (k->kind == K_URL && strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8)) {
+			bad(r, "%s: '%s' must start with smtp:// or smtps://", k->name, v);
+			return;
+		}
+		free(*sp);
+		*sp = k->kind == K_PATH ? resolve(r->file, v) : xstrdup(v);
+		break;
+	case K_INT:
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno || *end || end == v || n < k->min || n > k->max) {
+			char range[64];
+			snprintf(range, sizeof range, "%d..%d", k->min, k->max);
+			bad(r, "%s: expected a whole number in %s", k->name, range);
+			return;
+		}
+		*ip = (int)n;
+		break;
+	case K_TLS:
+		if (!strcmp(v, "none"))
+			*ip = CONF_TLS_NONE;
+		else if (!strcmp(v, "starttls"))
+			*ip = CONF_TLS_STARTTLS;
+		else if (!strcmp(v, "implicit"))
+			*ip = CONF_TLS_IMPLICIT;
+		else
+			bad(r, "tls: '%s' is not one of none, starttls, implicit", v);
+		break;
+	case K_ADDR: {
+		char *at = strrchr(v, '@');
+		if (!conf_valid_address(v) || strchr(v, '+')) {
+			bad(r, "%s: '%s' is not LOCAL@DOMAIN (without '+')", k->name, v);
+			return;
+		}
+		free(c->relay_local);
+		free(c->relay_domain);
+		c->relay_local = xstrndup(v, (size_t)(at - v));
+		c->relay_domain = mg_lower(at + 1);
+		break;
+	}
+	case K_LIST:
+		add_list(r, c, v);
+		break;
+	}
+}
+
+static void
+parse_line(struct reader *r, struct conf *c, char *line, char *section, size_t seclen)
+{
+	char *s = trim(line), *eq, *key, *val;
+	const struct key *k;
+
+	if (*s == 0 || *s == '#' || *s == ';')
+		return;
+	if (*s == '[') {
+		char *e = strchr(s, ']');
+		if (!e || e[1]) {
+			bad(r, "malformed section header '%s'", s);
+			return;
+		}
+		*e = 0;
+		snprintf(section, seclen, "%s", trim(s + 1));
+		for (k = keys; k < keys + sizeof keys / sizeof *keys; k++)
+			if (!strcmp(k->section, section))
+				return;
+		bad(r, "unknown section [%s]", section);
+		return;
+	}
+	if (!(eq = strchr(s, '='))) {
+		bad(r, "expected 'key = value', got '%s'", s);
+		return;
+	}
+	*eq = 0;
+	key = trim(s);
+	val = trim(eq + 1);
+	if (!*section) {
+		bad(r, "'%s' outside any [section]", key);
+		return;
+	}
+	for (k = keys; k < keys + sizeof keys / sizeof *keys; k++)
+		if (!strcmp(k->section, section) && !strcmp(k->name, key)) {
+			set(r, c, k, val);
+			return;
+		}
+	bad(r, "unknown key '%s' in [%s]", key, section);
+}
+
+static void
+require(struct reader *r, const void *v, const char *what)
+{
+	if (!v)
+		bad(r, "missing %s", what);
+}
+
+static void
+check_whole(struct reader *r, struct conf *c, int mode)
+{
+	r->line = 0;
+	require(r, c->name, "[programme] name");
+	require(r, c->relay_local, "[programme] relay_address");
+	require(r, c->database, "[programme] database");
+	require(r, c->imap_host, "[imap] host");
+	require(r, c->imap_username, "[imap] username");
+	require(r, c->smtp_url, "[smtp] url");
+	if (!c->imap_password == !c->imap_password_command)
+		bad(r, "[imap] needs exactly one of password, password_command");
+	if (c->smtp_password && c->smtp_password_command)
+		bad(r, "[smtp] has both password and password_command");
+	if ((c->smtp_password || c->smtp_password_command) && !c->smtp_username)
+		bad(r, "[smtp] password given without username");
+	if ((c->imap_password || c->smtp_password) && (mode & 077))
+		bad(r, "holds a password but is readable by group or others (chmod 600)");
+	if (c->imap_processed && c->imap_mailbox && !strcmp(c->imap_processed, c->imap_mailbox))
+		bad(r, "[imap] processed_mailbox must differ from mailbox");
+	if (c->name && mg_has_crlf(c->name))
+		bad(r, "[programme] name contains a line break");
+	if (c->from_name && mg_has_crlf(c->from_name))
+		bad(r, "[smtp] from_name contains a line break");
+}
+
+static void
+defaults(struct conf *c)
+{
+	c->imap_port = -1;
+	c->imap_tls = CONF_TLS_STARTTLS;
+	c->smtp_tls = CONF_TLS_NONE;
+	c->poll_interval = 60;
+	c->imap_timeout = 60;
+	c->smtp_timeout = 60;
+	c->batch_size = 100;
+}
+
+enum mg_status
+conf_load(const char *path, struct conf **out, struct buf *errs)
+{
+	struct reader r = { path, 0, 0, errs };
+	struct conf *c = xcalloc(1, sizeof *c);
+	char section[64] = "", *line = NULL;
+	size_t cap = 0;
+	struct stat st;
+	FILE *f;
+
+	*out = NULL;
+	if (!(f = fopen(path, "r"))) {
+		buf_printf(errs, "%s: %s\n", path, strerror(errno));
+		free(c);
+		return MG_BADCONF;
+	}
+	defaults(c);
+	c->path = xstrdup(path);
+	while (getline(&line, &cap, f) >= 0) {
+		r.line++;
+		if (strlen(line) > 4096) {
+			bad(&r, "line too long");
+			continue;
+		}
+		parse_line(&r, c, line, section, sizeof section);
+	}
+	free(line);
+	fstat(fileno(f), &st);
+	fclose(f);
+	check_whole(&r, c, (int)st.st_mode);
+	if (c->imap_port < 0)
+		c->imap_port = c->imap_tls == CONF_TLS_IMPLICIT ? 993 : 143;
+	if (!c->imap_mailbox)
+		c->imap_mailbox = xstrdup("INBOX");
+	if (!c->from_name && c->name)
+		c->from_name = xstrdup(c->name);
+	if (r.errors) {
+		conf_free(c);
+		return MG_BADCONF;
+	}
+	*out = c;
+	return MG_OK;
+}
+
+static void
+zfree(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (!c)
+		return;
+	char **strs[] = { &c->path, &c->name, &c->relay_local, &c->relay_domain,
+		&c->database, &c->templates, &c->imap_host, &c->imap_ca_file,
+		&c->imap_username, &c->imap_password_command, &c->imap_mailbox,
+		&c->imap_processed, &c->smtp_url, &c->smtp_ca_file, &c->smtp_username,
+		&c->smtp_password_command, &c->from_name };
+	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+		free(*strs[i]);
+	zfree(c->imap_password);
+	zfree(c->smtp_password);
+	for (size_t i = 0; i < c->ncoordinators; i++)
+		free(c->coordinators[i]);
+	free(c->coordinators);
+	free(c);
+}
+
+enum mg_status
+conf_secret(const char *password, const char *command, char **out, struct buf *err)
+{
+	struct buf b = {0};
+	char chunk[256];
+	size_t n;
+	FILE *p;
+	int rc;
+
+	*out = NULL;
+	if (password) {
+		*out = xstrdup(password);
+		return MG_OK;
+	}
+	if (!command) {
+		*out = xstrdup("");
+		return MG_OK;
+	}
+	if (!(p = popen(command, "r"))) {
+		buf_printf(err, "password_command: %s", strerror(errno));
+		return MG_TEMPFAIL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+		buf_add(&b, chunk, n);
+	explicit_bzero(chunk, sizeof chunk);
+	rc = pclose(p);
+	if (rc != 0 || !b.s) {
+		buf_printf(err, "password_command exited with status %d", WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
+		if (b.s)
+			explicit_bzero(b.s, b.len);
+		buf_free(&b);
+		return MG_TEMPFAIL;
+	}
+	b.s[strcspn(b.s, "\r\n")] = 0;
+	*out = buf_steal(&b);
+	return MG_OK;
+}

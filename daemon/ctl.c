@@ -1,0 +1,299 @@
+/* mentorctl: the coordinator's command line.  Argument parsing and output
+ * only: every table belongs to its module. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "conf.h"
+#include "outbox.h"
+#include "roster.h"
+#include "store.h"
+
+#define EX_USAGE 64
+#define EX_DATAERR 65
+#define EX_NOINPUT 66
+#define EX_SOFTWARE 70
+#define EX_TEMPFAIL 75
+#define EX_CONFIG 78
+
+struct ctx {
+	struct conf *conf;
+	struct store *store;
+};
+
+static const char usage_text[] =
+	"usage: mentorctl -c FILE COMMAND [ARGS]\n"
+	"commands:\n"
+	"  check                                   validate the configuration\n"
+	"  cohort add NAME --start YYYY-MM-DD --weeks N\n"
+	"  import FILE.csv                         participants: role,name,email,cohort,segment\n"
+	"  pair MENTEE_EMAIL MENTOR_EMAIL          pair them; prints both masked addresses\n"
+	"  pairs                                   list pairs and their masked addresses\n"
+	"  thread PAIR_ID                          the pair's conversation in order\n"
+	"  messages [--held]                       stored messages (only held ones)\n"
+	"  outbox [--pending]                      outbound mail and its delivery state\n"
+	"exit status: 0 ok, 64 usage, 65 bad input, 66 not found, 75 try again, 78 bad config\n";
+
+static int
+usage(void)
+{
+	fputs(usage_text, stderr);
+	return EX_USAGE;
+}
+
+static int
+exit_for(enum mg_status st)
+{
+	switch (st) {
+	case MG_OK: case MG_DUPLICATE: return 0;
+	case MG_BADINPUT: case MG_DENIED: return EX_DATAERR;
+	case MG_NOTFOUND: return EX_NOINPUT;
+	case MG_TEMPFAIL: case MG_CONNFAIL: return EX_TEMPFAIL;
+	case MG_BADCONF: return EX_CONFIG;
+	default: return EX_SOFTWARE;
+	}
+}
+
+static void
+masked(const struct conf *c, const char *token, char *out, size_t n)
+{
+	snprintf(out, n, "%s+%s@%s", c->relay_local, token, c->relay_domain);
+}
+
+static int
+print_pair(const struct roster_pair *p, void *arg)
+{
+	const struct conf *c = arg;
+	char a[320], b[320];
+
+	masked(c, p->to_mentor_token, a, sizeof a);
+	masked(c, p->to_mentee_token, b, sizeof b);
+	printf("pair %lld (%s)\n", (long long)p->id, p->state);
+	printf("  mentee %s <%s> writes to %s\n", p->mentee.name, p->mentee.email, a);
+	printf("  mentor %s <%s> writes to %s\n", p->mentor.name, p->mentor.email, b);
+	return 0;
+}
+
+static int
+cmd_cohort(struct ctx *x, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "start", required_argument, NULL, 's' },
+		{ "weeks", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *start = NULL;
+	int weeks = 0, ch;
+	char *end;
+	int64_t id;
+	struct buf err = {0};
+	enum mg_status st;
+
+	if (argc < 3 || strcmp(argv[1], "add"))
+		return usage();
+	optind = 3;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 's')
+			start = optarg;
+		else if (ch == 'w') {
+			weeks = (int)strtol(optarg, &end, 10);
+			if (*end)
+				weeks = -1;
+		} else
+			return usage();
+	}
+	if (!start || !weeks || optind != argc)
+		return usage();
+	st = roster_cohort_add(x->store, argv[2], start, weeks, &id, &err);
+	if (st == MG_OK)
+		printf("cohort %lld %s starts %s, %d weeks\n", (long long)id, argv[2], start, weeks);
+	else
+		fprintf(stderr, "mentorctl: %s\n", err.s ? err.s : mg_strerror(st));
+	buf_free(&err);
+	return exit_for(st);
+}
+
+static int
+cmd_import(struct ctx *x, int argc, char **argv)
+{
+	struct buf err = {0};
+	enum mg_status st;
+	int n;
+
+	if (argc != 2)
+		return usage();
+	st = roster_import(x->store, argv[1], &n, &err);
+	if (st == MG_OK)
+		printf("imported %d participants from %s\n", n, argv[1]);
+	else
+		fputs(err.s ? err.s : "import failed\n", stderr);
+	buf_free(&err);
+	return exit_for(st);
+}
+
+static int
+cmd_pair(struct ctx *x, int argc, char **argv)
+{
+	struct roster_pair p;
+	struct buf err = {0};
+	enum mg_status st;
+
+	if (argc != 3)
+		return usage();
+	st = roster_pair(x->store, argv[1], argv[2], &p, &err);
+	if (st == MG_OK)
+		print_pair(&p, x->conf);
+	else
+		fprintf(stderr, "mentorctl: %s\n", err.s ? err.s : mg_strerror(st));
+	roster_pair_clear(&p);
+	buf_free(&err);
+	return exit_for(st);
+}
+
+static void
+when(int64_t t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+static int
+print_message(const struct store_row *r, void *arg)
+{
+	char t[32];
+
+	(void)arg;
+	when(r->received, t, sizeof t);
+	if (r->author_role)
+		printf("--- #%lld %s  %s %s -> %s  [%s]\n", (long long)r->id, t, r->author_role,
+		    r->author_name, r->recipient_name ? r->recipient_name : "?", r->state);
+	else
+		printf("--- #%lld %s  from %s  [%s%s%s]\n", (long long)r->id, t,
+		    r->from_addr ? r->from_addr : "(none)", r->state, r->reason ? ": " : "",
+		    r->reason ? r->reason : "");
+	if (r->subject && *r->subject)
+		printf("Subject: %s\n", r->subject);
+	if (r->body) {
+		fputs(r->body, stdout);
+		if (*r->body && r->body[strlen(r->body) - 1] != '\n')
+			putchar('\n');
+	}
+	return 0;
+}
+
+static int
+print_summary(const struct store_row *r, void *arg)
+{
+	char t[32];
+
+	(void)arg;
+	when(r->received, t, sizeof t);
+	printf("%lld\t%s\t%s\tpair=%lld\tfrom=%s\tsubject=%s%s%s\n", (long long)r->id, t, r->state,
+	    (long long)r->pair_id, r->from_addr ? r->from_addr : "", r->subject ? r->subject : "",
+	    r->reason ? "\treason=" : "", r->reason ? r->reason : "");
+	return 0;
+}
+
+static int
+cmd_thread(struct ctx *x, int argc, char **argv)
+{
+	struct roster_pair p;
+	enum mg_status st;
+	char *end;
+	long long id;
+
+	if (argc != 2)
+		return usage();
+	id = strtoll(argv[1], &end, 10);
+	if (*end || id <= 0)
+		return usage();
+	if ((st = roster_pair_get(x->store, id, &p)) != MG_OK) {
+		fprintf(stderr, "mentorctl: pair %s: %s\n", argv[1], mg_strerror(st));
+		return exit_for(st);
+	}
+	printf("pair %lld: mentee %s, mentor %s\n", id, p.mentee.name, p.mentor.name);
+	roster_pair_clear(&p);
+	return exit_for(store_messages(x->store, id, NULL, print_message, NULL));
+}
+
+static int
+open_all(struct ctx *x, const char *cfgpath)
+{
+	struct buf errs = {0};
+	enum mg_status st;
+
+	if (conf_load(cfgpath, &x->conf, &errs) != MG_OK) {
+		fputs(errs.s, stderr);
+		buf_free(&errs);
+		return EX_CONFIG;
+	}
+	if ((st = store_open(x->conf->database, &x->store, &errs)) != MG_OK) {
+		fprintf(stderr, "mentorctl: %s\n", errs.s);
+		buf_free(&errs);
+		return exit_for(st);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cfgpath = NULL;
+	struct ctx x = {0};
+	int rc, i = 1;
+
+	umask(077);
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (argc > 2 && !strcmp(argv[1], "-c")) {
+		cfgpath = argv[2];
+		i = 3;
+	}
+	if (!cfgpath || i >= argc)
+		return usage();
+	argc -= i;
+	argv += i;
+	if (!strcmp(argv[0], "check")) {
+		struct buf errs = {0};
+		if (conf_load(cfgpath, &x.conf, &errs) != MG_OK) {
+			fputs(errs.s, stderr);
+			buf_free(&errs);
+			return EX_CONFIG;
+		}
+		printf("%s: ok\n", cfgpath);
+		conf_free(x.conf);
+		return 0;
+	}
+	if ((rc = open_all(&x, cfgpath)) != 0)
+		goto out;
+	if (!strcmp(argv[0], "cohort"))
+		rc = cmd_cohort(&x, argc, argv);
+	else if (!strcmp(argv[0], "import"))
+		rc = cmd_import(&x, argc, argv);
+	else if (!strcmp(argv[0], "pair"))
+		rc = cmd_pair(&x, argc, argv);
+	else if (!strcmp(argv[0], "pairs") && argc == 1)
+		rc = exit_for(roster_pairs(x.store, print_pair, x.conf));
+	else if (!strcmp(argv[0], "thread"))
+		rc = cmd_thread(&x, argc, argv);
+	else if (!strcmp(argv[0], "messages") && argc <= 2)
+		rc = argc == 2 && strcmp(argv[1], "--held") ? usage() :
+		    exit_for(store_messages(x.store, 0, argc == 2 ? "held" : NULL, print_summary, NULL));
+	else if (!strcmp(argv[0], "outbox") && argc <= 2)
+		rc = argc == 2 && strcmp(argv[1], "--pending") ? usage() :
+		    exit_for(outbox_list(x.store, argc == 2));
+	else
+		rc = usage();
+out:
+	store_close(x.store);
+	conf_free(x.conf);
+	return rc;
+}

@@ -1,0 +1,138 @@
+/* One pass: leftovers first (stored but undecided after a crash), then the
+ * mailbox, then the outbox.  IMAP messages are marked handled only after
+ * their rows are committed, so a crash anywhere repeats work, never loses
+ * it; duplicates are recognised by UID and by content hash. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+#include "imap.h"
+#include "log.h"
+#include "outbox.h"
+#include "relay.h"
+
+struct sync {
+	struct store *s;
+	const struct conf *c;
+	uint32_t uidvalidity;
+	uint32_t *done;
+	size_t ndone;
+	struct gateway_stats *stats;
+};
+
+static void
+mark(struct sync *y, uint32_t uid)
+{
+	y->done = xrealloc(y->done, (y->ndone + 1) * sizeof *y->done);
+	y->done[y->ndone++] = uid;
+}
+
+static enum mg_status
+on_message(uint32_t uid, const char *raw, size_t len, void *arg)
+{
+	struct sync *y = arg;
+	int64_t id = 0;
+	enum mg_status rc;
+
+	rc = relay_store(y->s, y->c, y->c->imap_mailbox, y->uidvalidity, uid, raw, len, &id);
+	if (rc == MG_DUPLICATE) {
+		y->stats->duplicates++;
+		mark(y, uid);
+		return MG_OK;
+	}
+	if (rc != MG_OK)
+		return rc;
+	y->stats->stored++;
+	mark(y, uid);	/* stored durably: safe to move even if deciding fails */
+	if (relay_decide(y->s, y->c, id) == MG_OK)
+		y->stats->decided++;
+	return MG_OK;
+}
+
+static void
+decide_leftovers(struct store *s, const struct conf *c, struct gateway_stats *stats)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+
+	if (store_msg_pending(s, &ids, &n) != MG_OK)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (relay_decide(s, c, ids[i]) == MG_OK)
+			stats->decided++;
+	free(ids);
+}
+
+static enum mg_status
+sync_mailbox(struct store *s, const struct conf *c, struct gateway_stats *stats)
+{
+	struct sync y = { s, c, 0, NULL, 0, stats };
+	struct imap *im = NULL;
+	struct buf err = {0};
+	uint32_t *uids = NULL, *fresh = NULL, old_v = 0, last = 0;
+	size_t n = 0, nfresh = 0;
+	enum mg_status rc;
+
+	if ((rc = imap_open(c, &im, &err)) != MG_OK)
+		goto out;
+	if ((rc = imap_select(im, &y.uidvalidity, &err)) != MG_OK)
+		goto out;
+	if (store_sync_get(s, c->imap_mailbox, &old_v, &last) == MG_OK && old_v != y.uidvalidity)
+		log_warn("imap uidvalidity-changed mailbox=%s old=%u new=%u", c->imap_mailbox, old_v,
+		    y.uidvalidity);
+	if ((rc = imap_pending(im, &uids, &n, &err)) != MG_OK)
+		goto out;
+	fresh = xcalloc(n ? n : 1, sizeof *fresh);
+	for (size_t i = 0; i < n; i++) {
+		/* stored before, but the move did not happen (crash, or server) */
+		if (store_msg_known(s, c->imap_mailbox, y.uidvalidity, uids[i]) == MG_OK)
+			mark(&y, uids[i]);
+		else
+			fresh[nfresh++] = uids[i];
+	}
+	rc = imap_fetch(im, fresh, nfresh, on_message, &y, &err);
+	/* only what is committed gets moved, whatever happened above */
+	if (y.ndone) {
+		struct buf err2 = {0};
+		enum mg_status r2 = imap_done(im, y.done, y.ndone, &err2);
+		if (r2 != MG_OK) {
+			log_warn("imap mark-handled failed n=%zu error=\"%s\"", y.ndone, err2.s);
+			if (rc == MG_OK)
+				rc = r2;
+		} else
+			mg_crashpoint("imap moved");
+		buf_free(&err2);
+	}
+out:
+	if (rc != MG_OK && err.s)
+		log_warn("imap error status=\"%s\" error=\"%s\"", mg_strerror(rc), err.s);
+	imap_close(im);
+	buf_free(&err);
+	free(uids);
+	free(fresh);
+	free(y.done);
+	return rc;
+}
+
+enum mg_status
+gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct gateway_stats *stats)
+{
+	struct outbox_stats os;
+	enum mg_status rc;
+
+	memset(stats, 0, sizeof *stats);
+	decide_leftovers(s, c, stats);
+	enum mg_status irc = sync_mailbox(s, c, stats);
+	if (irc == MG_CONNFAIL || irc == MG_DENIED || irc == MG_BADCONF) {
+		stats->imap_down = 1;
+		irc = MG_OK;
+	}
+	/* the outbox is flushed whatever happened to the mailbox */
+	rc = outbox_flush(s, c, smtp, &os);
+	stats->sent = os.sent;
+	if (rc == MG_CONNFAIL) {
+		stats->smtp_down = 1;
+		rc = MG_OK;
+	}
+	return irc != MG_OK ? irc : rc;
+}

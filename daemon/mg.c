@@ -1,0 +1,237 @@
+/* Small shared helpers: allocation that aborts on exhaustion (a crash is
+ * harmless by design: every step is idempotent), a string buffer, the clock. */
+#include <ctype.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <errno.h>
+#include <sys/random.h>
+
+#include "mg.h"
+
+static const char *const names[] = {
+	[MG_OK] = "ok", [MG_TEMPFAIL] = "temporary failure",
+	[MG_CONNFAIL] = "connection failure", [MG_PERMFAIL] = "permanent failure",
+	[MG_BADINPUT] = "bad input", [MG_BADCONF] = "bad configuration",
+	[MG_DENIED] = "denied", [MG_DUPLICATE] = "duplicate",
+	[MG_NOTFOUND] = "not found", [MG_INTERNAL] = "internal error",
+};
+
+const char *
+mg_strerror(enum mg_status st)
+{
+	if ((unsigned)st < sizeof names / sizeof names[0] && names[st])
+		return names[st];
+	return "unknown status";
+}
+
+static void
+oom(void)
+{
+	static const char msg[] = "mentorgate: out of memory\n";
+	if (write(2, msg, sizeof msg - 1) < 0) {}
+	abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t m)
+{
+	void *p = calloc(n ? n : 1, m ? m : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	struct buf b = {0};
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	b.cap = (size_t)n + 1;
+	b.s = xmalloc(b.cap);
+	va_start(ap, fmt);
+	vsnprintf(b.s, b.cap, fmt, ap);
+	va_end(ap);
+	return b.s;
+}
+
+static void
+grow(struct buf *b, size_t more)
+{
+	if (b->len + more + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	b->s = xrealloc(b->s, cap);
+	b->cap = cap;
+}
+
+void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	grow(b, n);
+	if (n)
+		memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = 0;
+}
+
+void
+buf_adds(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void
+buf_addc(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+char *
+buf_steal(struct buf *b)
+{
+	char *s = b->s ? b->s : xstrdup("");
+	b->s = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+int64_t
+mg_now(void)
+{
+	const char *e = getenv("MENTORGATE_NOW");
+	struct tm tm;
+
+	if (e && *e) {
+		char *end;
+		long long v = strtoll(e, &end, 10);
+		if (*end == 0)
+			return v;
+		memset(&tm, 0, sizeof tm);
+		end = strptime(e, "%Y-%m-%dT%H:%M:%S", &tm);
+		if (end && (*end == 'Z' || *end == 0))
+			return (int64_t)timegm(&tm);
+	}
+	return (int64_t)time(NULL);
+}
+
+char *
+mg_lower(const char *s)
+{
+	char *p = xstrdup(s);
+	for (char *q = p; *q; q++)
+		*q = (char)tolower((unsigned char)*q);
+	return p;
+}
+
+int
+mg_has_crlf(const char *s)
+{
+	return s && strpbrk(s, "\r\n") != NULL;
+}
+
+void
+mg_crashpoint(const char *what)
+{
+	static long count, at = -1;
+
+	(void)what;
+	if (at < 0) {
+		const char *e = getenv("MENTORGATE_CRASH_AT");
+		at = e ? atol(e) : 0;
+	}
+	if (at > 0 && ++count == at)
+		kill(getpid(), SIGKILL);
+}
+
+void
+mg_random_token(char *out, size_t n)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+	unsigned char r[64];
+	size_t got = 0, want = n - 1 < sizeof r ? n - 1 : sizeof r;
+
+	while (got < want) {
+		ssize_t k = getrandom(r + got, want - got, 0);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			abort();	/* never mint guessable tokens */
+		}
+		got += (size_t)k;
+	}
+	for (size_t i = 0; i < want; i++)
+		out[i] = alphabet[r[i] & 31];
+	out[want] = 0;
+}

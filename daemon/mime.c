@@ -1,0 +1,425 @@
+/* Parse a raw message with libetpan into struct mime_msg: decoded headers
+ * and the best body text.  libetpan objects never leave this file. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libetpan/libetpan.h>
+
+#include "mime.h"
+
+#define MAX_NESTING 100		/* multipart levels we accept (libetpan is quadratic) */
+#define MAX_PARTS 2000
+
+/* libetpan 1.9.4 segfaults in mailmime_extract_boundary when a boundary's
+ * unquoted value starts with '"' (fixed upstream in 3f14913, not in Debian).
+ * Scan every boundary parameter, in headers and nested parts alike. */
+const char *
+mime_hazard(const char *raw, size_t len)
+{
+	size_t nmulti = 0;
+
+	for (size_t i = 0; i + 8 <= len; i++) {
+		if ((raw[i] | 0x20) == 'm' && i + 10 <= len && !strncasecmp(raw + i, "multipart/", 10))
+			if (++nmulti > MAX_PARTS)
+				return "too many multipart parts";
+		if ((raw[i] | 0x20) != 'b' || strncasecmp(raw + i, "boundary", 8))
+			continue;
+		size_t j = i + 8;
+		while (j < len && (raw[j] == ' ' || raw[j] == '\t'))
+			j++;
+		if (j < len && raw[j] == '*')	/* RFC 2231 boundary*= : treat like = */
+			j++;
+		if (j >= len || raw[j] != '=')
+			continue;
+		j++;
+		while (j < len && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\r' || raw[j] == '\n'))
+			j++;
+		if (j >= len || raw[j] != '"')
+			continue;
+		/* quoted: the first unquoted character must not be a quote */
+		j++;
+		if (j < len && (raw[j] == '\\' || (raw[j] == '"' && j + 1 < len && raw[j + 1] == '"')))
+			return "MIME boundary starting with a quote (libetpan crash)";
+	}
+	return NULL;
+}
+
+char *
+mime_header(const char *raw, size_t len, const char *name)
+{
+	size_t nl = strlen(name), i = 0;
+	struct buf b = {0};
+
+	while (i < len) {
+		size_t eol = i;
+		while (eol < len && raw[eol] != '\n')
+			eol++;
+		if (eol == i || (eol == i + 1 && raw[i] == '\r'))
+			break;	/* end of the header block */
+		if (eol - i > nl && raw[i + nl] == ':' && !strncasecmp(raw + i, name, nl)) {
+			size_t j = i + nl + 1;
+			for (;;) {
+				buf_add(&b, raw + j, eol - j);
+				i = eol + 1;
+				if (i >= len || (raw[i] != ' ' && raw[i] != '\t'))
+					break;
+				for (eol = i; eol < len && raw[eol] != '\n'; eol++)
+					;
+				j = i;
+			}
+			for (char *p = b.s; p && *p; p++)
+				if (*p == '\r' || *p == '\t')
+					*p = ' ';
+			char *v = b.s ? b.s : "", *e;
+			while (*v == ' ')
+				v++;
+			e = v + strlen(v);
+			while (e > v && e[-1] == ' ')
+				*--e = 0;
+			v = xstrdup(v);
+			buf_free(&b);
+			return v;
+		}
+		i = eol + 1;
+	}
+	return NULL;
+}
+
+static char *
+decode_phrase(const char *s)
+{
+	size_t idx = 0;
+	char *out = NULL, *clean;
+
+	if (!s)
+		return NULL;
+	if (mailmime_encoded_phrase_parse("utf-8", s, strlen(s), &idx, "utf-8", &out) != MAILIMF_NO_ERROR || !out)
+		out = strdup(s);
+	if (!out)
+		return xstrdup("");
+	clean = mime_utf8_clean(out, strlen(out));
+	free(out);
+	for (char *p = clean; *p; p++)	/* single line, no controls */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return clean;
+}
+
+static void
+list_add(struct mime_list *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	l->v[l->n++] = xstrdup(s);
+}
+
+static void
+list_free(struct mime_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static void
+add_mailboxes(struct mime_list *l, clist *mbs)
+{
+	for (clistiter *it = clist_begin(mbs); it; it = clist_next(it)) {
+		struct mailimf_mailbox *mb = clist_content(it);
+		if (mb->mb_addr_spec)
+			list_add(l, mb->mb_addr_spec);
+	}
+}
+
+static void
+add_addresses(struct mime_list *l, struct mailimf_address_list *al)
+{
+	if (!al)
+		return;
+	for (clistiter *it = clist_begin(al->ad_list); it; it = clist_next(it)) {
+		struct mailimf_address *a = clist_content(it);
+		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX)
+			list_add(l, a->ad_data.ad_mailbox->mb_addr_spec);
+		else if (a->ad_data.ad_group->grp_mb_list)
+			add_mailboxes(l, a->ad_data.ad_group->grp_mb_list->mb_list);
+	}
+}
+
+static void
+add_ids(struct mime_list *l, clist *ids)
+{
+	for (clistiter *it = clist_begin(ids); it; it = clist_next(it))
+		if (clist_content(it))
+			list_add(l, clist_content(it));
+}
+
+/* A bare address from a free-form header value such as Delivered-To. */
+static void
+add_bare(struct mime_list *l, const char *v)
+{
+	size_t n;
+
+	while (*v == ' ' || *v == '\t' || *v == '<')
+		v++;
+	n = strcspn(v, " \t\r\n<>;,");
+	if (n)
+		l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v), l->v[l->n++] = xstrndup(v, n);
+}
+
+static void
+headers(struct mime_msg *m, struct mailimf_fields *f)
+{
+	for (clistiter *it = clist_begin(f->fld_list); it; it = clist_next(it)) {
+		struct mailimf_field *fld = clist_content(it);
+		switch (fld->fld_type) {
+		case MAILIMF_FIELD_FROM: {
+			clist *mbs = fld->fld_data.fld_from->frm_mb_list ?
+			    fld->fld_data.fld_from->frm_mb_list->mb_list : NULL;
+			struct mailimf_mailbox *mb = mbs && clist_begin(mbs) ?
+			    clist_content(clist_begin(mbs)) : NULL;
+			if (mb && !m->from.addr) {
+				m->from.addr = xstrdup(mb->mb_addr_spec);
+				m->from.name = decode_phrase(mb->mb_display_name);
+			}
+			break;
+		}
+		case MAILIMF_FIELD_TO:
+			add_addresses(&m->to, fld->fld_data.fld_to->to_addr_list);
+			break;
+		case MAILIMF_FIELD_CC:
+			add_addresses(&m->cc, fld->fld_data.fld_cc->cc_addr_list);
+			break;
+		case MAILIMF_FIELD_MESSAGE_ID:
+			if (!m->message_id && fld->fld_data.fld_message_id->mid_value)
+				m->message_id = xstrdup(fld->fld_data.fld_message_id->mid_value);
+			break;
+		case MAILIMF_FIELD_IN_REPLY_TO:
+			add_ids(&m->in_reply_to, fld->fld_data.fld_in_reply_to->mid_list);
+			break;
+		case MAILIMF_FIELD_REFERENCES:
+			add_ids(&m->references, fld->fld_data.fld_references->mid_list);
+			break;
+		case MAILIMF_FIELD_SUBJECT:
+			if (!*m->subject) {
+				free(m->subject);
+				m->subject = decode_phrase(fld->fld_data.fld_subject->sbj_value);
+			}
+			break;
+		case MAILIMF_FIELD_ORIG_DATE: {
+			struct mailimf_date_time *d = fld->fld_data.fld_orig_date->dt_date_time;
+			if (d && !m->date) {
+				int z = d->dt_zone;
+				m->date = xasprintf("%04d-%02d-%02d %02d:%02d:%02d %c%04d",
+				    d->dt_year, d->dt_month, d->dt_day, d->dt_hour,
+				    d->dt_min, d->dt_sec, z < 0 ? '-' : '+', z < 0 ? -z : z);
+			}
+			break;
+		}
+		case MAILIMF_FIELD_RETURN_PATH:
+			if (!m->return_path && fld->fld_data.fld_return_path->ret_path)
+				m->return_path = xstrdup(fld->fld_data.fld_return_path->ret_path->pt_addr_spec ?
+				    fld->fld_data.fld_return_path->ret_path->pt_addr_spec : "");
+			break;
+		case MAILIMF_FIELD_OPTIONAL_FIELD: {
+			struct mailimf_optional_field *o = fld->fld_data.fld_optional_field;
+			if (!strcasecmp(o->fld_name, "Delivered-To"))
+				add_bare(&m->delivered_to, o->fld_value);
+			else if (!strcasecmp(o->fld_name, "X-Original-To"))
+				add_bare(&m->x_original_to, o->fld_value);
+			break;
+		}
+		}
+	}
+}
+
+/* --- body ------------------------------------------------------------- */
+
+struct pick {
+	struct mailmime *plain, *html;
+	int parts;
+};
+
+static int
+is_attachment(struct mailmime *mm)
+{
+	if (!mm->mm_mime_fields)
+		return 0;
+	for (clistiter *it = clist_begin(mm->mm_mime_fields->fld_list); it; it = clist_next(it)) {
+		struct mailmime_field *f = clist_content(it);
+		if (f->fld_type == MAILMIME_FIELD_DISPOSITION && f->fld_data.fld_disposition &&
+		    f->fld_data.fld_disposition->dsp_type->dsp_type == MAILMIME_DISPOSITION_TYPE_ATTACHMENT)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *
+subtype(struct mailmime *mm, int *is_text)
+{
+	struct mailmime_content *ct = mm->mm_content_type;
+
+	*is_text = 1;	/* no Content-Type means text/plain */
+	if (!ct)
+		return "plain";
+	*is_text = ct->ct_type && ct->ct_type->tp_type == MAILMIME_TYPE_DISCRETE_TYPE &&
+	    ct->ct_type->tp_data.tp_discrete_type->dt_type == MAILMIME_DISCRETE_TYPE_TEXT;
+	return ct->ct_subtype ? ct->ct_subtype : "";
+}
+
+static void
+walk(struct mailmime *mm, struct pick *p, int depth)
+{
+	int text;
+	const char *sub;
+
+	if (!mm || depth > MAX_NESTING || ++p->parts > MAX_PARTS)
+		return;
+	switch (mm->mm_type) {
+	case MAILMIME_SINGLE:
+		sub = subtype(mm, &text);
+		if (!text || is_attachment(mm))
+			return;
+		if (!strcasecmp(sub, "plain") && !p->plain)
+			p->plain = mm;
+		else if (!strcasecmp(sub, "html") && !p->html)
+			p->html = mm;
+		break;
+	case MAILMIME_MULTIPLE:
+		for (clistiter *it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list); it; it = clist_next(it))
+			walk(clist_content(it), p, depth + 1);
+		break;
+	case MAILMIME_MESSAGE:	/* an attached message is not the body */
+		if (depth == 0)
+			walk(mm->mm_data.mm_message.mm_msg_mime, p, depth + 1);
+		break;
+	}
+}
+
+static char *
+decode_part(struct mailmime *mm)
+{
+	struct mailmime_data *d = mm->mm_data.mm_single;
+	const char *charset = NULL;
+	char *dec = NULL, *conv = NULL, *out;
+	size_t idx = 0, declen = 0;
+	int enc = MAILMIME_MECHANISM_8BIT;
+
+	if (!d || d->dt_type != MAILMIME_DATA_TEXT)
+		return xstrdup("");
+	if (mm->mm_mime_fields)
+		enc = mailmime_transfer_encoding_get(mm->mm_mime_fields);
+	if (mailmime_part_parse(d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length, &idx,
+	    enc, &dec, &declen) != MAILIMF_NO_ERROR || !dec)
+		return xstrndup(d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length);
+	if (mm->mm_content_type)
+		charset = mailmime_content_charset_get(mm->mm_content_type);
+	if (charset && strcasecmp(charset, "utf-8") && strcasecmp(charset, "utf8") &&
+	    strcasecmp(charset, "us-ascii")) {
+		/* An unknown or lying charset is common: fall back to windows-1252,
+		 * which maps every byte, rather than losing the text. */
+		if (charconv("utf-8", charset, dec, declen, &conv) != MAIL_CHARCONV_NO_ERROR) {
+			conv = NULL;
+			if (charconv("utf-8", "windows-1252", dec, declen, &conv) != MAIL_CHARCONV_NO_ERROR)
+				conv = NULL;
+		}
+	}
+	out = conv ? mime_utf8_clean(conv, strlen(conv)) : mime_utf8_clean(dec, declen);
+	free(conv);
+	mmap_string_unref(dec);
+	return out;
+}
+
+/* CRLF and lone CR -> LF, NULs dropped. */
+static char *
+unix_lines(char *s)
+{
+	char *r = s, *w = s;
+
+	for (; *r; r++) {
+		if (*r == '\r') {
+			if (r[1] != '\n')
+				*w++ = '\n';
+			continue;
+		}
+		*w++ = *r;
+	}
+	*w = 0;
+	return s;
+}
+
+static size_t
+find_body(const char *raw, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (raw[i] == '\n' && raw[i + 1] == '\n')
+			return i + 2;
+		if (raw[i] == '\n' && raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n')
+			return i + 3;
+	}
+	return len;
+}
+
+struct mime_msg *
+mime_parse(const char *raw, size_t len)
+{
+	struct mime_msg *m = xcalloc(1, sizeof *m);
+	struct mailmime *root = NULL;
+	struct pick p = {0};
+	const char *hazard;
+	size_t idx = 0;
+
+	m->subject = xstrdup("");
+	m->body_offset = find_body(raw, len);
+	if ((hazard = mime_hazard(raw, len))) {
+		m->malformed = xstrdup(hazard);
+		m->text = mime_utf8_clean(raw + m->body_offset, len - m->body_offset);
+		unix_lines(m->text);
+		return m;
+	}
+	if (mailmime_parse(raw, len, &idx, &root) != MAILIMF_NO_ERROR || !root) {
+		m->malformed = xstrdup("MIME structure could not be parsed");
+		m->text = mime_utf8_clean(raw + m->body_offset, len - m->body_offset);
+		unix_lines(m->text);
+		return m;
+	}
+	if (root->mm_type == MAILMIME_MESSAGE && root->mm_data.mm_message.mm_fields)
+		headers(m, root->mm_data.mm_message.mm_fields);
+	walk(root, &p, 0);
+	if (p.plain)
+		m->text = decode_part(p.plain);
+	else if (p.html) {
+		char *h = decode_part(p.html);
+		m->text = mime_html_text(h, strlen(h));
+		m->from_html = 1;
+		free(h);
+	} else
+		m->text = xstrdup("");
+	unix_lines(m->text);
+	mailmime_free(root);
+	if (!m->from.addr)
+		m->malformed = xstrdup("no From address");
+	return m;
+}
+
+void
+mime_free(struct mime_msg *m)
+{
+	if (!m)
+		return;
+	free(m->from.name);
+	free(m->from.addr);
+	list_free(&m->to);
+	list_free(&m->cc);
+	list_free(&m->delivered_to);
+	list_free(&m->x_original_to);
+	list_free(&m->in_reply_to);
+	list_free(&m->references);
+	free(m->return_path);
+	free(m->message_id);
+	free(m->subject);
+	free(m->date);
+	free(m->text);
+	free(m->malformed);
+	free(m);
+}

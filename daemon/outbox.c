@@ -1,0 +1,337 @@
+/* The outbox: enqueue with a dedupe key, claim due rows, send, record. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mime.h"
+#include "outbox.h"
+#include "store_p.h"
+
+static const char q_enqueue[] =
+	"INSERT INTO outbox(dedupe_key, kind, message, recipient_id, rcpt, message_id, data,"
+	" next_attempt, created) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8)";
+
+enum mg_status
+outbox_enqueue(struct store *s, const struct outbox_item *it)
+{
+	sqlite3_stmt *st = store_stmt(s, q_enqueue);
+
+	if (!smtp_envelope_ok(it->rcpt))
+		return MG_BADINPUT;
+	if (!st)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, it->dedupe_key);
+	store_bind_text(st, 2, it->kind);
+	store_bind_id(st, 3, it->message);
+	store_bind_id(st, 4, it->recipient_id);
+	store_bind_text(st, 5, it->rcpt);
+	store_bind_text(st, 6, it->message_id);
+	sqlite3_bind_blob64(st, 7, it->data, it->len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, mg_now());
+	return store_exec(st);
+}
+
+int64_t
+outbox_backoff(int attempts)
+{
+	int64_t d = 60;
+
+	for (int i = 1; i < attempts && d < 6 * 3600; i++)
+		d *= 2;
+	if (d > 6 * 3600)
+		d = 6 * 3600;
+	return d + (int64_t)(random() % (d / 4 + 1));
+}
+
+static const char q_recover[] = "UPDATE outbox SET state = 'queued' WHERE state = 'sending'";
+static const char q_due[] =
+	"SELECT id FROM outbox WHERE state = 'queued' AND next_attempt <= ?1 ORDER BY id LIMIT ?2";
+static const char q_claim[] = "UPDATE outbox SET state = 'sending' WHERE id = ?1 AND state = 'queued'";
+static const char q_row[] = "SELECT rcpt, data, attempts, kind FROM outbox WHERE id = ?1";
+static const char q_sent[] =
+	"UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL"
+	" WHERE id = ?1";
+static const char q_retry[] =
+	"UPDATE outbox SET state = 'queued', attempts = attempts + ?4, next_attempt = ?2,"
+	" last_error = ?3 WHERE id = ?1";
+static const char q_failed[] =
+	"UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1";
+
+struct row {
+	int64_t id;
+	char *rcpt, *data, *kind;
+	size_t len;
+	int attempts;
+};
+
+static enum mg_status
+load(struct store *s, int64_t id, struct row *r)
+{
+	sqlite3_stmt *st = store_stmt(s, q_row);
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
+	}
+	r->id = id;
+	r->rcpt = store_col_text(st, 0);
+	r->len = (size_t)sqlite3_column_bytes(st, 1);
+	r->data = xmalloc(r->len + 1);
+	memcpy(r->data, sqlite3_column_blob(st, 1), r->len);
+	r->data[r->len] = 0;
+	r->attempts = sqlite3_column_int(st, 2);
+	r->kind = store_col_text(st, 3);
+	sqlite3_reset(st);
+	return MG_OK;
+}
+
+static void
+row_free(struct row *r)
+{
+	free(r->rcpt);
+	free(r->data);
+	free(r->kind);
+}
+
+/* Claim up to n due rows in one transaction: ids into *ids. */
+static enum mg_status
+claim(struct store *s, int n, int64_t **ids, size_t *count)
+{
+	sqlite3_stmt *st;
+	enum mg_status rc;
+	int r;
+
+	*ids = NULL;
+	*count = 0;
+	if ((rc = store_begin(s)) != MG_OK)
+		return rc;
+	if (!(st = store_stmt(s, q_due))) {
+		rc = MG_INTERNAL;
+		goto fail;
+	}
+	sqlite3_bind_int64(st, 1, mg_now());
+	sqlite3_bind_int(st, 2, n);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*ids = xrealloc(*ids, (*count + 1) * sizeof **ids);
+		(*ids)[(*count)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE) {
+		rc = store_status(r);
+		goto fail;
+	}
+	for (size_t i = 0; i < *count; i++) {
+		if (!(st = store_stmt(s, q_claim))) {
+			rc = MG_INTERNAL;
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, (*ids)[i]);
+		if ((rc = store_exec(st)) != MG_OK)
+			goto fail;
+	}
+	if ((rc = store_commit(s)) != MG_OK)
+		goto fail_nocommit;
+	mg_crashpoint("outbox claimed");
+	return MG_OK;
+fail:
+	store_rollback(s);
+fail_nocommit:
+	free(*ids);
+	*ids = NULL;
+	*count = 0;
+	return rc;
+}
+
+static enum mg_status
+record(struct store *s, const char *sql, int64_t id, int64_t t, const char *err, int bump)
+{
+	sqlite3_stmt *st;
+	enum mg_status rc;
+
+	if ((rc = store_begin(s)) != MG_OK)
+		return rc;
+	if (!(st = store_stmt(s, sql))) {
+		store_rollback(s);
+		return MG_INTERNAL;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, t);
+	if (sql == q_retry) {
+		store_bind_text(st, 3, err);
+		sqlite3_bind_int(st, 4, bump);
+	}
+	if ((rc = store_exec(st)) != MG_OK) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
+}
+
+/* Enqueue a notice to each coordinator that row r failed for good (never
+ * about a notice itself, which could loop).  Inside the caller's transaction. */
+static enum mg_status
+tell_coordinators(struct store *s, const struct conf *c, const struct row *r, const char *why)
+{
+	enum mg_status rc = MG_OK;
+	char *from = xasprintf("%s@%s", c->relay_local, c->relay_domain);
+
+	for (size_t i = 0; i < c->ncoordinators && rc == MG_OK; i++) {
+		char id[24], *key, *msgid, *body, *data;
+		size_t len;
+		struct mime_out o = {0};
+
+		mg_random_token(id, sizeof id);
+		key = xasprintf("smtpfail:%lld:%s", (long long)r->id, c->coordinators[i]);
+		msgid = xasprintf("%s.notice@%s", id, c->relay_domain);
+		body = xasprintf("The mail server refused a message permanently.\n\n"
+		    "Outbox row: %lld\nRecipient: %s\nServer said: %s\n\n"
+		    "It will not be retried. See 'mentorctl outbox'.\n",
+		    (long long)r->id, r->rcpt, why);
+		o.from_name = c->from_name;
+		o.from_addr = from;
+		o.to_addr = c->coordinators[i];
+		o.subject = "[mentorgate] delivery failed";
+		o.message_id = msgid;
+		o.auto_submitted = "auto-generated";
+		o.body = body;
+		o.date = mg_now();
+		if ((rc = mime_build(&o, &data, &len)) == MG_OK) {
+			struct outbox_item it = { key, "notice", 0, 0, c->coordinators[i], msgid, data, len };
+			rc = outbox_enqueue(s, &it);
+			if (rc == MG_DUPLICATE)
+				rc = MG_OK;
+			free(data);
+		}
+		free(key);
+		free(msgid);
+		free(body);
+	}
+	free(from);
+	return rc;
+}
+
+/* Mark r failed and tell the coordinators, in one transaction. */
+static enum mg_status
+fail_row(struct store *s, const struct conf *c, const struct row *r, const char *why)
+{
+	sqlite3_stmt *st;
+	enum mg_status rc;
+
+	if ((rc = store_begin(s)) != MG_OK)
+		return rc;
+	if (!(st = store_stmt(s, q_failed))) {
+		store_rollback(s);
+		return MG_INTERNAL;
+	}
+	sqlite3_bind_int64(st, 1, r->id);
+	store_bind_text(st, 2, why);
+	if ((rc = store_exec(st)) == MG_OK && strcmp(r->kind, "notice"))
+		rc = tell_coordinators(s, c, r, why);
+	if (rc != MG_OK) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
+}
+
+enum mg_status
+outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct outbox_stats *stats)
+{
+	enum mg_status rc;
+	int64_t *ids = NULL;
+	size_t n = 0, i = 0;
+
+	memset(stats, 0, sizeof *stats);
+	/* Only one daemon runs (lock file): a 'sending' row is a crash's leftover. */
+	if ((rc = store_exec(store_stmt(s, q_recover))) != MG_OK)
+		return rc;
+	for (;;) {
+		if ((rc = claim(s, c->batch_size, &ids, &n)) != MG_OK || n == 0)
+			break;
+		for (i = 0; i < n; i++) {
+			struct row r;
+			struct buf err = {0};
+			char *env_from;
+			int code;
+
+			if (load(s, ids[i], &r) != MG_OK)
+				continue;
+			env_from = xasprintf("%s+bounce-%lld@%s", c->relay_local, (long long)r.id,
+			    c->relay_domain);
+			rc = smtp_send(smtp, env_from, r.rcpt, r.data, r.len, &code, &err);
+			free(env_from);
+			switch (rc) {
+			case MG_OK:
+				/* The window: a crash here re-sends this one message. */
+				rc = record(s, q_sent, r.id, mg_now(), NULL, 0);
+				stats->sent++;
+				log_info("outbox sent id=%lld rcpt=%s code=%d", (long long)r.id, r.rcpt, code);
+				mg_crashpoint("outbox sent");
+				break;
+			case MG_TEMPFAIL:
+				rc = record(s, q_retry, r.id, mg_now() + outbox_backoff(r.attempts + 1),
+				    err.s, 1);
+				stats->retried++;
+				log_warn("outbox deferred id=%lld code=%d error=\"%s\"", (long long)r.id,
+				    code, err.s);
+				break;
+			case MG_PERMFAIL:
+			case MG_BADINPUT:
+				rc = fail_row(s, c, &r, err.s ? err.s : "refused");
+				stats->failed++;
+				log_err("outbox failed id=%lld code=%d error=\"%s\"", (long long)r.id, code,
+				    err.s);
+				break;
+			default:	/* unreachable server: leave the rest as they were */
+				log_warn("outbox server unreachable error=\"%s\"", err.s ? err.s : "");
+				record(s, q_retry, r.id, 0, err.s, 0);
+				rc = MG_CONNFAIL;
+				break;
+			}
+			buf_free(&err);
+			row_free(&r);
+			if (rc == MG_CONNFAIL)
+				break;
+		}
+		if (rc == MG_CONNFAIL) {
+			for (i++; i < n; i++)	/* give back the rest of the claim */
+				record(s, q_retry, ids[i], 0, NULL, 0);
+			stats->due_left = 1;
+			free(ids);
+			return MG_CONNFAIL;
+		}
+		free(ids);
+		ids = NULL;
+	}
+	free(ids);
+	return rc;
+}
+
+static const char q_list[] =
+	"SELECT id, state, kind, rcpt, attempts, next_attempt, coalesce(last_error, ''),"
+	" dedupe_key FROM outbox WHERE ?1 = 0 OR state IN ('queued','sending') ORDER BY id";
+
+enum mg_status
+outbox_list(struct store *s, int pending_only)
+{
+	sqlite3_stmt *st = store_stmt(s, q_list);
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int(st, 1, pending_only);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		printf("%lld\t%s\t%s\t%s\tattempts=%d\tnext=%lld\t%s\t%s\n",
+		    (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
+		    sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
+		    sqlite3_column_int(st, 4), (long long)sqlite3_column_int64(st, 5),
+		    sqlite3_column_text(st, 7), sqlite3_column_text(st, 6));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MG_OK : store_status(rc);
+}

@@ -1,0 +1,335 @@
+/* One message through the gateway: store raw, then parse, route, verify
+ * the sender, and hold it or enqueue the regenerated copy, each decision
+ * committed together with what it enqueues. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+
+#include "log.h"
+#include "mime.h"
+#include "outbox.h"
+#include "relay.h"
+#include "roster.h"
+#include "route.h"
+
+static char *
+strip_brackets(char *v)
+{
+	char *p = v, *e;
+
+	if (!v)
+		return NULL;
+	while (*p == ' ' || *p == '<')
+		p++;
+	e = p + strcspn(p, ">");
+	*e = 0;
+	memmove(v, p, (size_t)(e - p) + 1);
+	return v;
+}
+
+void
+relay_dedupe(const char *raw, size_t len, char out[65])
+{
+	static const char *const names[] = { "Message-ID", "Delivered-To", "From", "Date", "Subject" };
+	unsigned char digest[32];
+	struct buf b = {0};
+	size_t body;
+
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		char *v = mime_header(raw, len, names[i]);
+		buf_adds(&b, v ? v : "");
+		buf_addc(&b, 0);
+		free(v);
+	}
+	for (body = 0; body + 1 < len; body++)
+		if (raw[body] == '\n' && (raw[body + 1] == '\n' ||
+		    (raw[body + 1] == '\r' && body + 2 < len && raw[body + 2] == '\n')))
+			break;
+	buf_add(&b, raw + body, len - body);
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, b.s, b.len, digest);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	buf_free(&b);
+}
+
+enum mg_status
+relay_store(struct store *s, const struct conf *c, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid, const char *raw, size_t len, int64_t *id)
+{
+	struct store_msg m = { mailbox, uidvalidity, uid, raw, len, NULL, NULL, NULL, NULL, NULL };
+	char dedupe[65], *msgid, *from, *subject, *date;
+	enum mg_status rc;
+
+	(void)c;
+	relay_dedupe(raw, len, dedupe);
+	m.dedupe = dedupe;
+	m.message_id = msgid = strip_brackets(mime_header(raw, len, "Message-ID"));
+	m.from_addr = from = mime_header(raw, len, "From");
+	m.subject = subject = mime_header(raw, len, "Subject");
+	m.date = date = mime_header(raw, len, "Date");
+	if ((rc = store_begin(s)) == MG_OK) {
+		rc = store_msg_add(s, &m, id);
+		if (rc == MG_OK)
+			rc = store_sync_set(s, mailbox, uidvalidity, uid);
+		if (rc == MG_OK)
+			rc = store_commit(s);
+		else
+			store_rollback(s);
+	}
+	if (rc == MG_OK) {
+		log_info("ingest stored id=%lld mailbox=%s uid=%u", (long long)*id, mailbox, uid);
+		mg_crashpoint("stored");
+	} else if (rc == MG_DUPLICATE)
+		log_info("ingest duplicate of=%lld mailbox=%s uid=%u", (long long)*id, mailbox, uid);
+	free(msgid);
+	free(from);
+	free(subject);
+	free(date);
+	return rc;
+}
+
+/* --- deciding ------------------------------------------------------- */
+
+struct job {
+	struct store *s;
+	const struct conf *c;
+	int64_t id;
+	struct mime_msg *m;
+	struct roster_pair pair;
+	const struct roster_person *author, *recipient;
+	const char *author_token;	/* under which the recipient sees the author */
+	const char *recipient_token;	/* under which the author sees the recipient */
+	char *token;
+	struct store_decision d;
+	struct buf refs;
+	char *in_reply_to;
+};
+
+static void
+job_free(struct job *j)
+{
+	mime_free(j->m);
+	roster_pair_clear(&j->pair);
+	free(j->token);
+	buf_free(&j->refs);
+	free(j->in_reply_to);
+}
+
+static enum mg_status
+commit_decision(struct job *j)
+{
+	enum mg_status rc;
+
+	if ((rc = store_begin(j->s)) != MG_OK)
+		return rc;
+	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK) {
+		store_rollback(j->s);
+		return rc;
+	}
+	return store_commit(j->s);
+}
+
+static enum mg_status
+hold(struct job *j, const char *fmt, const char *arg)
+{
+	enum mg_status rc;
+	char *reason = xasprintf(fmt, arg ? arg : "");
+
+	j->d.state = "held";
+	j->d.reason = reason;
+	rc = commit_decision(j);
+	if (rc == MG_OK) {
+		log_info("relay held id=%lld reason=\"%s\"", (long long)j->id, reason);
+		mg_crashpoint("held");
+	}
+	free(reason);
+	return rc;
+}
+
+/* In-Reply-To and References as the recipient knows them; ids the recipient
+ * never saw are dropped (they would reveal the author's mail domain). */
+static void
+translate_refs(struct job *j)
+{
+	struct mime_list *lists[] = { &j->m->references, &j->m->in_reply_to };
+
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			char *t = NULL;
+			if (store_map_translate(j->s, lists[l]->v[i], j->author->id, j->pair.id, &t) != MG_OK)
+				continue;
+			if (l == 1 && !j->in_reply_to)
+				j->in_reply_to = xstrdup(t);
+			if (!j->refs.s || !strstr(j->refs.s, t)) {
+				if (j->refs.len)
+					buf_addc(&j->refs, ' ');
+				buf_adds(&j->refs, t);
+			}
+			free(t);
+		}
+	if (!j->in_reply_to && j->refs.len) {	/* fall back to the newest reference */
+		const char *last = strrchr(j->refs.s, ' ');
+		j->in_reply_to = xstrdup(last ? last + 1 : j->refs.s);
+	}
+}
+
+static char *
+first_name(const char *name)
+{
+	size_t n = strcspn(name, " \t");
+	return xstrndup(name, n ? n : strlen(name));
+}
+
+/* The masked body: both partners' real addresses become the masked ones the
+ * recipient knows; anyone else's becomes a placeholder. */
+static char *
+masked(struct job *j, const char *text)
+{
+	char **emails = NULL, *out, *author_mask, *recip_mask;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	struct route_mask *mk;
+
+	author_mask = xasprintf("%s+%s@%s", j->c->relay_local, j->author_token, j->c->relay_domain);
+	recip_mask = xasprintf("%s+%s@%s", j->c->relay_local, j->recipient_token, j->c->relay_domain);
+	roster_addresses(j->s, &emails, &ids, &n);
+	mk = xcalloc(n + 2, sizeof *mk);
+	mk[0].real = j->author->email;
+	mk[0].mask = author_mask;
+	mk[1].real = j->recipient->email;
+	mk[1].mask = recip_mask;
+	for (size_t i = 0; i < n; i++) {
+		mk[i + 2].real = emails[i];
+		mk[i + 2].mask = "[address removed]";
+	}
+	out = route_mask(text, mk, n + 2);
+	for (size_t i = 0; i < n; i++)
+		free(emails[i]);
+	free(emails);
+	free(ids);
+	free(mk);
+	free(author_mask);
+	free(recip_mask);
+	return out;
+}
+
+static enum mg_status
+relay(struct job *j)
+{
+	const struct conf *c = j->c;
+	char rnd[21], *msgid, *from_addr, *display, *first, *body, *subject, *data = NULL, *key;
+	struct mime_out o = {0};
+	enum mg_status rc;
+	size_t len;
+
+	translate_refs(j);
+	mg_random_token(rnd, sizeof rnd);
+	msgid = xasprintf("%s.%lld@%s", rnd, (long long)j->id, c->relay_domain);
+	from_addr = xasprintf("%s+%s@%s", c->relay_local, j->author_token, c->relay_domain);
+	first = first_name(j->author->name);
+	display = xasprintf("%s (%s) via %s", first, j->author->role, c->name);
+	body = masked(j, j->m->text);
+	subject = masked(j, j->m->subject);
+	o.from_name = display;
+	o.from_addr = from_addr;
+	o.reply_to = from_addr;
+	o.to_name = j->recipient->name;
+	o.to_addr = j->recipient->email;
+	o.subject = subject;
+	o.message_id = msgid;
+	o.in_reply_to = j->in_reply_to;
+	o.references = j->refs.len ? j->refs.s : NULL;
+	o.body = body;
+	o.date = mg_now();
+	key = xasprintf("relay:%lld:%lld", (long long)j->id, (long long)j->recipient->id);
+	if ((rc = mime_build(&o, &data, &len)) != MG_OK) {
+		rc = hold(j, "could not build the relayed copy%s", "");
+		goto out;
+	}
+	j->d.state = "relayed";
+	if ((rc = store_begin(j->s)) != MG_OK)
+		goto out;
+	struct outbox_item it = { key, "relay", j->id, j->recipient->id, j->recipient->email,
+		msgid, data, len };
+	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK ||
+	    (rc = store_map_add(j->s, msgid, j->m->message_id, j->id, j->pair.id, j->author->id,
+	    j->recipient->id)) != MG_OK ||
+	    (rc = outbox_enqueue(j->s, &it)) != MG_OK) {
+		store_rollback(j->s);
+		goto out;
+	}
+	if ((rc = store_commit(j->s)) == MG_OK) {
+		log_info("relay queued id=%lld pair=%lld from=%s to=%s", (long long)j->id,
+		    (long long)j->pair.id, j->author->role, j->recipient->role);
+		mg_crashpoint("relayed");
+	}
+out:
+	free(msgid);
+	free(from_addr);
+	free(first);
+	free(display);
+	free(body);
+	free(subject);
+	free(data);
+	free(key);
+	return rc;
+}
+
+enum mg_status
+relay_decide(struct store *s, const struct conf *c, int64_t id)
+{
+	struct job j = { .s = s, .c = c, .id = id };
+	enum mg_status rc;
+	char *raw = NULL, *from = NULL;
+	const char *where = NULL;
+	size_t len;
+	int to_mentor = 0;
+
+	if ((rc = store_msg_raw(s, id, &raw, &len)) != MG_OK)
+		return rc;
+	j.m = mime_parse(raw, len);
+	j.d.body = j.m->text;
+	j.d.subject = j.m->subject;
+	j.d.from_addr = j.m->from.addr;
+	j.d.in_reply_to = j.m->in_reply_to.n ? j.m->in_reply_to.v[0] : NULL;
+	if (j.m->malformed) {
+		rc = hold(&j, "malformed: %s", j.m->malformed);
+		goto out;
+	}
+	if (!(j.token = route_token(c->relay_local, c->relay_domain, j.m, &where))) {
+		rc = hold(&j, "not addressed to a masked relay address%s", "");
+		goto out;
+	}
+	j.d.token = j.token;
+	if ((rc = roster_pair_by_token(s, j.token, &j.pair, &to_mentor)) == MG_NOTFOUND) {
+		rc = hold(&j, "unknown token %s", j.token);
+		goto out;
+	} else if (rc != MG_OK)
+		goto out;
+	j.d.pair_id = j.pair.id;
+	j.author = to_mentor ? &j.pair.mentee : &j.pair.mentor;
+	j.recipient = to_mentor ? &j.pair.mentor : &j.pair.mentee;
+	j.author_token = to_mentor ? j.pair.to_mentee_token : j.pair.to_mentor_token;
+	j.recipient_token = to_mentor ? j.pair.to_mentor_token : j.pair.to_mentee_token;
+	from = mg_lower(j.m->from.addr);
+	if (strcmp(from, j.author->email)) {
+		rc = hold(&j, "sender %s is not the participant expected for this address", from);
+		goto out;
+	}
+	j.d.author_id = j.author->id;
+	j.d.recipient_id = j.recipient->id;
+	if (strcmp(j.pair.state, "active")) {
+		rc = hold(&j, "pair is %s", j.pair.state);
+		goto out;
+	}
+	rc = relay(&j);
+out:
+	if (rc != MG_OK)
+		log_warn("relay error id=%lld status=\"%s\"", (long long)id, mg_strerror(rc));
+	free(from);
+	free(raw);
+	job_free(&j);
+	return rc;
+}

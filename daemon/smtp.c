@@ -1,0 +1,181 @@
+/* SMTP through libcurl.  libcurl sends CR/LF inside envelope addresses raw
+ * and leaves line endings to us (it dot-stuffs only after CRLF), so both are
+ * handled here before anything reaches it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "smtp.h"
+
+struct smtp {
+	const struct conf *conf;
+	CURL *curl;
+	char *password;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct upload {
+	const char *p;
+	size_t left;
+};
+
+struct smtp *
+smtp_new(const struct conf *c)
+{
+	static int inited;
+	struct smtp *s = xcalloc(1, sizeof *s);
+
+	if (!inited++)
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+	s->conf = c;
+	return s;
+}
+
+void
+smtp_free(struct smtp *s)
+{
+	if (!s)
+		return;
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
+	if (s->password) {
+		explicit_bzero(s->password, strlen(s->password));
+		free(s->password);
+	}
+	free(s);
+}
+
+int
+smtp_envelope_ok(const char *a)
+{
+	return a && *a && strlen(a) < 320 && !strpbrk(a, "\r\n<> \t");
+}
+
+char *
+smtp_crlf(const char *d, size_t len, size_t *outlen)
+{
+	struct buf b = {0};
+
+	for (size_t i = 0; i < len; i++) {
+		if (d[i] == '\r') {
+			buf_adds(&b, "\r\n");
+			if (i + 1 < len && d[i + 1] == '\n')
+				i++;
+		} else if (d[i] == '\n')
+			buf_adds(&b, "\r\n");
+		else
+			buf_addc(&b, d[i]);
+	}
+	if (b.len < 2 || memcmp(b.s + b.len - 2, "\r\n", 2))
+		buf_adds(&b, "\r\n");
+	*outlen = b.len;
+	return buf_steal(&b);
+}
+
+static size_t
+reader(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct upload *u = arg;
+	size_t n = size * nmemb < u->left ? size * nmemb : u->left;
+
+	memcpy(ptr, u->p, n);
+	u->p += n;
+	u->left -= n;
+	return n;
+}
+
+static enum mg_status
+setup(struct smtp *s, struct buf *err)
+{
+	const struct conf *c = s->conf;
+
+	if (s->curl)
+		return MG_OK;
+	if (!s->password && (c->smtp_password || c->smtp_password_command)) {
+		enum mg_status st = conf_secret(c->smtp_password, c->smtp_password_command,
+		    &s->password, err);
+		if (st != MG_OK)
+			return MG_CONNFAIL;
+	}
+	if (!(s->curl = curl_easy_init())) {
+		buf_adds(err, "curl_easy_init failed");
+		return MG_TEMPFAIL;
+	}
+	curl_easy_setopt(s->curl, CURLOPT_URL, c->smtp_url);
+	curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(s->curl, CURLOPT_READFUNCTION, reader);
+	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, (long)c->smtp_timeout);
+	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
+	if (c->smtp_tls == CONF_TLS_STARTTLS)
+		curl_easy_setopt(s->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	if (c->smtp_ca_file)
+		curl_easy_setopt(s->curl, CURLOPT_CAINFO, c->smtp_ca_file);
+	if (c->smtp_username) {
+		curl_easy_setopt(s->curl, CURLOPT_USERNAME, c->smtp_username);
+		curl_easy_setopt(s->curl, CURLOPT_PASSWORD, s->password ? s->password : "");
+	}
+	return MG_OK;
+}
+
+enum mg_status
+smtp_send(struct smtp *s, const char *env_from, const char *rcpt, const char *data,
+    size_t len, int *code, struct buf *err)
+{
+	struct curl_slist *rcpts = NULL;
+	struct upload u;
+	enum mg_status st;
+	char *from, *to, *norm;
+	size_t normlen;
+	long rc = 0;
+	CURLcode cc;
+
+	*code = 0;
+	if (!smtp_envelope_ok(env_from) || !smtp_envelope_ok(rcpt)) {
+		buf_adds(err, "envelope address with CR, LF, space or angle bracket refused");
+		return MG_BADINPUT;
+	}
+	if ((st = setup(s, err)) != MG_OK)
+		return st;
+	from = xasprintf("<%s>", env_from);
+	to = xasprintf("<%s>", rcpt);
+	rcpts = curl_slist_append(NULL, to);
+	norm = smtp_crlf(data, len, &normlen);
+	u.p = norm;
+	u.left = normlen;
+	s->errbuf[0] = 0;
+	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpts);
+	curl_easy_setopt(s->curl, CURLOPT_READDATA, &u);
+	curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)normlen);
+	cc = curl_easy_perform(s->curl);
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &rc);
+	*code = (int)rc;
+	if (cc == CURLE_OK)
+		st = MG_OK;
+	else {
+		buf_printf(err, "%s%s%s (reply %ld)", curl_easy_strerror(cc),
+		    s->errbuf[0] ? ": " : "", s->errbuf, rc);
+		if (rc >= 500 && rc < 600)
+			st = MG_PERMFAIL;
+		else if (rc >= 400 && rc < 500)
+			st = MG_TEMPFAIL;
+		else if (cc == CURLE_OPERATION_TIMEDOUT)
+			st = MG_TEMPFAIL;	/* unknown outcome: may have been delivered */
+		else
+			st = MG_CONNFAIL;
+		if (st == MG_CONNFAIL) {	/* start afresh next time */
+			curl_easy_cleanup(s->curl);
+			s->curl = NULL;
+		}
+	}
+	if (s->curl)
+		curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
+	curl_slist_free_all(rcpts);
+	free(norm);
+	free(from);
+	free(to);
+	return st;
+}

@@ -1,0 +1,560 @@
+/* The SQLite store: open with safe pragmas, migrate by user_version, cache
+ * prepared statements, and own the messages and imap_sync tables.  Every
+ * statement is prepared: no SQL is ever built from input. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store_p.h"
+
+#define NCACHE 96
+
+struct store {
+	sqlite3 *db;
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[NCACHE];
+	int ncache;
+};
+
+static const char *const migrations[] = {
+	/* 1: the relay */
+	"CREATE TABLE cohorts("
+	" id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, start_date TEXT NOT NULL,"
+	" weeks INTEGER NOT NULL CHECK (weeks > 0), created INTEGER NOT NULL) STRICT;"
+	"CREATE TABLE participants("
+	" id INTEGER PRIMARY KEY,"
+	" role TEXT NOT NULL CHECK (role IN ('mentee','mentor','coordinator','safeguarding')),"
+	" name TEXT NOT NULL, email TEXT NOT NULL UNIQUE,"
+	" cohort_id INTEGER REFERENCES cohorts(id), segment TEXT,"
+	" created INTEGER NOT NULL) STRICT;"
+	/* to_mentor_token: the mentor's masked address, shown to the mentee. */
+	"CREATE TABLE pairs("
+	" id INTEGER PRIMARY KEY,"
+	" mentee_id INTEGER NOT NULL REFERENCES participants(id),"
+	" mentor_id INTEGER NOT NULL REFERENCES participants(id),"
+	" to_mentor_token TEXT NOT NULL UNIQUE, to_mentee_token TEXT NOT NULL UNIQUE,"
+	" state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active','paused','ended')),"
+	" created INTEGER NOT NULL, UNIQUE (mentee_id, mentor_id)) STRICT;"
+	"CREATE TABLE messages("
+	" id INTEGER PRIMARY KEY,"
+	" mailbox TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" dedupe TEXT NOT NULL UNIQUE, received INTEGER NOT NULL, raw BLOB NOT NULL,"
+	" message_id TEXT, in_reply_to TEXT, refs TEXT, from_addr TEXT, subject TEXT,"
+	" date_hdr TEXT, token TEXT,"
+	" state TEXT NOT NULL DEFAULT 'received'"
+	"  CHECK (state IN ('received','relayed','held','ignored')),"
+	" reason TEXT, decided INTEGER,"
+	" pair_id INTEGER REFERENCES pairs(id),"
+	" author_id INTEGER REFERENCES participants(id),"
+	" recipient_id INTEGER REFERENCES participants(id),"
+	" body TEXT,"
+	" UNIQUE (mailbox, uidvalidity, uid)) STRICT;"
+	"CREATE INDEX messages_state ON messages(state);"
+	"CREATE INDEX messages_pair ON messages(pair_id, received);"
+	/* relay_id: a Message-ID we generated, known to recipient_id; orig_id:
+	 * what the author (author_id) knows the same message as. */
+	"CREATE TABLE msgid_map("
+	" relay_id TEXT PRIMARY KEY, orig_id TEXT,"
+	" message INTEGER REFERENCES messages(id),"
+	" pair_id INTEGER REFERENCES pairs(id),"
+	" author_id INTEGER REFERENCES participants(id),"
+	" recipient_id INTEGER NOT NULL REFERENCES participants(id)) STRICT;"
+	"CREATE INDEX msgid_map_orig ON msgid_map(orig_id);"
+	"CREATE TABLE outbox("
+	" id INTEGER PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+	" message INTEGER REFERENCES messages(id),"
+	" recipient_id INTEGER REFERENCES participants(id),"
+	" rcpt TEXT NOT NULL, message_id TEXT NOT NULL, data BLOB NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'queued'"
+	"  CHECK (state IN ('queued','sending','sent','failed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,"
+	" last_error TEXT, created INTEGER NOT NULL, sent_at INTEGER) STRICT;"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt);"
+	"CREATE TABLE imap_sync("
+	" mailbox TEXT PRIMARY KEY, uidvalidity INTEGER NOT NULL,"
+	" last_uid INTEGER NOT NULL, updated INTEGER NOT NULL) STRICT;",
+};
+
+enum mg_status
+store_status(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return MG_OK;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_NOMEM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+		return MG_TEMPFAIL;
+	case SQLITE_CONSTRAINT:
+		return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
+		    ? MG_DUPLICATE : MG_BADINPUT;
+	default:
+		return MG_INTERNAL;
+	}
+}
+
+const char *
+store_errmsg(struct store *s)
+{
+	return s && s->db ? sqlite3_errmsg(s->db) : "no database";
+}
+
+sqlite3_stmt *
+store_stmt(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int i;
+
+	for (i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql) {
+			sqlite3_reset(s->cache[i].st);
+			sqlite3_clear_bindings(s->cache[i].st);
+			return s->cache[i].st;
+		}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+		return NULL;
+	if (s->ncache == NCACHE) {	/* full: evict the oldest */
+		sqlite3_finalize(s->cache[0].st);
+		memmove(s->cache, s->cache + 1, sizeof s->cache[0] * (NCACHE - 1));
+		s->ncache--;
+	}
+	s->cache[s->ncache].sql = sql;
+	s->cache[s->ncache].st = st;
+	s->ncache++;
+	return st;
+}
+
+void
+store_bind_text(sqlite3_stmt *st, int col, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, col, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+void
+store_bind_id(sqlite3_stmt *st, int col, int64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(st, col, v);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+enum mg_status
+store_exec(sqlite3_stmt *st)
+{
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? MG_OK : store_status(rc);
+}
+
+char *
+store_col_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static enum mg_status
+migrate(struct store *s, struct buf *err)
+{
+	sqlite3_stmt *st;
+	int version = 0, n = (int)(sizeof migrations / sizeof *migrations);
+	char *msg = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version > n) {
+		buf_printf(err, "database schema %d is newer than this program (%d)", version, n);
+		return MG_BADCONF;
+	}
+	for (; version < n; version++) {
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
+		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(s->db, migrations[version], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(s->db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			buf_printf(err, "migration %d: %s", version + 1, msg ? msg : "failed");
+			sqlite3_free(msg);
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return MG_INTERNAL;
+		}
+	}
+	return MG_OK;
+fail:
+	buf_printf(err, "%s", sqlite3_errmsg(s->db));
+	return MG_INTERNAL;
+}
+
+enum mg_status
+store_open(const char *path, struct store **out, struct buf *err)
+{
+	struct store *s = xcalloc(1, sizeof *s);
+	char *msg = NULL;
+	enum mg_status st;
+	int fd;
+
+	*out = NULL;
+	/* Create it 0600 ourselves: sqlite3_open would honour the umask. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		buf_printf(err, "%s: %s", path, strerror(errno));
+		free(s);
+		return errno == ENOSPC ? MG_TEMPFAIL : MG_BADCONF;
+	}
+	fchmod(fd, 0600);
+	close(fd);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		buf_printf(err, "%s: %s", path, store_errmsg(s));
+		st = MG_TEMPFAIL;
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	    "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF", NULL, NULL, &msg) != SQLITE_OK) {
+		buf_printf(err, "%s: %s", path, msg ? msg : store_errmsg(s));
+		sqlite3_free(msg);
+		st = MG_TEMPFAIL;
+		goto fail;
+	}
+	if ((st = migrate(s, err)) != MG_OK)
+		goto fail;
+	*out = s;
+	return MG_OK;
+fail:
+	store_close(s);
+	return st;
+}
+
+void
+store_close(struct store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static enum mg_status
+run(struct store *s, const char *sql)
+{
+	return store_status(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+}
+
+enum mg_status
+store_begin(struct store *s)
+{
+	return run(s, "BEGIN IMMEDIATE");
+}
+
+enum mg_status
+store_commit(struct store *s)
+{
+	enum mg_status st = run(s, "COMMIT");
+
+	if (st != MG_OK)
+		store_rollback(s);
+	return st;
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static const char q_known[] =
+	"SELECT id FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3";
+static const char q_known_dedupe[] = "SELECT id FROM messages WHERE dedupe = ?1";
+static const char q_add[] =
+	"INSERT INTO messages(mailbox, uidvalidity, uid, dedupe, received, raw,"
+	" message_id, from_addr, subject, date_hdr) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
+
+static enum mg_status
+one_id(sqlite3_stmt *st, int64_t *id)
+{
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (id)
+			*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return MG_OK;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
+}
+
+enum mg_status
+store_msg_known(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t uid)
+{
+	sqlite3_stmt *st = store_stmt(s, q_known);
+
+	if (!st)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	return one_id(st, NULL);
+}
+
+enum mg_status
+store_msg_add(struct store *s, const struct store_msg *m, int64_t *id)
+{
+	sqlite3_stmt *st;
+	enum mg_status rc;
+
+	if ((st = store_stmt(s, q_known_dedupe)) == NULL)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, m->dedupe);
+	if ((rc = one_id(st, id)) == MG_OK)
+		return MG_DUPLICATE;
+	if (rc != MG_NOTFOUND)
+		return rc;
+	if ((st = store_stmt(s, q_add)) == NULL)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, m->mailbox);
+	sqlite3_bind_int64(st, 2, m->uidvalidity);
+	sqlite3_bind_int64(st, 3, m->uid);
+	store_bind_text(st, 4, m->dedupe);
+	sqlite3_bind_int64(st, 5, mg_now());
+	sqlite3_bind_blob64(st, 6, m->raw, m->rawlen, SQLITE_STATIC);
+	store_bind_text(st, 7, m->message_id);
+	store_bind_text(st, 8, m->from_addr);
+	store_bind_text(st, 9, m->subject);
+	store_bind_text(st, 10, m->date);
+	if ((rc = store_exec(st)) != MG_OK)
+		return rc;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return MG_OK;
+}
+
+static const char q_raw[] = "SELECT raw FROM messages WHERE id = ?1";
+
+enum mg_status
+store_msg_raw(struct store *s, int64_t id, char **raw, size_t *len)
+{
+	sqlite3_stmt *st = store_stmt(s, q_raw);
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
+	}
+	*len = (size_t)sqlite3_column_bytes(st, 0);
+	*raw = xmalloc(*len + 1);
+	if (*len)
+		memcpy(*raw, sqlite3_column_blob(st, 0), *len);
+	(*raw)[*len] = 0;
+	sqlite3_reset(st);
+	return MG_OK;
+}
+
+static const char q_pending[] = "SELECT id FROM messages WHERE state = 'received' ORDER BY id";
+
+enum mg_status
+store_msg_pending(struct store *s, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, q_pending);
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (!st)
+		return MG_INTERNAL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*ids = xrealloc(*ids, (*n + 1) * sizeof **ids);
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MG_OK : store_status(rc);
+}
+
+static const char q_decide[] =
+	"UPDATE messages SET state = ?2, reason = ?3, token = ?4, in_reply_to = ?5,"
+	" refs = ?6, pair_id = ?7, author_id = ?8, recipient_id = ?9, body = ?10,"
+	" decided = ?11, from_addr = coalesce(?12, from_addr), subject = coalesce(?13, subject)"
+	" WHERE id = ?1";
+
+enum mg_status
+store_msg_decide(struct store *s, int64_t id, const struct store_decision *d)
+{
+	sqlite3_stmt *st = store_stmt(s, q_decide);
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, d->state);
+	store_bind_text(st, 3, d->reason);
+	store_bind_text(st, 4, d->token);
+	store_bind_text(st, 5, d->in_reply_to);
+	store_bind_text(st, 6, d->refs);
+	store_bind_id(st, 7, d->pair_id);
+	store_bind_id(st, 8, d->author_id);
+	store_bind_id(st, 9, d->recipient_id);
+	store_bind_text(st, 10, d->body);
+	sqlite3_bind_int64(st, 11, mg_now());
+	store_bind_text(st, 12, d->from_addr);
+	store_bind_text(st, 13, d->subject);
+	return store_exec(st);
+}
+
+static const char q_map_add[] =
+	"INSERT INTO msgid_map(relay_id, orig_id, message, pair_id, author_id, recipient_id)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/* Either writer received ref from us (the partner wrote it: they know it by
+ * its original id), or writer wrote ref (the partner got our relay id). */
+static const char q_map_tr[] =
+	"SELECT orig_id FROM msgid_map WHERE relay_id = ?1 AND recipient_id = ?2"
+	"  AND pair_id = ?3 AND orig_id IS NOT NULL"
+	" UNION ALL "
+	"SELECT relay_id FROM msgid_map WHERE orig_id = ?1 AND author_id = ?2 AND pair_id = ?3"
+	" LIMIT 1";
+
+enum mg_status
+store_map_add(struct store *s, const char *relay_id, const char *orig_id, int64_t message,
+    int64_t pair, int64_t author, int64_t recipient)
+{
+	sqlite3_stmt *st = store_stmt(s, q_map_add);
+
+	if (!st)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, relay_id);
+	store_bind_text(st, 2, orig_id);
+	store_bind_id(st, 3, message);
+	store_bind_id(st, 4, pair);
+	store_bind_id(st, 5, author);
+	sqlite3_bind_int64(st, 6, recipient);
+	return store_exec(st);
+}
+
+enum mg_status
+store_map_translate(struct store *s, const char *ref, int64_t writer, int64_t pair, char **out)
+{
+	sqlite3_stmt *st = store_stmt(s, q_map_tr);
+	int rc;
+
+	*out = NULL;
+	if (!st)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, ref);
+	sqlite3_bind_int64(st, 2, writer);
+	sqlite3_bind_int64(st, 3, pair);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*out = store_col_text(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return *out ? MG_OK : MG_NOTFOUND;
+	return rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
+}
+
+static const char q_sync_get[] =
+	"SELECT uidvalidity, last_uid FROM imap_sync WHERE mailbox = ?1";
+static const char q_sync_set[] =
+	"INSERT INTO imap_sync(mailbox, uidvalidity, last_uid, updated) VALUES (?1,?2,?3,?4)"
+	" ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = ?2, last_uid = ?3, updated = ?4";
+
+enum mg_status
+store_sync_get(struct store *s, const char *mailbox, uint32_t *uidvalidity, uint32_t *last_uid)
+{
+	sqlite3_stmt *st = store_stmt(s, q_sync_get);
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, mailbox);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+		*last_uid = (uint32_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MG_OK;
+	return rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
+}
+
+enum mg_status
+store_sync_set(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t last_uid)
+{
+	sqlite3_stmt *st = store_stmt(s, q_sync_set);
+
+	if (!st)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, last_uid);
+	sqlite3_bind_int64(st, 4, mg_now());
+	return store_exec(st);
+}
+
+static const char q_messages[] =
+	"SELECT m.id, m.received, coalesce(m.pair_id, 0), m.state, m.reason, m.from_addr,"
+	" m.subject, m.body, a.role, a.name, r.name FROM messages m"
+	" LEFT JOIN participants a ON a.id = m.author_id"
+	" LEFT JOIN participants r ON r.id = m.recipient_id"
+	" WHERE (?1 = 0 OR m.pair_id = ?1) AND (?2 IS NULL OR m.state = ?2)"
+	" ORDER BY m.received, m.id";
+
+enum mg_status
+store_messages(struct store *s, int64_t pair_id, const char *state,
+    int (*cb)(const struct store_row *, void *), void *arg)
+{
+	sqlite3_stmt *st = store_stmt(s, q_messages);
+	struct store_row r;
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, pair_id);
+	store_bind_text(st, 2, state);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.id = sqlite3_column_int64(st, 0);
+		r.received = sqlite3_column_int64(st, 1);
+		r.pair_id = sqlite3_column_int64(st, 2);
+		r.state = (const char *)sqlite3_column_text(st, 3);
+		r.reason = (const char *)sqlite3_column_text(st, 4);
+		r.from_addr = (const char *)sqlite3_column_text(st, 5);
+		r.subject = (const char *)sqlite3_column_text(st, 6);
+		r.body = (const char *)sqlite3_column_text(st, 7);
+		r.author_role = (const char *)sqlite3_column_text(st, 8);
+		r.author_name = (const char *)sqlite3_column_text(st, 9);
+		r.recipient_name = (const char *)sqlite3_column_text(st, 10);
+		if (cb(&r, arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MG_OK : store_status(rc);
+}

@@ -1,0 +1,51 @@
+/* conf: the configuration file -> one immutable struct conf.
+ * Format: "[section]" lines and "key = value" lines; "#" starts a comment line. */
+#ifndef CONF_H
+#define CONF_H
+
+#include "mg.h"
+
+enum conf_tls { CONF_TLS_NONE, CONF_TLS_STARTTLS, CONF_TLS_IMPLICIT };
+
+struct conf {
+	char *path;
+	/* [programme] */
+	char *name;
+	char *relay_local, *relay_domain;	/* relay_address split at '@' */
+	char *database, *templates;		/* absolute, or relative to the config file */
+	/* [imap] */
+	char *imap_host;
+	int imap_port;
+	enum conf_tls imap_tls;
+	char *imap_ca_file;
+	char *imap_username, *imap_password, *imap_password_command;
+	char *imap_mailbox, *imap_processed;	/* processed NULL: flag instead of move */
+	int poll_interval;			/* seconds */
+	int imap_timeout;			/* seconds */
+	/* [smtp] */
+	char *smtp_url;
+	enum conf_tls smtp_tls;
+	char *smtp_ca_file;
+	char *smtp_username, *smtp_password, *smtp_password_command;
+	char *from_name;
+	int smtp_timeout;
+	int batch_size;				/* messages per SMTP connection */
+	/* [moderation] */
+	char **coordinators;			/* lower-case addresses */
+	size_t ncoordinators;
+};
+
+/* Parse path.  On error returns MG_BADCONF with every problem appended to
+ * errs as "file:line: why\n" lines.  Caller frees *out with conf_free. */
+enum mg_status conf_load(const char *path, struct conf **out, struct buf *errs);
+void conf_free(struct conf *);
+
+/* The secret for a password / password_command pair: the literal, or the first
+ * line the command prints.  Caller frees (and should zero) *out. */
+enum mg_status conf_secret(const char *password, const char *command, char **out,
+    struct buf *err);
+
+/* Is s a plausible bare address local@domain with no spaces, CR or LF? */
+int conf_valid_address(const char *s);
+
+#endif

@@ -1,0 +1,37 @@
+/* imap: one IMAP session with libetpan: connect (plain, STARTTLS, implicit
+ * TLS), select, list UIDs, fetch bodies in bounded batches, and mark
+ * messages handled (move to processed_mailbox, or flag).  Owns libetpan IMAP. */
+#ifndef IMAP_H
+#define IMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "mg.h"
+
+struct imap;
+
+/* Connect and log in.  MG_CONNFAIL (server unreachable or dropped),
+ * MG_DENIED (login refused), MG_BADCONF (TLS demanded but unavailable). */
+enum mg_status imap_open(const struct conf *, struct imap **out, struct buf *err);
+void imap_close(struct imap *);
+
+/* SELECT the configured mailbox; *uidvalidity from the server. */
+enum mg_status imap_select(struct imap *, uint32_t *uidvalidity, struct buf *err);
+
+/* UIDs of messages still to handle, ascending; caller frees *uids. */
+enum mg_status imap_pending(struct imap *, uint32_t **uids, size_t *n, struct buf *err);
+
+/* Fetch each UID's full message (BODY.PEEK[], \Seen untouched), in batches
+ * of at most a few MB; cb gets borrowed bytes valid during the call.  A
+ * non-OK status from cb stops the fetch and is returned. */
+typedef enum mg_status (*imap_fetch_cb)(uint32_t uid, const char *raw, size_t len, void *arg);
+enum mg_status imap_fetch(struct imap *, const uint32_t *uids, size_t n, imap_fetch_cb cb,
+    void *arg, struct buf *err);
+
+/* Mark handled: UID MOVE to processed_mailbox (COPY + \Deleted + UID
+ * EXPUNGE without MOVE), or the $MentorgateDone keyword when none is set. */
+enum mg_status imap_done(struct imap *, const uint32_t *uids, size_t n, struct buf *err);
+
+#endif

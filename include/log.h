@@ -1,0 +1,17 @@
+/* log: one line per event, "LEVEL SUBSYSTEM EVENT key=value ...", to stderr
+ * in the foreground, to syslog otherwise.  Never pass bodies or secrets. */
+#ifndef LOG_H
+#define LOG_H
+
+enum log_level { LOG_LV_ERR, LOG_LV_WARN, LOG_LV_INFO, LOG_LV_DEBUG };
+
+/* to_stderr: 1 = stderr, 0 = syslog.  Level from MENTORGATE_LOG (err|warn|info|debug). */
+void log_init(const char *ident, int to_stderr);
+void log_msg(enum log_level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_LV_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LV_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LV_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LV_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,60 @@
+/* mg: status codes, allocators that abort on exhaustion, a growable buffer. */
+#ifndef MG_H
+#define MG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Graded by what the caller does next. */
+enum mg_status {
+	MG_OK = 0,
+	MG_TEMPFAIL,	/* retry later, nothing lost (4xx, SQLITE_BUSY/FULL, I/O) */
+	MG_CONNFAIL,	/* server gone: end this pass, back off the server */
+	MG_PERMFAIL,	/* never succeeds as is (5xx) */
+	MG_BADINPUT,	/* malformed mail, CSV or template */
+	MG_BADCONF,	/* configuration error; detail names file:line */
+	MG_DENIED,
+	MG_DUPLICATE,	/* already done: treat as success */
+	MG_NOTFOUND,
+	MG_INTERNAL	/* a bug: log it, stop work on this item */
+};
+
+const char *mg_strerror(enum mg_status);
+
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+/* printf into a fresh string; caller frees. */
+char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable byte buffer, always NUL-terminated.  Zero-initialise it. */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+void buf_add(struct buf *, const void *, size_t);
+void buf_adds(struct buf *, const char *);
+void buf_addc(struct buf *, char);
+void buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
+/* Hand the string to the caller (who frees it); the buffer is left empty. */
+char *buf_steal(struct buf *);
+void buf_free(struct buf *);
+
+/* Seconds since the epoch; MENTORGATE_NOW (epoch seconds or
+ * YYYY-MM-DDTHH:MM:SSZ) overrides it for tests and demos. */
+int64_t mg_now(void);
+
+/* Lower-case ASCII copy; caller frees. */
+char *mg_lower(const char *);
+/* Does s contain CR, LF or NUL within n bytes (or a CR/LF anywhere in a C string)? */
+int mg_has_crlf(const char *);
+/* n-1 random characters from [a-z2-7] (5 bits each) and a NUL, from getrandom. */
+void mg_random_token(char *out, size_t n);
+/* Test-only crash injection: MENTORGATE_CRASH_AT=N kills the process with
+ * SIGKILL at the N-th durable step (counted across the whole run). */
+void mg_crashpoint(const char *what);
+
+#endif

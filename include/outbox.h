@@ -1,0 +1,50 @@
+/* outbox: every outbound message, enqueued in the transaction that decided
+ * it, sent with retry and backoff.  Owns the outbox table.
+ * States: queued -> sending -> sent, or failed (5xx).  The one window that
+ * can repeat a send is between the server's 250 and the commit of 'sent'
+ * (a single message: each is committed right after its 250); a row found
+ * 'sending' after a crash is sent again with the same Message-ID. */
+#ifndef OUTBOX_H
+#define OUTBOX_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "mg.h"
+#include "smtp.h"
+#include "store.h"
+
+struct outbox_item {
+	const char *dedupe_key;		/* unique: e.g. relay:MSG:RECIPIENT */
+	const char *kind;		/* relay | notice */
+	int64_t message;		/* the inbound message it answers, or 0 */
+	int64_t recipient_id;		/* participant, or 0 */
+	const char *rcpt;		/* envelope recipient */
+	const char *message_id;		/* without brackets */
+	const char *data;		/* the whole message, CRLF */
+	size_t len;
+};
+
+/* Inside the caller's transaction.  MG_DUPLICATE when the key exists
+ * (already enqueued: treat as success), MG_BADINPUT for an unsafe rcpt. */
+enum mg_status outbox_enqueue(struct store *, const struct outbox_item *);
+
+struct outbox_stats {
+	int sent, retried, failed;
+	int due_left;		/* rows due but not sent because the server was unreachable */
+};
+
+/* Send every due row.  Stops at the first connection failure (MG_CONNFAIL;
+ * rows keep their schedule: an unreachable server is not the message's
+ * fault).  Logs one line per event. */
+enum mg_status outbox_flush(struct store *, const struct conf *, struct smtp *,
+    struct outbox_stats *);
+
+/* Seconds to wait before attempt n+1 (exponential from 60 s, capped at 6 h,
+ * with up to 25% jitter). */
+int64_t outbox_backoff(int attempts);
+
+/* Print the outbox (all rows, or only those not sent) one line each. */
+enum mg_status outbox_list(struct store *, int pending_only);
+
+#endif

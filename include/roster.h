@@ -1,0 +1,58 @@
+/* roster: cohorts, participants and pairs (with their two masked-address
+ * tokens).  Owns the cohorts, participants and pairs tables. */
+#ifndef ROSTER_H
+#define ROSTER_H
+
+#include <stdint.h>
+
+#include "mg.h"
+#include "store.h"
+
+struct roster_person {
+	int64_t id;
+	char *role, *name, *email, *segment;	/* email lower-case */
+	int64_t cohort_id;
+};
+
+struct roster_pair {
+	int64_t id;
+	char *state;
+	struct roster_person mentee, mentor;
+	char *to_mentor_token;	/* the mentor's masked address, as the mentee sees it */
+	char *to_mentee_token;	/* the mentee's masked address, as the mentor sees it */
+};
+
+/* Frees the strings inside (not the struct itself); accepts zeroed structs. */
+void roster_person_clear(struct roster_person *);
+void roster_pair_clear(struct roster_pair *);
+
+/* MG_DUPLICATE if the name exists, MG_BADINPUT for a bad date or weeks. */
+enum mg_status roster_cohort_add(struct store *, const char *name, const char *start,
+    int weeks, int64_t *id, struct buf *err);
+
+/* Import participants from CSV (header role,name,email,cohort,segment), all
+ * or nothing: every bad row is reported as "file:line: why" in err and
+ * nothing is changed.  *count = rows imported. */
+enum mg_status roster_import(struct store *, const char *path, int *count, struct buf *err);
+
+/* Pair a mentee with a mentor, minting two fresh tokens. */
+enum mg_status roster_pair(struct store *, const char *mentee_email, const char *mentor_email,
+    struct roster_pair *out, struct buf *err);
+
+/* Lookups.  MG_NOTFOUND when absent.  The caller clears *out. */
+enum mg_status roster_pair_get(struct store *, int64_t id, struct roster_pair *out);
+/* *to_mentor = 1 when token is the pair's to_mentor_token. */
+enum mg_status roster_pair_by_token(struct store *, const char *token, struct roster_pair *out,
+    int *to_mentor);
+enum mg_status roster_person_by_email(struct store *, const char *email,
+    struct roster_person *out);
+
+/* Every pair, in id order; the callback's non-zero return stops the walk. */
+enum mg_status roster_pairs(struct store *, int (*cb)(const struct roster_pair *, void *),
+    void *arg);
+
+/* All participants' addresses (lower-case) and ids; caller frees both arrays
+ * and each string. */
+enum mg_status roster_addresses(struct store *, char ***emails, int64_t **ids, size_t *n);
+
+#endif

@@ -1,0 +1,30 @@
+/* smtp: send one prepared message over a reused libcurl connection. */
+#ifndef SMTP_H
+#define SMTP_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "mg.h"
+
+struct smtp;
+
+/* Caller frees with smtp_free.  The password (or password_command) is read
+ * on the first send, not here. */
+struct smtp *smtp_new(const struct conf *);
+void smtp_free(struct smtp *);
+
+/* Send data (any line ends: normalised to CRLF here) from env_from to rcpt.
+ * MG_OK on 250; MG_TEMPFAIL on 4xx or an unknown outcome (timeout);
+ * MG_PERMFAIL on 5xx; MG_CONNFAIL when the server cannot be reached or
+ * refuses us; MG_BADINPUT for an envelope address holding CR, LF, NUL, '<'
+ * or '>'.  *code is the server's reply code (0 if none); err gets the text. */
+enum mg_status smtp_send(struct smtp *, const char *env_from, const char *rcpt,
+    const char *data, size_t len, int *code, struct buf *err);
+
+/* Normalise any mix of CRLF, LF and CR to CRLF, ending with CRLF; caller frees. */
+char *smtp_crlf(const char *data, size_t len, size_t *outlen);
+/* Is addr safe as an SMTP envelope address? */
+int smtp_envelope_ok(const char *addr);
+
+#endif

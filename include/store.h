@@ -1,0 +1,84 @@
+/* store: the one SQLite database (WAL, FULL sync, foreign keys, 0600), its
+ * migrations, transactions, and the raw messages and IMAP sync state it owns. */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdint.h>
+
+#include "mg.h"
+
+struct store;
+
+/* Open (creating with mode 0600) and migrate.  On failure *err says why. */
+enum mg_status store_open(const char *path, struct store **out, struct buf *err);
+void store_close(struct store *);
+/* Last SQLite error text; borrowed, valid until the next call. */
+const char *store_errmsg(struct store *);
+
+/* Immediate transactions: a second writer waits (busy timeout), then TEMPFAIL. */
+enum mg_status store_begin(struct store *);
+enum mg_status store_commit(struct store *);
+void store_rollback(struct store *);
+
+/* An inbound message as received from IMAP, before any decision. */
+struct store_msg {
+	const char *mailbox;
+	uint32_t uidvalidity, uid;
+	const char *raw;
+	size_t rawlen;
+	const char *dedupe;		/* hex content hash */
+	const char *message_id, *from_addr, *subject, *date;
+};
+
+/* MG_OK (and *id) if stored; MG_DUPLICATE if (mailbox, uidvalidity, uid) or the
+ * dedupe hash is already stored, with *id the stored row. */
+enum mg_status store_msg_add(struct store *, const struct store_msg *, int64_t *id);
+/* Is (mailbox, uidvalidity, uid) stored already?  MG_OK yes, MG_NOTFOUND no. */
+enum mg_status store_msg_known(struct store *, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid);
+/* Raw bytes of a stored message; caller frees *raw. */
+enum mg_status store_msg_raw(struct store *, int64_t id, char **raw, size_t *len);
+/* Ids of messages stored but not yet decided (state 'received'), oldest
+ * first; caller frees *ids. */
+enum mg_status store_msg_pending(struct store *, int64_t **ids, size_t *n);
+
+/* The outcome of processing one stored message. */
+struct store_decision {
+	const char *state;		/* relayed | held | ignored */
+	const char *reason;		/* why held or ignored, or NULL */
+	const char *token, *in_reply_to, *refs;
+	int64_t pair_id, author_id, recipient_id;	/* 0 = none */
+	const char *body;		/* normalised UTF-8 text */
+	const char *from_addr, *subject;	/* decoded */
+};
+enum mg_status store_msg_decide(struct store *, int64_t id, const struct store_decision *);
+
+/* The Message-ID map: relay_id is a Message-ID we generated, known to
+ * recipient; orig_id (or NULL for our own mail) is what author knows the same
+ * message as.  Inside the caller's transaction. */
+enum mg_status store_map_add(struct store *, const char *relay_id, const char *orig_id,
+    int64_t message, int64_t pair, int64_t author, int64_t recipient);
+/* The id under which writer's partner in pair knows the message writer
+ * calls ref; caller frees *out.  MG_NOTFOUND when there is none. */
+enum mg_status store_map_translate(struct store *, const char *ref, int64_t writer,
+    int64_t pair, char **out);
+
+/* A stored message as the transcript shows it (borrowed strings, valid
+ * during the callback). */
+struct store_row {
+	int64_t id, received, pair_id;
+	const char *state, *reason, *from_addr, *subject, *body;
+	const char *author_role, *author_name, *recipient_name;
+};
+/* Messages of one pair (pair_id > 0) in order, or all messages in a state
+ * (pair_id 0, state non-NULL), or all (both unset).  Non-zero from cb stops. */
+enum mg_status store_messages(struct store *, int64_t pair_id, const char *state,
+    int (*cb)(const struct store_row *, void *), void *arg);
+
+/* IMAP sync state per mailbox; MG_NOTFOUND when never synced. */
+enum mg_status store_sync_get(struct store *, const char *mailbox, uint32_t *uidvalidity,
+    uint32_t *last_uid);
+enum mg_status store_sync_set(struct store *, const char *mailbox, uint32_t uidvalidity,
+    uint32_t last_uid);
+
+#endif
