@@ -77,9 +77,17 @@ sync_mailbox(struct store *s, const struct conf *c, struct gateway_stats *stats)
 		goto out;
 	if ((rc = imap_select(im, &y.uidvalidity, &err)) != MG_OK)
 		goto out;
-	if (store_sync_get(s, c->imap_mailbox, &old_v, &last) == MG_OK && old_v != y.uidvalidity)
-		log_warn("imap uidvalidity-changed mailbox=%s old=%u new=%u", c->imap_mailbox, old_v,
-		    y.uidvalidity);
+	rc = store_sync_get(s, c->imap_mailbox, &old_v, &last);
+	if (rc == MG_NOTFOUND || (rc == MG_OK && old_v != y.uidvalidity)) {
+		/* a new mailbox generation: UIDs start over; content hashes still
+		 * recognise messages seen before */
+		if (rc == MG_OK)
+			log_warn("imap uidvalidity-changed mailbox=%s old=%u new=%u", c->imap_mailbox,
+			    old_v, y.uidvalidity);
+		rc = store_sync_set(s, c->imap_mailbox, y.uidvalidity, 0);
+	}
+	if (rc != MG_OK)
+		goto out;
 	if ((rc = imap_pending(im, &uids, &n, &err)) != MG_OK)
 		goto out;
 	fresh = xcalloc(n ? n : 1, sizeof *fresh);

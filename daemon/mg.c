@@ -205,14 +205,24 @@ void
 mg_crashpoint(const char *what)
 {
 	static long count, at = -1;
+	static char name[32];
+	const char *e, *colon;
 
-	(void)what;
 	if (at < 0) {
-		const char *e = getenv("MENTORGATE_CRASH_AT");
-		at = e ? atol(e) : 0;
+		e = getenv("MENTORGATE_CRASH_AT");
+		at = 0;
+		if (e && (colon = strchr(e, ':')) && (size_t)(colon - e) < sizeof name) {
+			memcpy(name, e, (size_t)(colon - e));	/* "NAME:N": N-th such step */
+			at = atol(colon + 1);
+		} else if (e)
+			at = atol(e);				/* "N": N-th step of any kind */
 	}
-	if (at > 0 && ++count == at)
+	if (at <= 0 || (*name && strcmp(name, what)))
+		return;
+	if (++count == at) {
+		fprintf(stderr, "crashpoint %ld %s\n", count, what);
 		kill(getpid(), SIGKILL);
+	}
 }
 
 void

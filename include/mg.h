@@ -54,7 +54,9 @@ int mg_has_crlf(const char *);
 /* n-1 random characters from [a-z2-7] (5 bits each) and a NUL, from getrandom. */
 void mg_random_token(char *out, size_t n);
 /* Test-only crash injection: MENTORGATE_CRASH_AT=N kills the process with
- * SIGKILL at the N-th durable step (counted across the whole run). */
+ * SIGKILL at its N-th durable step; MENTORGATE_CRASH_AT=NAME:N at the N-th
+ * step called NAME ("stored", "relayed", "held", "imap moved",
+ * "outbox claimed", "outbox sent"). */
 void mg_crashpoint(const char *what);
 
 #endif

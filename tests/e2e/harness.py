@@ -1,0 +1,213 @@
+"""Shared helpers for the end-to-end tests: the private mail stack, a
+gateway configuration per test, and mail in and out over real SMTP/IMAP."""
+import email
+import email.policy
+import imaplib
+import os
+import smtplib
+import sqlite3
+import subprocess
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+MAILSTACK = os.path.join(ROOT, "tests", "mailstack.sh")
+USERS = ["relay@mentoring.test", "coord@mentoring.test", "safe@mentoring.test",
+         "alex@school.test", "jo@school.test", "mallory@school.test",
+         "sam@nhs.test", "kim@nhs.test"]
+
+
+class Stack:
+    """Dovecot + Postfix on 127.0.0.1 under a temporary directory."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="mg-stack-")
+        self.run("start")
+        self.env = {}
+        with open(os.path.join(self.dir, "env")) as f:
+            for line in f:
+                k, _, v = line.strip().partition("=")
+                self.env[k] = v
+        self.imap_port = int(self.env["MS_IMAP_PORT"])
+        self.smtp_port = int(self.env["MS_SMTP_PORT"])
+        self.lmtp_port = int(self.env["MS_LMTP_PORT"])
+
+    def run(self, what):
+        subprocess.run([MAILSTACK, what, self.dir], check=True)
+
+    def stop(self):
+        self.run("stop")
+
+    def doveadm(self, *args):
+        return subprocess.run(["doveadm", "-c", os.path.join(self.dir, "dovecot.conf")] + list(args),
+                              check=True, capture_output=True, text=True).stdout
+
+    def reset(self):
+        """Empty every user's mailboxes and the Postfix queue."""
+        self.wait_queue_empty()
+        for u in USERS:
+            for box in ("INBOX", "Processed"):
+                subprocess.run(["doveadm", "-c", os.path.join(self.dir, "dovecot.conf"),
+                                "expunge", "-u", u, "mailbox", box, "all"],
+                               capture_output=True)
+
+    def queue_empty(self):
+        out = subprocess.run(["postqueue", "-c", os.path.join(self.dir, "postfix"), "-p"],
+                             capture_output=True, text=True).stdout
+        return "Mail queue is empty" in out
+
+    def wait_queue_empty(self, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.queue_empty():
+                return True
+            subprocess.run(["postqueue", "-c", os.path.join(self.dir, "postfix"), "-f"],
+                           capture_output=True)
+            time.sleep(0.1)
+        return False
+
+    # --- mail -------------------------------------------------------------
+    def send(self, sender, rcpt, raw):
+        if isinstance(raw, str):
+            raw = raw.encode()
+        with smtplib.SMTP("127.0.0.1", self.smtp_port) as s:
+            s.sendmail(sender, [rcpt], raw)
+
+    def imap(self, user):
+        m = imaplib.IMAP4("127.0.0.1", self.imap_port)
+        m.login(user, "secret")
+        return m
+
+    def messages(self, user, box="INBOX"):
+        """Raw bytes of every message in user's box."""
+        m = self.imap(user)
+        out = []
+        try:
+            typ, _ = m.select(box, readonly=True)
+            if typ != "OK":
+                return out
+            _, data = m.uid("SEARCH", None, "ALL")
+            for uid in data[0].split():
+                _, d = m.uid("FETCH", uid, "(BODY.PEEK[])")
+                out.append(d[0][1])
+        finally:
+            m.logout()
+        return out
+
+    def count(self, user, box="INBOX"):
+        m = self.imap(user)
+        try:
+            typ, data = m.status(box, "(MESSAGES)")
+            if typ != "OK":
+                return 0
+            return int(data[0].split()[-1].rstrip(b")"))
+        finally:
+            m.logout()
+
+    def wait_count(self, user, n, box="INBOX", timeout=30):
+        """Wait (bounded) until user's box holds at least n messages and the
+        Postfix queue is empty; return the final count."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.count(user, box) >= n and self.queue_empty():
+                break
+            time.sleep(0.05)
+        self.wait_queue_empty()
+        return self.count(user, box)
+
+
+class Gateway:
+    """A configuration, database and roster for one test."""
+
+    def __init__(self, stack, name="gw", extra=""):
+        self.stack = stack
+        self.dir = tempfile.mkdtemp(prefix="mg-gw-")
+        self.conf = os.path.join(self.dir, name + ".conf")
+        self.db = os.path.join(self.dir, name + ".db")
+        with open(self.conf, "w") as f:
+            f.write(f"""[programme]
+name = NHS Mentoring
+relay_address = relay@mentoring.test
+database = {self.db}
+
+[imap]
+host = 127.0.0.1
+port = {stack.imap_port}
+tls = starttls
+username = relay@mentoring.test
+password = secret
+processed_mailbox = Processed
+poll_interval = 1
+timeout = 20
+
+[smtp]
+url = smtp://127.0.0.1:{stack.smtp_port}
+from_name = NHS Mentoring
+
+[moderation]
+coordinators = coord@mentoring.test
+{extra}""")
+        os.chmod(self.conf, 0o600)
+        self.tokens = {}
+
+    def ctl(self, *args, check=True):
+        r = subprocess.run([os.path.join(BUILD, "mentorctl"), "-c", self.conf] + list(args),
+                           capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise AssertionError(f"mentorctl {args}: {r.returncode}\n{r.stdout}{r.stderr}")
+        return r
+
+    def once(self, env=None, check=True):
+        e = dict(os.environ)
+        e.update(env or {})
+        r = subprocess.run([os.path.join(BUILD, "mentorgated"), "-c", self.conf, "--once"],
+                           capture_output=True, text=True, env=e, timeout=300)
+        if check and r.returncode != 0:
+            raise AssertionError(f"mentorgated --once: {r.returncode}\n{r.stderr}")
+        return r
+
+    def setup_pair(self, mentee="alex@school.test", mentor="sam@nhs.test"):
+        """Cohort W1, participants, and one pair; returns (to_mentor, to_mentee)."""
+        csv = os.path.join(self.dir, "people.csv")
+        with open(csv, "w") as f:
+            f.write("role,name,email,cohort,segment\n"
+                    "mentee,Alex Smith,alex@school.test,W1,school\n"
+                    "mentee,Jo Brown,jo@school.test,W1,neet\n"
+                    "mentor,Sam Jones,sam@nhs.test,W1,nhs\n"
+                    "mentor,Kim Lee,kim@nhs.test,W1,nhs\n"
+                    "coordinator,Chris Coord,coord@mentoring.test,,\n")
+        self.ctl("cohort", "add", "W1", "--start", "2026-09-01", "--weeks", "10")
+        self.ctl("import", csv)
+        out = self.ctl("pair", mentee, mentor).stdout
+        to_mentor = to_mentee = None
+        for line in out.splitlines():
+            if line.strip().startswith("mentee"):
+                to_mentor = line.split()[-1]
+            elif line.strip().startswith("mentor"):
+                to_mentee = line.split()[-1]
+        return to_mentor, to_mentee
+
+    def sql(self, query, *args):
+        con = sqlite3.connect(self.db)
+        try:
+            return con.execute(query, args).fetchall()
+        finally:
+            con.close()
+
+
+def parse(raw):
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def body_text(msg):
+    part = msg.get_body(preferencelist=("plain",))
+    return part.get_content() if part else ""
+
+
+def make_mail(frm, to, subject, body, msgid=None, extra=""):
+    msgid = msgid or f"<{time.time_ns()}.{os.getpid()}@{frm.split('@')[1]}>"
+    return (f"From: {frm}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {msgid}\r\n"
+            f"Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n{extra}"
+            f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n")

@@ -1,0 +1,200 @@
+"""The relay: round trip, idempotence, holds, SMTP down, crashes."""
+import os
+import subprocess
+
+from harness import Gateway, body_text, make_mail, parse
+
+MENTEE = "alex@school.test"
+MENTOR = "sam@nhs.test"
+
+
+def test_round_trip(stack):
+    gw = Gateway(stack)
+    to_mentor, to_mentee = gw.setup_pair()
+    raw = make_mail(f"Alex Smith <{MENTEE}>", to_mentor, "Hello from Alex",
+                    f"Hi Sam,\r\nmy school email is {MENTEE} if you need it.\r\nAlex",
+                    msgid="<first.1@school.test>",
+                    extra="User-Agent: SchoolMail 1.0\r\nX-Originating-IP: [10.1.2.3]\r\n")
+    stack.send(MENTEE, to_mentor, raw)
+    stack.wait_count("relay@mentoring.test", 1)
+    gw.once()
+    assert stack.wait_count(MENTOR, 1) == 1
+    got = stack.messages(MENTOR)[0]
+    msg = parse(got)
+    assert msg["From"].addresses[0].addr_spec == to_mentee, msg["From"]
+    assert msg["Reply-To"].addresses[0].addr_spec == to_mentee
+    assert msg["From"].addresses[0].display_name == "Alex (mentee) via NHS Mentoring"
+    assert str(msg["Subject"]) == "Hello from Alex"
+    text = body_text(msg)
+    assert "my school email is " + to_mentee in text, text
+    # nothing of the mentee's identity in any header or the body
+    decoded = got.decode("utf-8", "replace") + text
+    for leak in (MENTEE, "school.test", "SchoolMail", "10.1.2.3", "first.1"):
+        assert leak not in decoded, f"{leak!r} leaked into the relayed copy"
+    relayed_id = msg["Message-ID"]
+    assert relayed_id.endswith("@mentoring.test>")
+
+    # the mentor replies, quoting; the mentee gets it threaded
+    reply = make_mail(f"Sam Jones <{MENTOR}>", to_mentee, "Re: Hello from Alex",
+                      "Great to hear from you!\r\n\r\n"
+                      f"On Sun, 22 Nov 2026, Alex <{MENTEE}> wrote:\r\n> Hi Sam,\r\n\r\n"
+                      f"--\r\nSam Jones, NHS <{MENTOR}>",
+                      msgid="<reply.2@nhs.test>",
+                      extra=f"In-Reply-To: {relayed_id}\r\nReferences: {relayed_id}\r\n")
+    stack.send(MENTOR, to_mentee, reply)
+    stack.wait_count("relay@mentoring.test", 1)
+    gw.once()
+    assert stack.wait_count(MENTEE, 1) == 1
+    got = stack.messages(MENTEE)[0]
+    back = parse(got)
+    assert back["In-Reply-To"] == "<first.1@school.test>", back["In-Reply-To"]
+    assert "<first.1@school.test>" in back["References"]
+    assert back["From"].addresses[0].addr_spec == to_mentor
+    text = body_text(back)
+    assert "Great to hear from you!" in text
+    assert f"Alex <{to_mentee}> wrote:" in text, text   # the mentee's own mask
+    assert MENTOR not in got.decode("utf-8", "replace") + text
+    assert "nhs.test" not in got.decode("utf-8", "replace").split("\r\n\r\n", 1)[0].replace(
+        f"To: \"Alex Smith\" <{MENTEE}>", "")
+    # handled mail left the watched mailbox
+    assert stack.count("relay@mentoring.test") == 0
+    assert stack.count("relay@mentoring.test", "Processed") == 2
+    # the transcript
+    out = gw.ctl("thread", "1").stdout
+    assert "mentee Alex Smith -> Sam Jones  [relayed]" in out, out
+    assert "mentor Sam Jones -> Alex Smith  [relayed]" in out, out
+    assert out.index("Hello from Alex") < out.index("Great to hear")
+
+
+def test_idempotent_runs_and_redelivery(stack):
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    raw = make_mail(MENTEE, to_mentor, "Only once", "Just one copy please.",
+                    msgid="<once.1@school.test>")
+    stack.send(MENTEE, to_mentor, raw)
+    stack.wait_count("relay@mentoring.test", 1)
+    for _ in range(3):
+        gw.once()
+    # the same message delivered again (a client retry, a forwarder's copy)
+    stack.send(MENTEE, to_mentor, raw)
+    stack.wait_count("relay@mentoring.test", 1)
+    gw.once()
+    gw.once()
+    assert stack.wait_count(MENTOR, 1) == 1
+    assert stack.count(MENTOR) == 1
+    assert gw.sql("SELECT count(*) FROM messages") == [(1,)]
+    assert gw.sql("SELECT count(*) FROM outbox WHERE state = 'sent'") == [(1,)]
+    assert stack.count("relay@mentoring.test", "Processed") == 2
+
+
+def test_uidvalidity_change_creates_no_duplicate(stack):
+    gw = Gateway(stack, extra="")
+    with open(gw.conf) as f:
+        conf = f.read().replace("processed_mailbox = Processed",
+                                "mailbox = Relay\nprocessed_mailbox = Processed")
+    with open(gw.conf, "w") as f:
+        f.write(conf)
+    to_mentor, _ = gw.setup_pair()
+    raw = make_mail(MENTEE, to_mentor, "Before the reset", "Hello.", msgid="<uv.1@school.test>")
+    subprocess.run(["doveadm", "-c", os.path.join(stack.dir, "dovecot.conf"), "mailbox",
+                    "create", "-u", "relay@mentoring.test", "Relay"], capture_output=True)
+    src = os.path.join(stack.dir, "seed.eml")
+    with open(src, "w") as f:
+        f.write(raw)
+
+    def seed():
+        with open(src, "rb") as f:
+            subprocess.run(["doveadm", "-c", os.path.join(stack.dir, "dovecot.conf"), "save",
+                            "-u", "relay@mentoring.test", "-m", "Relay"], stdin=f, check=True)
+    seed()
+    gw.once()
+    before = gw.sql("SELECT uidvalidity FROM imap_sync")[0][0]
+    # the mailbox is recreated (new UIDVALIDITY) and the same mail appears again
+    stack.doveadm("mailbox", "delete", "-u", "relay@mentoring.test", "Relay")
+    stack.doveadm("mailbox", "create", "-u", "relay@mentoring.test", "Relay")
+    stack.doveadm("mailbox", "update", "-u", "relay@mentoring.test", "--uid-validity",
+                  str(before + 1000), "Relay")
+    seed()
+    gw.once()
+    after = gw.sql("SELECT uidvalidity FROM imap_sync")[0][0]
+    assert before != after
+    assert stack.wait_count(MENTOR, 1) == 1
+    assert gw.sql("SELECT count(*) FROM messages") == [(1,)]
+    stack.doveadm("mailbox", "delete", "-u", "relay@mentoring.test", "Relay")
+
+
+def test_unknown_sender_and_token_are_held(stack):
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    # a stranger writes to the mentor's masked address
+    stack.send("mallory@school.test", to_mentor,
+               make_mail("mallory@school.test", to_mentor, "hi", "let's chat privately"))
+    # someone guesses a token
+    stack.send(MENTEE, "relay+notatoken123@mentoring.test",
+               make_mail(MENTEE, "relay+notatoken123@mentoring.test", "guess", "anyone?"))
+    # the partner's own address used from the wrong side
+    stack.send(MENTOR, to_mentor, make_mail(MENTOR, to_mentor, "wrong way", "to myself?"))
+    stack.wait_count("relay@mentoring.test", 3)
+    gw.once()
+    held = gw.sql("SELECT from_addr, reason, length(raw) FROM messages WHERE state = 'held'"
+                  " ORDER BY id")
+    assert len(held) == 3, held
+    reasons = " | ".join(r[1] for r in held)
+    assert "mallory@school.test is not the participant expected" in reasons, reasons
+    assert "unknown token notatoken123" in reasons, reasons
+    assert "sam@nhs.test is not the participant expected" in reasons, reasons
+    assert all(r[2] > 100 for r in held)       # the raw message is kept
+    assert gw.sql("SELECT count(*) FROM outbox") == [(0,)]
+    stack.wait_queue_empty()
+    assert stack.count(MENTOR) == 0 and stack.count(MENTEE) == 0
+    listing = gw.ctl("messages", "--held").stdout
+    assert listing.count("\theld\t") == 3, listing
+    assert stack.count("relay@mentoring.test", "Processed") == 3
+
+
+def test_smtp_down_then_up(stack):
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "While down", "Queued?"))
+    stack.wait_count("relay@mentoring.test", 1)
+    stack.run("stop-postfix")
+    try:
+        r = gw.once(check=False)
+        assert r.returncode == 75, (r.returncode, r.stderr)    # EX_TEMPFAIL
+        assert "outbox server unreachable" in r.stderr
+        assert gw.sql("SELECT state, attempts FROM outbox") == [("queued", 0)]
+        pending = gw.ctl("outbox", "--pending").stdout
+        assert "queued" in pending and MENTOR in pending, pending
+        r = gw.once(check=False)                             # still down: still queued
+        assert r.returncode == 75
+        assert gw.sql("SELECT state FROM outbox") == [("queued",)]
+    finally:
+        stack.run("start-postfix")
+    gw.once()
+    assert stack.wait_count(MENTOR, 1) == 1
+    gw.once()
+    assert stack.wait_count(MENTOR, 1) == 1
+    assert gw.sql("SELECT state FROM outbox") == [("sent",)]
+
+
+def test_permanent_failure_tells_coordinators(stack):
+    gw = Gateway(stack)
+    # a mentor whose address the mail server rejects (550 user unknown)
+    csv = os.path.join(gw.dir, "p.csv")
+    with open(csv, "w") as f:
+        f.write("role,name,email,cohort,segment\nmentee,Alex Smith,alex@school.test,W1,\n"
+                "mentor,Gone Away,gone@nhs.test,W1,\n")
+    gw.ctl("cohort", "add", "W1", "--start", "2026-09-01", "--weeks", "10")
+    gw.ctl("import", csv)
+    out = gw.ctl("pair", MENTEE, "gone@nhs.test").stdout
+    to_mentor = [l.split()[-1] for l in out.splitlines() if "mentee" in l][0]
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "Hello?", "Anyone there?"))
+    stack.wait_count("relay@mentoring.test", 1)
+    gw.once()
+    rows = gw.sql("SELECT kind, state, last_error FROM outbox ORDER BY id")
+    assert rows[0][0] == "relay" and rows[0][1] == "failed" and "550" in rows[0][2], rows
+    assert rows[1][:2] == ("notice", "sent"), rows
+    assert stack.wait_count("coord@mentoring.test", 1) == 1
+    notice = parse(stack.messages("coord@mentoring.test")[0])
+    assert notice["Auto-Submitted"] == "auto-generated"
+    assert "gone@nhs.test" in body_text(notice)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole suite: unit programs, then end-to-end tests over a private
+# Dovecot + Postfix.  Ends with one "N passed, N failed" line.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD
+pass=0 fail=0
+
+tally() {	# read a "N passed, N failed" line from a log
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "not ok - $2 printed no summary (crashed?)"
+		fail=$((fail + 1))
+		return
+	fi
+	pass=$((pass + $(echo "$line" | cut -d' ' -f1)))
+	fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
+}
+
+log=$(mktemp)
+for t in "$BUILD"/t_*; do
+	[ -x "$t" ] || continue
+	echo "# unit: $t"
+	"$t" >"$log" 2>&1
+
+	grep -v '^ok - ' "$log"
+	tally "$log" "$t"
+done
+
+echo "# end-to-end (real Dovecot and Postfix on 127.0.0.1)"
+python3 tests/e2e/run.py "$@" 2>&1 | tee "$log"
+tally "$log" "tests/e2e/run.py"
+rm -f "$log"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
