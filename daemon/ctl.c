@@ -48,8 +48,8 @@ static int
 exit_for(enum mg_status st)
 {
 	switch (st) {
-	case MG_OK: case MG_DUPLICATE: return 0;
-	case MG_BADINPUT: case MG_DENIED: return EX_DATAERR;
+	case MG_OK: return 0;
+	case MG_BADINPUT: case MG_DENIED: case MG_DUPLICATE: return EX_DATAERR;
 	case MG_NOTFOUND: return EX_NOINPUT;
 	case MG_TEMPFAIL: case MG_CONNFAIL: return EX_TEMPFAIL;
 	case MG_BADCONF: return EX_CONFIG;

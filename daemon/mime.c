@@ -61,7 +61,8 @@ mime_header(const char *raw, size_t len, const char *name)
 		if (eol - i > nl && raw[i + nl] == ':' && !strncasecmp(raw + i, name, nl)) {
 			size_t j = i + nl + 1;
 			for (;;) {
-				buf_add(&b, raw + j, eol - j);
+				size_t end = eol > j && raw[eol - 1] == '\r' ? eol - 1 : eol;
+				buf_add(&b, raw + j, end - j);
 				i = eol + 1;
 				if (i >= len || (raw[i] != ' ' && raw[i] != '\t'))
 					break;
@@ -372,6 +373,12 @@ mime_parse(const char *raw, size_t len)
 	m->subject = xstrdup("");
 	m->body_offset = find_body(raw, len);
 	if ((hazard = mime_hazard(raw, len))) {
+		/* the header block alone is safe to parse: no MIME parameters */
+		struct mailimf_fields *f = NULL;
+		if (mailimf_fields_parse(raw, len, &idx, &f) == MAILIMF_NO_ERROR && f) {
+			headers(m, f);
+			mailimf_fields_free(f);
+		}
 		m->malformed = xstrdup(hazard);
 		m->text = mime_utf8_clean(raw + m->body_offset, len - m->body_offset);
 		unix_lines(m->text);

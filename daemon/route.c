@@ -54,7 +54,7 @@ route_token(const char *local, const char *domain, const struct mime_msg *m, con
 static int
 addr_char(char c)
 {
-	return isalnum((unsigned char)c) || strchr(".!#$%&'*+/=?^_`{|}~-", c) != NULL;
+	return c && (isalnum((unsigned char)c) || strchr(".!#$%&'*+/=?^_`{|}~-", c) != NULL);
 }
 
 char *

@@ -1,0 +1,146 @@
+/* Unit tests for mime: parsing, the libetpan crash guard, text helpers, building. */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mime.h"
+#include "tap.h"
+
+/* Parse in a child: returns 1 if it exited normally and flagged malformed. */
+static int
+survives_and_flags(const char *raw)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		struct mime_msg *m = mime_parse(raw, strlen(raw));
+		int flagged = m->malformed != NULL;
+		mime_free(m);
+		_exit(flagged ? 0 : 3);
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static void
+crash_guard(void)
+{
+	ok(survives_and_flags("From: a@b.c\r\nContent-Type: multipart/mixed; boundary=\"\\\"\"\r\n\r\n--\"\r\n\r\nx\r\n"),
+	    "top-level boundary=\"\\\"\" is refused, not parsed");
+	ok(survives_and_flags("From: a@b.c\nContent-Type: multipart/mixed; boundary=o\n\n--o\n"
+	    "Content-Type: multipart/alternative;\n\tBOUNDARY = \"\\\"x\"\n\n--\"x\n\ny\n--o--\n"),
+	    "nested, folded, upper-case boundary with a leading quote is refused");
+	ok(survives_and_flags("From: a@b.c\nContent-Type: multipart/mixed; boundary=\"\"\"\n\nz\n"),
+	    "boundary=\"\"\" is refused");
+	const char *plain = "Content-Type: multipart/mixed; boundary=\"abc\"\r\n";
+	ok(mime_hazard(plain, strlen(plain)) == NULL,
+	    "an ordinary quoted boundary is fine");
+	ok(mime_hazard("boundary=\"\"", 11) == NULL, "an empty boundary is not the crash");
+	const char *bad = "From: A <a@b.c>\r\nSubject: s\r\nContent-Type: multipart/mixed;"
+	    " boundary=\"\\\"\"\r\n\r\nbody\r\n";
+	struct mime_msg *m = mime_parse(bad, strlen(bad));
+	is_str(m->from.addr, "a@b.c", "headers of a refused message are still read");
+	is_str(m->subject, "s", "subject of a refused message");
+	mime_free(m);
+}
+
+static void
+parsing(void)
+{
+	const char *raw =
+	    "Return-Path: <x@y.z>\r\nDelivered-To: relay+Tok123@mentoring.test\r\n"
+	    "From: =?UTF-8?Q?Zo=C3=AB?= <zoe@school.test>\r\nTo: a@b.c, \"B\" <b@c.d>\r\n"
+	    "Cc: grp: c@d.e;\r\nSubject: =?ISO-8859-1?Q?caf=E9?=\r\n"
+	    "Message-ID: <id1@x>\r\nIn-Reply-To: <id0@x>\r\nReferences: <a@x> <id0@x>\r\n"
+	    "Date: Tue, 1 Sep 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+	    "Content-Type: text/plain; charset=windows-1252\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "Smart =93quotes=94 =80=\r\n5\r\n--b\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b--\r\n";
+	struct mime_msg *m = mime_parse(raw, strlen(raw));
+
+	ok(m->malformed == NULL, "well-formed message");
+	is_str(m->from.addr, "zoe@school.test", "From address");
+	is_str(m->from.name, "Zo\xc3\xab", "From display name decoded");
+	is_str(m->subject, "caf\xc3\xa9", "Latin-1 encoded word subject");
+	is_str(m->message_id, "id1@x", "Message-ID without brackets");
+	ok(m->to.n == 2 && m->cc.n == 1, "To and Cc (group) addresses");
+	ok(m->delivered_to.n == 1, "Delivered-To");
+	ok(m->references.n == 2 && m->in_reply_to.n == 1, "References and In-Reply-To");
+	is_str(m->date, "2026-09-01 10:00:00 +0100", "Date");
+	is_str(m->text, "Smart \xe2\x80\x9cquotes\xe2\x80\x9d \xe2\x82\xac" "5", "windows-1252 QP plain part preferred");
+	ok(!m->from_html, "not from HTML");
+	mime_free(m);
+
+	m = mime_parse("Subject: no from\n\nbody\n", 23);
+	ok(m->malformed && strstr(m->malformed, "From"), "no From is malformed");
+	mime_free(m);
+	m = mime_parse("", 0);
+	ok(m->malformed != NULL, "empty input is malformed, not a crash");
+	mime_free(m);
+	raw = "From: a@b.c\nContent-Type: text/plain; charset=x-no-such\n\n\xe9t\xe9\n";
+	m = mime_parse(raw, strlen(raw));
+	is_str(m->text, "\xc3\xa9t\xc3\xa9\n", "unknown charset falls back to windows-1252");
+	mime_free(m);
+}
+
+static void
+helpers(void)
+{
+	char *s = mime_utf8_clean("ok \xff\xc3\xa9 \xe2\x82", 9);
+	is_str(s, "ok \xef\xbf\xbd\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd", "invalid UTF-8 replaced");
+	free(s);
+	const char *h = "Subject: one\r\n two\r\nX: y\r\n\r\nSubject: body";
+	s = mime_header(h, strlen(h), "subject");
+	is_str(s, "one two", "header unfolded, case-insensitive");
+	free(s);
+	h = "A: b\n\nSubject: in body\n";
+	s = mime_header(h, strlen(h), "Subject");
+	ok(s == NULL, "headers stop at the blank line");
+	free(s);
+	h = "<div>a<br>b</div><ol><li>x</li></ol><a href=\"mailto:q@r.s\">write</a>";
+	s = mime_html_text(h, strlen(h));
+	is_str(s, "a\nb\n\n- x\n\nwrite <q@r.s>\n", "html: breaks, lists, mailto links");
+	free(s);
+	h = "<script>alert(1)</script>&lt;tag&gt; &amp;&#x41;";
+	s = mime_html_text(h, strlen(h));
+	is_str(s, "<tag> &A\n", "html: script dropped, entities decoded");
+	free(s);
+}
+
+static void
+building(void)
+{
+	struct mime_out o = {
+		.from_name = "Zo\xc3\xab (mentee) via P", .from_addr = "relay+t@m.test",
+		.to_name = "Sam \"S\"", .to_addr = "s@n.test", .subject = "Hi\xc3\xa9",
+		.message_id = "abc@m.test", .in_reply_to = "x@y", .references = "w@y x@y",
+		.body = "a\n.\nb\n", .date = 0,
+	};
+	char *out;
+	size_t len;
+
+	ok(mime_build(&o, &out, &len) == MG_OK, "build");
+	ok(strstr(out, "From: =?UTF-8?B?") != NULL, "non-ASCII display name encoded");
+	ok(strstr(out, "To: \"Sam \\\"S\\\"\" <s@n.test>\r\n") != NULL, "quotes escaped");
+	ok(strstr(out, "References: <w@y>\r\n <x@y>\r\n") != NULL, "references folded");
+	ok(strstr(out, "\r\n\r\na\r\n=2E\r\nb\r\n") != NULL, "a lone dot is encoded");
+	ok(strstr(out, "\n\n") == NULL, "no bare LF anywhere");
+	free(out);
+	o.subject = "evil\r\nBcc: x@y";
+	ok(mime_build(&o, &out, &len) == MG_BADINPUT, "CR/LF in a header value refused");
+	o.subject = "fine";
+	o.to_addr = "a@b>\r\nX: y";
+	ok(mime_build(&o, &out, &len) == MG_BADINPUT, "CR/LF in an address refused");
+}
+
+int
+main(void)
+{
+	crash_guard();
+	parsing();
+	helpers();
+	building();
+	return tap_done();
+}

@@ -1,0 +1,48 @@
+/* Unit tests for route: token lookup order and address masking. */
+#include <stdlib.h>
+
+#include "mime.h"
+#include "route.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	const char *raw = "Delivered-To: someone@else.test\r\nTo: Relay+AbC12@Mentoring.Test\r\n"
+	    "Cc: relay+cc@mentoring.test\r\nFrom: a@b.c\r\n\r\nx\r\n";
+	struct mime_msg *m = mime_parse(raw, strlen(raw));
+	const char *where = NULL;
+	char *t = route_token("relay", "mentoring.test", m, &where);
+
+	is_str(t, "abc12", "token from To, lower-cased, case-insensitive match");
+	is_str(where, "To", "found in To");
+	free(t);
+	mime_free(m);
+
+	raw = "Delivered-To: relay+first@mentoring.test\r\nX-Original-To: relay+second@mentoring.test\r\n"
+	    "To: relay+third@mentoring.test\r\nFrom: a@b.c\r\n\r\nx\r\n";
+	m = mime_parse(raw, strlen(raw));
+	t = route_token("relay", "mentoring.test", m, &where);
+	is_str(t, "first", "Delivered-To wins (Bcc recipients show up only there)");
+	free(t);
+	t = route_token("relay", "other.test", m, NULL);
+	ok(t == NULL, "another domain has no token");
+	mime_free(m);
+
+	raw = "To: relay@mentoring.test, relayx+y@mentoring.test, relay+@mentoring.test\r\n"
+	    "From: a@b.c\r\n\r\nx\r\n";
+	m = mime_parse(raw, strlen(raw));
+	t = route_token("relay", "mentoring.test", m, NULL);
+	ok(t == NULL, "bare relay address, other local part, empty token: none");
+	free(t);
+	mime_free(m);
+
+	struct route_mask mk[] = { { "alex@school.test", "relay+a@m.test" },
+				   { "sam@nhs.test", "relay+s@m.test" } };
+	char *s = route_mask("On Tue, Alex <ALEX@school.test> wrote: mail alex@school.test. "
+	    "xalex@school.test sam@nhs.testing mailto:sam@nhs.test", mk, 2);
+	is_str(s, "On Tue, Alex <relay+a@m.test> wrote: mail relay+a@m.test. "
+	    "xalex@school.test sam@nhs.testing mailto:relay+s@m.test", "whole addresses masked only");
+	free(s);
+	return tap_done();
+}
