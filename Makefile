@@ -68,7 +68,7 @@ test: deps
 
 demo: deps
 	$(MAKE) all
-	tests/demo.sh
+	python3 tests/demo.py
 
 clean:
 	rm -rf build build-san mentorgated mentorctl

@@ -187,7 +187,7 @@ def test_permanent_failure_tells_coordinators(stack):
     gw.ctl("cohort", "add", "W1", "--start", "2026-09-01", "--weeks", "10")
     gw.ctl("import", csv)
     out = gw.ctl("pair", MENTEE, "gone@nhs.test").stdout
-    to_mentor = [l.split()[-1] for l in out.splitlines() if "mentee" in l][0]
+    to_mentor = [l.split()[-1] for l in out.splitlines() if l.strip().startswith("mentee")][0]
     stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "Hello?", "Anyone there?"))
     stack.wait_count("relay@mentoring.test", 1)
     gw.once()
