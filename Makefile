@@ -20,7 +20,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 LIB_OBJS := mg log conf store roster mime mime_text mime_build route smtp outbox \
-            relay imap gateway
+            relay imap tlsverify gateway
 LIB  := $(patsubst %,$(BUILD)/%.o,$(LIB_OBJS))
 BINS := $(BUILD)/mentorgated $(BUILD)/mentorctl
 UNIT := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/t_*.c))

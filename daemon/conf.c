@@ -13,7 +13,7 @@
 
 #include "conf.h"
 
-enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL };
+enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL, K_BOOL };
 
 struct key {
 	const char *section, *name;
@@ -32,6 +32,7 @@ static const struct key keys[] = {
 	{ "imap", "port", K_INT, F(imap_port), 1, 65535 },
 	{ "imap", "tls", K_TLS, F(imap_tls), 0, 0 },
 	{ "imap", "ca_file", K_PATH, F(imap_ca_file), 0, 0 },
+	{ "imap", "tls_verify", K_BOOL, F(imap_tls_verify), 0, 0 },
 	{ "imap", "username", K_STR, F(imap_username), 0, 0 },
 	{ "imap", "password", K_STR, F(imap_password), 0, 0 },
 	{ "imap", "password_command", K_STR, F(imap_password_command), 0, 0 },
@@ -188,6 +189,14 @@ set(struct reader *r, struct conf *c, const struct key *k, char *v)
 	case K_LIST:
 		add_list(r, c, v);
 		break;
+	case K_BOOL:
+		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
+			*ip = 1;
+		else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off"))
+			*ip = 0;
+		else
+			bad(r, "%s: '%s' is not yes or no", k->name, v);
+		break;
 	}
 }
 
@@ -270,6 +279,7 @@ defaults(struct conf *c)
 {
 	c->imap_port = -1;
 	c->imap_tls = CONF_TLS_STARTTLS;
+	c->imap_tls_verify = 1;
 	c->smtp_tls = CONF_TLS_NONE;
 	c->poll_interval = 60;
 	c->imap_timeout = 60;

@@ -12,6 +12,8 @@
 #include <libetpan/libetpan.h>
 
 #include "imap.h"
+#include "log.h"
+#include "tlsverify.h"
 
 #define DONE_KEYWORD "$MentorgateDone"
 #define BATCH_BYTES (4u << 20)
@@ -133,6 +135,14 @@ imap_open(const struct conf *c, struct imap **out, struct buf *err)
 			st = r == MAILIMAP_ERROR_STREAM ? MG_CONNFAIL : MG_BADCONF;
 			goto fail;
 		}
+	}
+	if (c->imap_tls != CONF_TLS_NONE) {
+		if (c->imap_tls_verify) {
+			if ((st = tls_verify_chain(im->s->imap_stream, c->imap_host, c->imap_ca_file,
+			    err)) != MG_OK)
+				goto fail;
+		} else
+			log_warn("imap tls-unverified host=%s (tls_verify = no)", c->imap_host);
 	}
 	if ((st = conf_secret(c->imap_password, c->imap_password_command, &password, err)) != MG_OK)
 		goto fail;

@@ -18,6 +18,7 @@ struct conf {
 	int imap_port;
 	enum conf_tls imap_tls;
 	char *imap_ca_file;
+	int imap_tls_verify;			/* 0 only by an explicit opt-out */
 	char *imap_username, *imap_password, *imap_password_command;
 	char *imap_mailbox, *imap_processed;	/* processed NULL: flag instead of move */
 	int poll_interval;			/* seconds */

@@ -136,6 +136,7 @@ database = {self.db}
 host = 127.0.0.1
 port = {stack.imap_port}
 tls = starttls
+ca_file = {stack.env["MS_CA"]}
 username = relay@mentoring.test
 password = secret
 processed_mailbox = Processed
