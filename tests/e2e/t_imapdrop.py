@@ -1,0 +1,88 @@
+"""The server dies in the middle of a FETCH literal.  libetpan 1.9.4 then
+spins for ever on recv() == 0; mentorgate's watchdog must cancel the stream,
+give up on this pass, and lose nothing.  The 'server death' is a TCP relay in
+front of the real Dovecot that closes both sides once the literal starts."""
+import socket
+import threading
+
+from harness import Gateway, make_mail
+
+MENTEE = "alex@school.test"
+MENTOR = "sam@nhs.test"
+
+
+class CuttingRelay:
+    """127.0.0.1 TCP relay to Dovecot that hangs up mid-literal of the first
+    large message body it carries."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(4)
+        self.port = self.lsock.getsockname()[1]
+        self.cut = threading.Event()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            s = socket.create_connection(("127.0.0.1", self.target))
+            threading.Thread(target=self.pump, args=(c, s, False), daemon=True).start()
+            threading.Thread(target=self.pump, args=(s, c, True), daemon=True).start()
+
+    def pump(self, src, dst, from_server):
+        seen = 0
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if from_server and not self.cut.is_set():
+                    seen += len(data)
+                    if seen > 1_000_000:      # well inside the 3 MB literal
+                        self.cut.set()
+                        break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+    def close(self):
+        self.lsock.close()
+
+
+def test_server_dying_mid_fetch_does_not_hang(stack):
+    relay = CuttingRelay(stack.imap_port)
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    with open(gw.conf) as f:
+        conf = f.read()
+    plain = conf.replace(f"port = {stack.imap_port}\ntls = starttls\n",
+                         f"port = {relay.port}\ntls = none\n").replace("timeout = 20", "timeout = 2")
+    with open(gw.conf, "w") as f:
+        f.write(plain)
+    big = ("A long letter.\r\n" + ("x" * 76 + "\r\n") * 40000)   # ~3 MB
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "big one", big))
+    stack.wait_count("relay@mentoring.test", 1)
+    try:
+        r = gw.once(check=False)      # harness: 300 s timeout; the spin would hit it
+    finally:
+        relay.close()
+    assert relay.cut.is_set(), "the relay never cut the connection"
+    assert r.returncode == 75, (r.returncode, r.stderr[-2000:])
+    assert "UID FETCH BODY.PEEK[] failed" in r.stderr, r.stderr
+    assert gw.sql("SELECT count(*) FROM messages") == [(0,)]
+    assert stack.count("relay@mentoring.test") == 1            # nothing lost
+    with open(gw.conf, "w") as f:                              # the server is back
+        f.write(conf)
+    gw.once()
+    assert stack.wait_count(MENTOR, 1) == 1
