@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gnutls/crypto.h>
 
@@ -277,6 +278,35 @@ out:
 	return rc;
 }
 
+/* Mail written by a machine (RFC 3834 Auto-Submitted, or bulk/list
+ * precedence) is recorded but never relayed: two auto-responders must not
+ * talk to each other through us.  MG_NOTFOUND when the mail is a person's. */
+static enum mg_status
+machine_mail(struct job *j, const char *raw, size_t len)
+{
+	char *as = mime_header(raw, len, "Auto-Submitted");
+	char *prec = mime_header(raw, len, "Precedence");
+	enum mg_status rc = MG_NOTFOUND;
+	const char *why = NULL;
+
+	if (as && strncasecmp(as, "no", 2))
+		why = "Auto-Submitted";
+	else if (prec && (!strcasecmp(prec, "bulk") || !strcasecmp(prec, "junk") ||
+	    !strcasecmp(prec, "list")))
+		why = "Precedence";
+	if (why) {
+		char *reason = xasprintf("automatic mail (%s), not relayed", why);
+		j->d.state = "ignored";
+		j->d.reason = reason;
+		if ((rc = commit_decision(j)) == MG_OK)
+			log_info("relay ignored id=%lld reason=\"%s\"", (long long)j->id, reason);
+		free(reason);
+	}
+	free(as);
+	free(prec);
+	return rc;
+}
+
 enum mg_status
 relay_decide(struct store *s, const struct conf *c, int64_t id)
 {
@@ -298,6 +328,8 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 		rc = hold(&j, "malformed: %s", j.m->malformed);
 		goto out;
 	}
+	if ((rc = machine_mail(&j, raw, len)) != MG_NOTFOUND)
+		goto out;
 	if (!(j.token = route_token(c->relay_local, c->relay_domain, j.m, &where))) {
 		rc = hold(&j, "not addressed to a masked relay address%s", "");
 		goto out;

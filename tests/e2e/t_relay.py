@@ -198,3 +198,19 @@ def test_permanent_failure_tells_coordinators(stack):
     notice = parse(stack.messages("coord@mentoring.test")[0])
     assert notice["Auto-Submitted"] == "auto-generated"
     assert "gone@nhs.test" in body_text(notice)
+
+
+def test_auto_replies_are_recorded_not_relayed(stack):
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "Out of office", "I am away.",
+                                            extra="Auto-Submitted: auto-replied\r\n"))
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "News", "bulk",
+                                            extra="Precedence: bulk\r\n"))
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "Real", "a person",
+                                            extra="Auto-Submitted: no\r\n"))
+    stack.wait_count("relay@mentoring.test", 3)
+    gw.once()
+    assert gw.sql("SELECT subject, state FROM messages ORDER BY id") == [
+        ("Out of office", "ignored"), ("News", "ignored"), ("Real", "relayed")]
+    assert stack.wait_count(MENTOR, 1) == 1
