@@ -2,6 +2,7 @@
 #ifndef MG_H
 #define MG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -39,6 +40,7 @@ void buf_add(struct buf *, const void *, size_t);
 void buf_adds(struct buf *, const char *);
 void buf_addc(struct buf *, char);
 void buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *, const char *, va_list);
 /* Hand the string to the caller (who frees it); the buffer is left empty. */
 char *buf_steal(struct buf *);
 void buf_free(struct buf *);
