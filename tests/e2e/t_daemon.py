@@ -1,5 +1,6 @@
 """The long-running daemon: polling, one instance per database, SIGTERM."""
 import os
+import select
 import signal
 import subprocess
 import time
@@ -16,6 +17,9 @@ def test_daemon_polls_and_stops_on_sigterm(stack):
     d = subprocess.Popen([os.path.join(BUILD, "mentorgated"), "-c", gw.conf, "--foreground"],
                          stderr=subprocess.PIPE, text=True)
     try:
+        # wait (bounded) until it holds the lock and has started
+        ready, _, _ = select.select([d.stderr], [], [], 60)
+        assert ready and "daemon started" in d.stderr.readline()
         # a second daemon on the same database refuses to start
         r = subprocess.run([os.path.join(BUILD, "mentorgated"), "-c", gw.conf, "--once"],
                            capture_output=True, text=True, timeout=60)
@@ -31,7 +35,7 @@ def test_daemon_polls_and_stops_on_sigterm(stack):
         except subprocess.TimeoutExpired:
             d.kill()
             raise
-    err = d.stderr.read()
+    err = d.stderr.read()     # the rest of its log
     assert rc == 0, (rc, err[-2000:])
     assert "daemon stopping" in err
     assert "password" not in err and "secret" not in err      # no secrets in logs

@@ -100,7 +100,7 @@ def test_libetpan_boundary_crash_mail_is_held_not_fatal(stack):
     stack.wait_count("relay@mentoring.test", 3)
     r = gw.once()
     assert r.returncode == 0
-    held = gw.sql("SELECT subject, reason FROM messages WHERE state = 'held' ORDER BY id")
+    held = gw.sql("SELECT subject, reason FROM messages WHERE state = 'held' ORDER BY subject")
     assert [h[0] for h in held] == ["evil", "evil nested"], held
     assert all("boundary" in h[1] for h in held), held
     assert stack.wait_count(MENTOR, 1) == 1
