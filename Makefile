@@ -49,7 +49,7 @@ units: $(UNIT)
 # Packages: build, the private mail stack for tests and the demo.
 DEB_PKGS := build-essential pkg-config libetpan-dev libcurl4-gnutls-dev libsqlite3-dev \
             libpcre2-dev libgnutls28-dev libdpkg-perl ca-certificates libsasl2-modules \
-            dovecot-imapd dovecot-lmtpd postfix openssl sqlite3 python3 swaks
+            dovecot-imapd dovecot-lmtpd postfix openssl sqlite3 python3
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

@@ -59,6 +59,11 @@ def test_round_trip(stack):
     # handled mail left the watched mailbox
     assert stack.count("relay@mentoring.test") == 0
     assert stack.count("relay@mentoring.test", "Processed") == 2
+    # the database and the lock file are private (0600); a WAL, when one is
+    # left, inherits the database's mode
+    for suffix in ("", ".lock"):
+        mode = os.stat(gw.db + suffix).st_mode & 0o777
+        assert mode == 0o600, (suffix, oct(mode))
     # the transcript
     out = gw.ctl("thread", "1").stdout
     assert "mentee Alex Smith -> Sam Jones  [relayed]" in out, out
