@@ -34,7 +34,7 @@ on_message(uint32_t uid, const char *raw, size_t len, void *arg)
 	int64_t id = 0;
 	enum mg_status rc;
 
-	rc = relay_store(y->s, y->c, y->c->imap_mailbox, y->uidvalidity, uid, raw, len, &id);
+	rc = relay_store(y->s, y->c->imap_mailbox, y->uidvalidity, uid, raw, len, &id);
 	if (rc == MG_DUPLICATE) {
 		y->stats->duplicates++;
 		mark(y, uid);

@@ -30,19 +30,22 @@ strip_brackets(char *v)
 	return v;
 }
 
-void
-relay_dedupe(const char *raw, size_t len, char out[65])
+/* The header values that identify a delivery, read once per message. */
+enum { H_MSGID, H_DELIVERED, H_FROM, H_DATE, H_SUBJECT, NHDR };
+static const char *const id_headers[NHDR] = {
+	"Message-ID", "Delivered-To", "From", "Date", "Subject"
+};
+
+static void
+dedupe_of(char *const hv[NHDR], const char *raw, size_t len, char out[65])
 {
-	static const char *const names[] = { "Message-ID", "Delivered-To", "From", "Date", "Subject" };
 	unsigned char digest[32];
 	struct buf b = {0};
 	size_t body;
 
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-		char *v = mime_header(raw, len, names[i]);
-		buf_adds(&b, v ? v : "");
+	for (size_t i = 0; i < NHDR; i++) {
+		buf_adds(&b, hv[i] ? hv[i] : "");
 		buf_addc(&b, 0);
-		free(v);
 	}
 	for (body = 0; body + 1 < len; body++)
 		if (raw[body] == '\n' && (raw[body + 1] == '\n' ||
@@ -56,20 +59,21 @@ relay_dedupe(const char *raw, size_t len, char out[65])
 }
 
 enum mg_status
-relay_store(struct store *s, const struct conf *c, const char *mailbox, uint32_t uidvalidity,
-    uint32_t uid, const char *raw, size_t len, int64_t *id)
+relay_store(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
+    const char *raw, size_t len, int64_t *id)
 {
 	struct store_msg m = { mailbox, uidvalidity, uid, raw, len, NULL, NULL, NULL, NULL, NULL };
-	char dedupe[65], *msgid, *from, *subject, *date;
+	char dedupe[65], *hv[NHDR];
 	enum mg_status rc;
 
-	(void)c;
-	relay_dedupe(raw, len, dedupe);
+	for (size_t i = 0; i < NHDR; i++)
+		hv[i] = mime_header(raw, len, id_headers[i]);
+	dedupe_of(hv, raw, len, dedupe);
 	m.dedupe = dedupe;
-	m.message_id = msgid = strip_brackets(mime_header(raw, len, "Message-ID"));
-	m.from_addr = from = mime_header(raw, len, "From");
-	m.subject = subject = mime_header(raw, len, "Subject");
-	m.date = date = mime_header(raw, len, "Date");
+	m.message_id = strip_brackets(hv[H_MSGID]);
+	m.from_addr = hv[H_FROM];
+	m.subject = hv[H_SUBJECT];
+	m.date = hv[H_DATE];
 	if ((rc = store_begin(s)) == MG_OK) {
 		rc = store_msg_add(s, &m, id);
 		if (rc == MG_OK)
@@ -84,10 +88,8 @@ relay_store(struct store *s, const struct conf *c, const char *mailbox, uint32_t
 		mg_crashpoint("stored");
 	} else if (rc == MG_DUPLICATE)
 		log_info("ingest duplicate of=%lld mailbox=%s uid=%u", (long long)*id, mailbox, uid);
-	free(msgid);
-	free(from);
-	free(subject);
-	free(date);
+	for (size_t i = 0; i < NHDR; i++)
+		free(hv[i]);
 	return rc;
 }
 
