@@ -85,6 +85,7 @@ sync_mailbox(struct store *s, const struct conf *c, struct gateway_stats *stats)
 			log_warn("imap uidvalidity-changed mailbox=%s old=%u new=%u", c->imap_mailbox,
 			    old_v, y.uidvalidity);
 		rc = store_sync_set(s, c->imap_mailbox, y.uidvalidity, 0);
+		last = 0;
 	}
 	if (rc != MG_OK)
 		goto out;
@@ -92,8 +93,10 @@ sync_mailbox(struct store *s, const struct conf *c, struct gateway_stats *stats)
 		goto out;
 	fresh = xcalloc(n ? n : 1, sizeof *fresh);
 	for (size_t i = 0; i < n; i++) {
-		/* stored before, but the move did not happen (crash, or server) */
-		if (store_msg_known(s, c->imap_mailbox, y.uidvalidity, uids[i]) == MG_OK)
+		/* stored before, but the move did not happen (crash, or server);
+		 * UIDs only grow, so above last_uid nothing can be stored yet */
+		if (uids[i] <= last &&
+		    store_msg_known(s, c->imap_mailbox, y.uidvalidity, uids[i]) == MG_OK)
 			mark(&y, uids[i]);
 		else
 			fresh[nfresh++] = uids[i];
@@ -138,6 +141,8 @@ gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct ga
 	/* the outbox is flushed whatever happened to the mailbox */
 	rc = outbox_flush(s, c, smtp, &os);
 	stats->sent = os.sent;
+	stats->deferred = os.retried;
+	stats->failed = os.failed;
 	if (rc == MG_CONNFAIL) {
 		stats->smtp_down = 1;
 		rc = MG_OK;

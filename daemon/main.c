@@ -149,8 +149,9 @@ main(int argc, char **argv)
 		struct gateway_stats st;
 		enum mg_status rc = gateway_pass(s, c, smtp, &st);
 
-		log_info("pass done stored=%d duplicates=%d decided=%d sent=%d imap_down=%d smtp_down=%d",
-		    st.stored, st.duplicates, st.decided, st.sent, st.imap_down, st.smtp_down);
+		log_info("pass done stored=%d duplicates=%d decided=%d sent=%d deferred=%d failed=%d"
+		    " imap_down=%d smtp_down=%d", st.stored, st.duplicates, st.decided, st.sent,
+		    st.deferred, st.failed, st.imap_down, st.smtp_down);
 		if (once) {
 			if (rc != MG_OK)
 				status = rc == MG_TEMPFAIL ? EX_TEMPFAIL : EX_SOFTWARE;

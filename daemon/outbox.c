@@ -302,7 +302,6 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 		if (rc == MG_CONNFAIL) {
 			for (i++; i < n; i++)	/* give back the rest of the claim */
 				record(s, q_retry, ids[i], 0, NULL, 0);
-			stats->due_left = 1;
 			free(ids);
 			return MG_CONNFAIL;
 		}

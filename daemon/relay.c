@@ -105,6 +105,7 @@ struct job {
 	const char *author_token;	/* under which the recipient sees the author */
 	const char *recipient_token;	/* under which the author sees the recipient */
 	char *token;
+	const char *token_header;	/* where the token was found */
 	struct store_decision d;
 	struct buf refs;
 	char *in_reply_to;
@@ -264,8 +265,8 @@ relay(struct job *j)
 		goto out;
 	}
 	if ((rc = store_commit(j->s)) == MG_OK) {
-		log_info("relay queued id=%lld pair=%lld from=%s to=%s", (long long)j->id,
-		    (long long)j->pair.id, j->author->role, j->recipient->role);
+		log_info("relay queued id=%lld pair=%lld from=%s to=%s via=%s", (long long)j->id,
+		    (long long)j->pair.id, j->author->role, j->recipient->role, j->token_header);
 		mg_crashpoint("relayed");
 	}
 out:
@@ -315,7 +316,6 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 	struct job j = { .s = s, .c = c, .id = id };
 	enum mg_status rc;
 	char *raw = NULL, *from = NULL;
-	const char *where = NULL;
 	size_t len;
 	int to_mentor = 0;
 
@@ -332,7 +332,7 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 	}
 	if ((rc = machine_mail(&j, raw, len)) != MG_NOTFOUND)
 		goto out;
-	if (!(j.token = route_token(c->relay_local, c->relay_domain, j.m, &where))) {
+	if (!(j.token = route_token(c->relay_local, c->relay_domain, j.m, &j.token_header))) {
 		rc = hold(&j, "not addressed to a masked relay address%s", "");
 		goto out;
 	}

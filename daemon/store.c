@@ -483,7 +483,8 @@ static const char q_sync_get[] =
 	"SELECT uidvalidity, last_uid FROM imap_sync WHERE mailbox = ?1";
 static const char q_sync_set[] =
 	"INSERT INTO imap_sync(mailbox, uidvalidity, last_uid, updated) VALUES (?1,?2,?3,?4)"
-	" ON CONFLICT(mailbox) DO UPDATE SET uidvalidity = ?2, last_uid = ?3, updated = ?4";
+	" ON CONFLICT(mailbox) DO UPDATE SET last_uid = CASE WHEN uidvalidity = ?2"
+	"  THEN max(last_uid, ?3) ELSE ?3 END, uidvalidity = ?2, updated = ?4";
 
 enum mg_status
 store_sync_get(struct store *s, const char *mailbox, uint32_t *uidvalidity, uint32_t *last_uid)

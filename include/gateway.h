@@ -9,7 +9,7 @@
 #include "store.h"
 
 struct gateway_stats {
-	int stored, duplicates, decided, sent;
+	int stored, duplicates, decided, sent, deferred, failed;
 	int imap_down, smtp_down;	/* a server could not be reached */
 };
 

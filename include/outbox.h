@@ -31,7 +31,6 @@ enum mg_status outbox_enqueue(struct store *, const struct outbox_item *);
 
 struct outbox_stats {
 	int sent, retried, failed;
-	int due_left;		/* rows due but not sent because the server was unreachable */
 };
 
 /* Send every due row.  Stops at the first connection failure (MG_CONNFAIL;

@@ -78,6 +78,7 @@ enum mg_status store_messages(struct store *, int64_t pair_id, const char *state
 /* IMAP sync state per mailbox; MG_NOTFOUND when never synced. */
 enum mg_status store_sync_get(struct store *, const char *mailbox, uint32_t *uidvalidity,
     uint32_t *last_uid);
+/* last_uid only grows within one UIDVALIDITY; a new UIDVALIDITY replaces it. */
 enum mg_status store_sync_set(struct store *, const char *mailbox, uint32_t uidvalidity,
     uint32_t last_uid);
 

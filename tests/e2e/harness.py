@@ -169,6 +169,16 @@ coordinators = coord@mentoring.test
             raise AssertionError(f"mentorgated --once: {r.returncode}\n{r.stderr}")
         return r
 
+    def relay_through(self, sender, rcpt, raw, dest):
+        """Submit raw, run one pass once it has arrived, and return the one
+        message that then reaches dest's INBOX (raw bytes)."""
+        self.stack.send(sender, rcpt, raw)
+        self.stack.wait_count("relay@mentoring.test", 1)
+        self.once()
+        n = self.stack.wait_count(dest, 1)
+        assert n == 1, f"{dest} holds {n} messages, expected 1"
+        return self.stack.messages(dest)[0]
+
     def setup_pair(self, mentee="alex@school.test", mentor="sam@nhs.test"):
         """Cohort W1, participants, and one pair; returns (to_mentor, to_mentee)."""
         csv = os.path.join(self.dir, "people.csv")

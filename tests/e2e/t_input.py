@@ -118,11 +118,7 @@ def test_line_ends_and_dots_survive(stack):
            "Message-ID: <dots.1@school.test>\r\nMIME-Version: 1.0\r\n"
            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
            + "\r\n".join(lines) + "\r\n").encode("utf-8")
-    stack.send(MENTEE, to_mentor, raw)
-    stack.wait_count("relay@mentoring.test", 1)
-    gw.once()
-    assert stack.wait_count(MENTOR, 1) == 1
-    msg = parse(stack.messages(MENTOR)[0])
+    msg = parse(gw.relay_through(MENTEE, to_mentor, raw, MENTOR))
     assert str(msg["Subject"]) == "Caf\u00e9 dots"
     got = body_text(msg).replace("\r\n", "\n").rstrip("\n").split("\n")
     assert got == lines, got
@@ -140,11 +136,7 @@ def test_html_only_and_encoded_mail_is_rendered(stack):
            "\r\nSubject: =?UTF-8?B?w4lsw6h2ZSBodG1s?=\r\nMessage-ID: <html.1@school.test>\r\n"
            "MIME-Version: 1.0\r\nContent-Type: text/html; charset=iso-8859-1\r\n"
            "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + body + "\r\n")
-    stack.send(MENTEE, to_mentor, raw)
-    stack.wait_count("relay@mentoring.test", 1)
-    gw.once()
-    assert stack.wait_count(MENTOR, 1) == 1
-    msg = parse(stack.messages(MENTOR)[0])
+    msg = parse(gw.relay_through(MENTEE, to_mentor, raw, MENTOR))
     assert str(msg["Subject"]) == "\u00c9l\u00e8ve html"
     text = body_text(msg)
     assert msg.get_content_type() == "text/plain"
