@@ -152,6 +152,18 @@ hold(struct job *j, const char *fmt, const char *arg)
 	return rc;
 }
 
+/* Is w one of the space-separated words of list (NULL: empty)? */
+static int
+has_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = list; p && (p = strstr(p, w)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
 /* In-Reply-To and References as the recipient knows them; ids the recipient
  * never saw are dropped (they would reveal the author's mail domain). */
 static void
@@ -166,7 +178,7 @@ translate_refs(struct job *j)
 				continue;
 			if (l == 1 && !j->in_reply_to)
 				j->in_reply_to = xstrdup(t);
-			if (!j->refs.s || !strstr(j->refs.s, t)) {
+			if (!has_word(j->refs.s, t)) {
 				if (j->refs.len)
 					buf_addc(&j->refs, ' ');
 				buf_adds(&j->refs, t);
@@ -186,37 +198,41 @@ first_name(const char *name)
 	return xstrndup(name, n ? n : strlen(name));
 }
 
-/* The masked body: both partners' real addresses become the masked ones the
- * recipient knows; anyone else's becomes a placeholder. */
-static char *
-masked(struct job *j, const char *text)
-{
-	char **emails = NULL, *out, *author_mask, *recip_mask;
-	int64_t *ids = NULL;
-	size_t n = 0;
+/* Masks for the body and subject: both partners' real addresses become the
+ * masked ones the recipient knows; anyone else's becomes a placeholder.
+ * Built once per message. */
+struct masks {
 	struct route_mask *mk;
+	size_t n;
+	char **emails, *author_mask, *recip_mask;
+	size_t nemails;
+};
 
-	author_mask = xasprintf("%s+%s@%s", j->c->relay_local, j->author_token, j->c->relay_domain);
-	recip_mask = xasprintf("%s+%s@%s", j->c->relay_local, j->recipient_token, j->c->relay_domain);
-	roster_addresses(j->s, &emails, &ids, &n);
-	mk = xcalloc(n + 2, sizeof *mk);
-	mk[0].real = j->author->email;
-	mk[0].mask = author_mask;
-	mk[1].real = j->recipient->email;
-	mk[1].mask = recip_mask;
-	for (size_t i = 0; i < n; i++) {
-		mk[i + 2].real = emails[i];
-		mk[i + 2].mask = "[address removed]";
-	}
-	out = route_mask(text, mk, n + 2);
-	for (size_t i = 0; i < n; i++)
-		free(emails[i]);
-	free(emails);
-	free(ids);
-	free(mk);
-	free(author_mask);
-	free(recip_mask);
-	return out;
+static void
+masks_init(struct masks *m, const struct job *j)
+{
+	memset(m, 0, sizeof *m);
+	m->author_mask = xasprintf("%s+%s@%s", j->c->relay_local, j->author_token, j->c->relay_domain);
+	m->recip_mask = xasprintf("%s+%s@%s", j->c->relay_local, j->recipient_token,
+	    j->c->relay_domain);
+	roster_addresses(j->s, &m->emails, &m->nemails);
+	m->mk = xcalloc(m->nemails + 2, sizeof *m->mk);
+	m->mk[0] = (struct route_mask){ j->author->email, m->author_mask };
+	m->mk[1] = (struct route_mask){ j->recipient->email, m->recip_mask };
+	for (size_t i = 0; i < m->nemails; i++)
+		m->mk[i + 2] = (struct route_mask){ m->emails[i], "[address removed]" };
+	m->n = m->nemails + 2;
+}
+
+static void
+masks_free(struct masks *m)
+{
+	for (size_t i = 0; i < m->nemails; i++)
+		free(m->emails[i]);
+	free(m->emails);
+	free(m->mk);
+	free(m->author_mask);
+	free(m->recip_mask);
 }
 
 static enum mg_status
@@ -225,6 +241,7 @@ relay(struct job *j)
 	const struct conf *c = j->c;
 	char rnd[21], *msgid, *from_addr, *display, *first, *body, *subject, *data = NULL, *key;
 	struct mime_out o = {0};
+	struct masks mk;
 	enum mg_status rc;
 	size_t len;
 
@@ -234,8 +251,10 @@ relay(struct job *j)
 	from_addr = xasprintf("%s+%s@%s", c->relay_local, j->author_token, c->relay_domain);
 	first = first_name(j->author->name);
 	display = xasprintf("%s (%s) via %s", first, j->author->role, c->name);
-	body = masked(j, j->m->text);
-	subject = masked(j, j->m->subject);
+	masks_init(&mk, j);
+	body = route_mask(j->m->text, mk.mk, mk.n);
+	subject = route_mask(j->m->subject, mk.mk, mk.n);
+	masks_free(&mk);
 	o.from_name = display;
 	o.from_addr = from_addr;
 	o.reply_to = from_addr;

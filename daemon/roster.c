@@ -482,24 +482,21 @@ out:
 	return rc;
 }
 
-static const char q_addresses[] = "SELECT id, email FROM participants ORDER BY id";
+static const char q_addresses[] = "SELECT email FROM participants ORDER BY id";
 
 enum mg_status
-roster_addresses(struct store *s, char ***emails, int64_t **ids, size_t *n)
+roster_addresses(struct store *s, char ***emails, size_t *n)
 {
 	sqlite3_stmt *st = store_stmt(s, q_addresses);
 	int rc;
 
 	*emails = NULL;
-	*ids = NULL;
 	*n = 0;
 	if (!st)
 		return MG_INTERNAL;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*emails = xrealloc(*emails, (*n + 1) * sizeof **emails);
-		*ids = xrealloc(*ids, (*n + 1) * sizeof **ids);
-		(*ids)[*n] = sqlite3_column_int64(st, 0);
-		(*emails)[(*n)++] = store_col_text(st, 1);
+		(*emails)[(*n)++] = store_col_text(st, 0);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? MG_OK : store_status(rc);

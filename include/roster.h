@@ -51,8 +51,8 @@ enum mg_status roster_person_by_email(struct store *, const char *email,
 enum mg_status roster_pairs(struct store *, int (*cb)(const struct roster_pair *, void *),
     void *arg);
 
-/* All participants' addresses (lower-case) and ids; caller frees both arrays
- * and each string. */
-enum mg_status roster_addresses(struct store *, char ***emails, int64_t **ids, size_t *n);
+/* All participants' addresses (lower-case); caller frees the array and each
+ * string. */
+enum mg_status roster_addresses(struct store *, char ***emails, size_t *n);
 
 #endif
