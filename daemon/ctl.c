@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "conf.h"
+#include "mime.h"
 #include "outbox.h"
+#include "reply.h"
 #include "roster.h"
 #include "store.h"
 
@@ -26,6 +28,7 @@ struct ctx {
 
 static const char usage_text[] =
 	"usage: mentorctl -c FILE COMMAND [ARGS]\n"
+	"       mentorctl extract [FILE|-]          the new text of one raw message\n"
 	"commands:\n"
 	"  check                                   validate the configuration\n"
 	"  cohort add NAME --start YYYY-MM-DD --weeks N\n"
@@ -222,6 +225,59 @@ cmd_thread(struct ctx *x, int argc, char **argv)
 	return exit_for(store_messages(x->store, id, NULL, print_message, NULL));
 }
 
+/* The whole of path ("-" or NULL: stdin); NULL with a message on failure. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = (!path || !strcmp(path, "-")) ? stdin : fopen(path, "rb");
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "mentorctl: %s: %m\n", path);
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(f)) {
+		fprintf(stderr, "mentorctl: %s: read error\n", path ? path : "stdin");
+		buf_free(&b);
+		b.s = NULL;
+	} else if (!b.s)
+		b.s = xstrdup("");
+	if (f != stdin)
+		fclose(f);
+	*len = b.len;
+	return b.s;
+}
+
+static int
+cmd_extract(int argc, char **argv)
+{
+	char *raw, *text;
+	size_t len;
+
+	if (argc > 2)
+		return usage();
+	if (!(raw = slurp(argc == 2 ? argv[1] : NULL, &len)))
+		return EX_NOINPUT;
+	if (mime_is_message(raw, len)) {
+		struct mime_msg *m = mime_parse(raw, len);
+		text = reply_extract(m->text ? m->text : "", m->text ? strlen(m->text) : 0);
+		mime_free(m);
+	} else {
+		/* bare text: a body already decoded */
+		char *clean = mime_utf8_clean(raw, len);
+		text = reply_extract(clean, strlen(clean));
+		free(clean);
+	}
+	fputs(text, stdout);
+	free(text);
+	free(raw);
+	return 0;
+}
+
 static int
 open_all(struct ctx *x, const char *cfgpath)
 {
@@ -253,6 +309,8 @@ main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "extract"))
+		return cmd_extract(argc - 1, argv + 1);
 	if (argc > 2 && !strcmp(argv[1], "-c")) {
 		cfgpath = argv[2];
 		i = 3;

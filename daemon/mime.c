@@ -88,6 +88,39 @@ mime_header(const char *raw, size_t len, const char *name)
 	return NULL;
 }
 
+int
+mime_is_message(const char *raw, size_t len)
+{
+	static const char *const known[] = {
+		"from", "to", "subject", "date", "message-id", "received", "return-path",
+		"mime-version", "content-type", "delivered-to", "reply-to", "cc",
+	};
+	size_t i = 0, eol, k, name;
+	int seen = 0;
+
+	if (len >= 5 && !memcmp(raw, "From ", 5))
+		return 1;	/* an mbox From_ line */
+	while (i < len) {
+		for (eol = i; eol < len && raw[eol] != '\n'; eol++)
+			;
+		if (eol == i || (eol == i + 1 && raw[i] == '\r'))
+			return seen;	/* the header block ended well */
+		if (raw[i] != ' ' && raw[i] != '\t') {
+			for (name = i; name < eol && raw[name] > ' ' && raw[name] < 127 &&
+			    raw[name] != ':'; name++)
+				;
+			if (name == i || name == eol || raw[name] != ':')
+				return 0;
+			for (k = 0; k < sizeof known / sizeof *known; k++)
+				if (name - i == strlen(known[k]) && !strncasecmp(raw + i, known[k], name - i))
+					seen = 1;
+		} else if (i == 0)
+			return 0;
+		i = eol + 1;
+	}
+	return seen;
+}
+
 static char *
 decode_phrase(const char *s)
 {

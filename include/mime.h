@@ -38,6 +38,9 @@ struct mime_msg {
 struct mime_msg *mime_parse(const char *raw, size_t len);
 void mime_free(struct mime_msg *);
 
+/* Does raw start with an RFC 5322 header block (rather than bare text)? */
+int mime_is_message(const char *raw, size_t len);
+
 /* The first value of header name in raw (unfolded, trimmed), read without
  * the MIME parser; caller frees.  NULL when absent. */
 char *mime_header(const char *raw, size_t len, const char *name);
