@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "classify.h"
 #include "conf.h"
 #include "mime.h"
 #include "outbox.h"
@@ -29,6 +30,7 @@ struct ctx {
 static const char usage_text[] =
 	"usage: mentorctl -c FILE COMMAND [ARGS]\n"
 	"       mentorctl extract [FILE|-]          the new text of one raw message\n"
+	"       mentorctl classify [FILE|-]         bounce permanent|transient RCPTS, autoreply or message\n"
 	"commands:\n"
 	"  check                                   validate the configuration\n"
 	"  cohort add NAME --start YYYY-MM-DD --weeks N\n"
@@ -279,6 +281,26 @@ cmd_extract(int argc, char **argv)
 }
 
 static int
+cmd_classify(int argc, char **argv)
+{
+	struct classify c;
+	char *raw, *line;
+	size_t len;
+
+	if (argc > 2)
+		return usage();
+	if (!(raw = slurp(argc == 2 ? argv[1] : NULL, &len)))
+		return EX_NOINPUT;
+	classify_message(raw, len, &c);
+	line = classify_line(&c);
+	puts(line);
+	free(line);
+	classify_clear(&c);
+	free(raw);
+	return 0;
+}
+
+static int
 open_all(struct ctx *x, const char *cfgpath)
 {
 	struct buf errs = {0};
@@ -311,6 +333,8 @@ main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "extract"))
 		return cmd_extract(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "classify"))
+		return cmd_classify(argc - 1, argv + 1);
 	if (argc > 2 && !strcmp(argv[1], "-c")) {
 		cfgpath = argv[2];
 		i = 3;

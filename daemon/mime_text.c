@@ -97,6 +97,20 @@ static const struct {
 	{ "bull", 0x2022 }, { "middot", 0xb7 }, { "eacute", 0xe9 }, { "egrave", 0xe8 },
 	{ "agrave", 0xe0 }, { "uuml", 0xfc }, { "ouml", 0xf6 }, { "auml", 0xe4 },
 	{ "szlig", 0xdf }, { "ccedil", 0xe7 }, { "zwnj", 0 }, { "shy", 0 },
+	{ "zwj", 0 }, { "lrm", 0 }, { "rlm", 0 }, { "bdquo", 0x201e }, { "sbquo", 0x201a },
+	{ "laquo", 0xab }, { "raquo", 0xbb }, { "lsaquo", 0x2039 }, { "rsaquo", 0x203a },
+	{ "Auml", 0xc4 }, { "Ouml", 0xd6 }, { "Uuml", 0xdc }, { "Eacute", 0xc9 },
+	{ "aacute", 0xe1 }, { "iacute", 0xed }, { "oacute", 0xf3 }, { "uacute", 0xfa },
+	{ "ntilde", 0xf1 }, { "Ntilde", 0xd1 }, { "acirc", 0xe2 }, { "ecirc", 0xea },
+	{ "icirc", 0xee }, { "ocirc", 0xf4 }, { "ucirc", 0xfb }, { "euml", 0xeb },
+	{ "iuml", 0xef }, { "aring", 0xe5 }, { "Aring", 0xc5 }, { "aelig", 0xe6 },
+	{ "oslash", 0xf8 }, { "Oslash", 0xd8 }, { "ugrave", 0xf9 }, { "ograve", 0xf2 },
+	{ "igrave", 0xec }, { "atilde", 0xe3 }, { "otilde", 0xf5 }, { "Ccedil", 0xc7 },
+	{ "deg", 0xb0 }, { "times", 0xd7 }, { "divide", 0xf7 }, { "trade", 0x2122 },
+	{ "cent", 0xa2 }, { "yen", 0xa5 }, { "sect", 0xa7 }, { "para", 0xb6 },
+	{ "iexcl", 0xa1 }, { "iquest", 0xbf }, { "ensp", ' ' }, { "emsp", ' ' },
+	{ "thinsp", ' ' }, { "frac12", 0xbd }, { "frac14", 0xbc }, { "frac34", 0xbe },
+	{ "plusmn", 0xb1 }, { "micro", 0xb5 }, { "larr", 0x2190 }, { "rarr", 0x2192 },
 };
 
 /* Decode the entity at s (just after '&'); returns bytes consumed, 0 if none. */
@@ -343,7 +357,7 @@ mime_html_text(const char *html, size_t len)
 			p++;
 			continue;
 		}
-		const char *s = p;
+		const char *s = p++;	/* at least one byte: an unknown "&name;" stays as text */
 		while (p < e && *p != '<' && *p != '&' && (r.pre ? *p != '\n' : !isspace((unsigned char)*p)))
 			p++;
 		emit(&r, s, (size_t)(p - s));
