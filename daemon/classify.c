@@ -3,10 +3,10 @@
  * the headers and subjects responders use in practice).
  *
  * A report with a message/delivery-status part is read field by field.
- * Without one, a bounce needs two independent signs (a mailer-daemon
- * sender, a null Return-Path, a bounce subject, a failure phrase in the
- * text, X-Failed-Recipients); its failed addresses are then read from the
- * explanation that precedes the returned original. */
+ * Without one, a bounce needs X-Failed-Recipients, or a sender that is a
+ * mail system (a mailer-daemon address, a null Return-Path) saying so (a
+ * bounce subject, a failure phrase in the text); its failed addresses are
+ * then read from the explanation that precedes the returned original. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
 #include <pcre2.h>
@@ -29,6 +29,9 @@ enum pat {
 	P_ORIGINAL,	/* where the returned original starts */
 	P_ADDR,
 	P_DAEMON,	/* the sender of a bounce */
+	P_REPLY_SUBJ,	/* "Re: ..." */
+	P_HDR_LINE,	/* "  To: list@host" quoting the original's headers */
+	P_BARE_RCPT,	/* "following recipients ...:" then a bare name */
 	P_COUNT
 };
 
@@ -74,7 +77,10 @@ static const char *const pat_src[P_COUNT] = {
 	    "i'm sorry to have to inform you|i'm afraid i wasn't able|"
 	    "message you sent .{0,40}(could not|was not|has not)|rejected|"
 	    "quota exceeded|over quota|account (has been )?(disabled|suspended|expired)|"
-	    "no longer (active|valid|available)|inactive account",
+	    "no longer (active|valid|available)|inactive account|"
+	    "not a valid (user|recipient|address|mailbox)|invalid (recipient|address|mailbox|user)|"
+	    "has been returned|returned mail follows|intended recipient|"
+	    "message (was|has been) (rejected|returned|bounced)",
 	[P_BODY_DELAY] = "has not (yet )?been delivered|not yet been delivered|"
 	    "will (continue to|keep) tr(y|ying)|will be retried|will retry|"
 	    "still (be )?(trying|undelivered|not been delivered)|"
@@ -97,11 +103,16 @@ static const char *const pat_src[P_COUNT] = {
 	    "mail-?administrator|mailman-owner|root|noreply-dmarc)(?:[+@]|$)|"
 	    "mail delivery (sub)?system|mail administrator|mailer-daemon|postmaster|"
 	    "delivery status notification|mail delivery",
+	[P_REPLY_SUBJ] = "^\\s*(?:re|aw|sv|vs|ref|rif|antw|fw|fwd|wg|tr)\\s*:",
+	[P_HDR_LINE] = "^[ \\t>]*(?:to|cc|bcc|from|sender|reply-to|subject|date|sent|return-path)[ \\t]*:",
+	[P_BARE_RCPT] = "following (?:recipients?|address(?:es)?|users?)[^\\n]*:\\s*\\n"
+	    "[ \\t]+([a-z0-9][a-z0-9._-]*)[ \\t]*$",
 };
 
 static pcre2_code *pats[P_COUNT];
 static pthread_once_t pats_once = PTHREAD_ONCE_INIT;
 static _Thread_local pcre2_match_data *md;	/* one per thread, kept */
+static _Thread_local pcre2_match_data *md2;	/* with room for a group */
 
 static void
 pats_compile(void)
@@ -149,8 +160,10 @@ add_rcpt(struct classify *c, const char *s, size_t n)
 {
 	char *a;
 
-	while (n && (*s == '<' || *s == ' ' || *s == '"'))
+	while (n && (*s == '<' || *s == ' ' || *s == '"' || *s == '\t'))
 		s++, n--;
+	if (n > 5 && (!strncasecmp(s, "smtp=", 5) || !strncasecmp(s, "smtp:", 5)))
+		s += 5, n -= 5;
 	while (n && (s[n - 1] == '>' || s[n - 1] == ' ' || s[n - 1] == '.' || s[n - 1] == '"'))
 		n--;
 	if (!n || !memchr(s, '@', n))
@@ -180,11 +193,12 @@ memcasemem(const char *h, size_t hn, const char *needle)
 	return NULL;
 }
 
-/* The body of the first message/delivery-status part: [*a, *b). */
+/* The body of the first message/delivery-status part at or after from:
+ * [*a, *b). */
 static int
-dsn_part(const char *raw, size_t len, size_t *a, size_t *b)
+dsn_part(const char *raw, size_t len, size_t from, size_t *a, size_t *b)
 {
-	const char *p = raw, *e = raw + len, *hit, *ls, *body, *end;
+	const char *p = raw + from, *e = raw + len, *hit, *ls, *body, *end;
 
 	while ((hit = memcasemem(p, (size_t)(e - p), "delivery-status")) != NULL) {
 		p = hit + 15;
@@ -193,8 +207,9 @@ dsn_part(const char *raw, size_t len, size_t *a, size_t *b)
 			;
 		if (strncasecmp(ls, "content-type:", 13))
 			continue;
-		if (hit - ls > 13 + 40)
-			continue;
+		if (!((hit - ls >= 21 && !strncasecmp(hit - 8, "message/", 8)) ||
+		    (hit - ls >= 28 && !strncasecmp(hit - 15, "message/global-", 15))))
+			continue;	/* report-type=delivery-status, not the part */
 		/* the part's header block ends at the first empty line */
 		for (body = p; body < e; body++)
 			if (body[0] == '\n' && (body + 1 < e && (body[1] == '\n' ||
@@ -215,8 +230,9 @@ dsn_part(const char *raw, size_t len, size_t *a, size_t *b)
 }
 
 struct dsn_rcpt {
-	char *addr;
-	char action;	/* 'f' failed, 'd' delayed, 'o' other, 0 unknown */
+	char *addr;	/* Final-Recipient, when it is an Internet address */
+	char *orig;	/* Original-Recipient, likewise */
+	char action;	/* 'f' failed, 'd' delayed, 'o' other, '?' unknown word, 0 none */
 	char status;	/* first digit of Status, or 0 */
 };
 
@@ -240,11 +256,17 @@ dsn_flush(struct dsn_rcpt *r, struct classify *c, int *failed, int *delayed, str
 {
 	struct buf *to = NULL;
 
+	if (!r->addr) {
+		r->addr = r->orig;
+		r->orig = NULL;
+	}
 	if (!r->addr)
 		goto out;
-	if (r->action == 'f' || (!r->action && r->status == '5'))
+	/* RFC 3464 requires Action; without one (challenge-response
+	 * systems imitate the format) the block says nothing */
+	if (r->action == 'f' || (r->action == '?' && r->status == '5'))
 		to = fail, (*failed)++;
-	else if (r->action == 'd' || (!r->action && r->status == '4'))
+	else if (r->action == 'd' || (r->action == '?' && r->status == '4'))
 		to = delay, (*delayed)++;
 	if (to) {
 		buf_adds(to, r->addr);
@@ -253,7 +275,38 @@ dsn_flush(struct dsn_rcpt *r, struct classify *c, int *failed, int *delayed, str
 out:
 	(void)c;
 	free(r->addr);
+	free(r->orig);
 	memset(r, 0, sizeof *r);
+}
+
+/* "rfc822; user@host" -> "user@host"; NULL for other address types
+ * (an X.400 O/R name is no use to us). */
+static char *
+internet_addr(const char *v)
+{
+	const char *semi = strchr(v, ';');
+
+	if (semi) {
+		if (strncasecmp(v, "rfc822", 6) && strncasecmp(v, "utf-8", 5))
+			return NULL;
+		v = semi + 1;
+	}
+	return strchr(v, '@') ? xstrdup(v) : NULL;
+}
+
+/* RFC 3464 actions, and "failure" as some MTAs write it; an unknown word
+ * leaves the decision to Status. */
+static char
+action(const char *v)
+{
+	if (!strncasecmp(v, "fail", 4))
+		return 'f';
+	if (!strncasecmp(v, "delayed", 7))
+		return 'd';
+	if (!strncasecmp(v, "delivered", 9) || !strncasecmp(v, "relayed", 7) ||
+	    !strncasecmp(v, "expanded", 8))
+		return 'o';
+	return '?';
 }
 
 /* Parse a delivery-status body: 1 if it named any recipient. */
@@ -276,16 +329,16 @@ dsn_parse(const char *s, size_t n, struct classify *c)
 			buf_add(&line, p, ln);	/* folded */
 		} else {
 			if (line.len) {
-				if ((v = field(line.s, "final-recipient")) ||
-				    ((v = field(line.s, "original-recipient")) && !r.addr) ||
-				    ((v = field(line.s, "x-actual-recipient")) && !r.addr)) {
-					const char *semi = strchr(v, ';');
+				if ((v = field(line.s, "final-recipient"))) {
 					free(r.addr);
-					r.addr = xstrdup(semi ? semi + 1 : v);
+					r.addr = internet_addr(v);
+					any = 1;
+				} else if ((v = field(line.s, "original-recipient"))) {
+					free(r.orig);
+					r.orig = internet_addr(v);
 					any = 1;
 				} else if ((v = field(line.s, "action")))
-					r.action = !strncasecmp(v, "failed", 6) ? 'f' :
-					    !strncasecmp(v, "delayed", 7) ? 'd' : 'o';
+					r.action = action(v);
 				else if ((v = field(line.s, "status")) && isdigit((unsigned char)*v))
 					r.status = *v;
 			}
@@ -302,7 +355,7 @@ dsn_parse(const char *s, size_t n, struct classify *c)
 		p = nl + 1;
 	}
 	if (line.len && (v = field(line.s, "action")))
-		r.action = !strncasecmp(v, "failed", 6) ? 'f' : !strncasecmp(v, "delayed", 7) ? 'd' : 'o';
+		r.action = action(v);
 	else if (line.len && (v = field(line.s, "status")) && isdigit((unsigned char)*v))
 		r.status = *v;
 	dsn_flush(&r, c, &failed, &delayed, &fail, &delay);
@@ -357,12 +410,27 @@ text_rcpts(const char *text, struct classify *c, const struct mime_msg *m)
 	if (find(P_ORIGINAL, text, n, 0, &a, NULL))
 		n = a;
 	while (off < n && find(P_ADDR, text, n, off, &a, &b)) {
-		/* skip message ids ("<...@host>" after "id" or "Message-ID") */
+		size_t ls = a;
+		while (ls > 0 && text[ls - 1] != '\n')
+			ls--;
+		/* skip message ids ("<...@host>" after "id" or "Message-ID")
+		 * and the original's own headers quoted in the explanation */
 		int msgid = a >= 1 && text[a - 1] == '<' && a >= 4 &&
 		    !strncasecmp(text + a - 4, "id <", 4);
-		if (!msgid && !is_own(text + a, b - a, m))
+		if (!msgid && !find(P_HDR_LINE, text + ls, a - ls, 0, NULL, NULL) &&
+		    !is_own(text + a, b - a, m))
 			add_rcpt(c, text + a, b - a);
 		off = b;
+	}
+	/* "could not be delivered to the following recipients:\n\tname":
+	 * a name local to the reporting host */
+	if (!c->nrcpts && m->from.addr && strchr(m->from.addr, '@') &&
+	    pcre2_match(pats[P_BARE_RCPT], (PCRE2_SPTR)text, n, 0, 0, md2, NULL) >= 0) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md2);
+		char *addr = xasprintf("%.*s%s", (int)(ov[3] - ov[2]), text + ov[2],
+		    strchr(m->from.addr, '@'));
+		add_rcpt(c, addr, strlen(addr));
+		free(addr);
 	}
 }
 
@@ -370,10 +438,23 @@ static int
 daemon_sender(const struct mime_msg *m, const char *raw, size_t len)
 {
 	char *from = mime_header(raw, len, "From");
-	int yes = (m->from.addr && has(P_DAEMON, m->from.addr)) ||
+	char *rp = mime_header(raw, len, "Return-Path");
+	int yes = (rp && has(P_DAEMON, rp)) || (m->from.addr && has(P_DAEMON, m->from.addr)) ||
 	    (m->from.name && has(P_DAEMON, m->from.name)) || (from && has(P_DAEMON, from));
 
 	free(from);
+	free(rp);
+	return yes;
+}
+
+/* "Return-Path: <>": sent by a mail system, not a person (RFC 5321 4.5.5) */
+static int
+null_return_path(const char *raw, size_t len)
+{
+	char *v = mime_header(raw, len, "Return-Path");
+	int yes = v && (!*v || !strcmp(v, "<>") || !strcmp(v, "< >"));
+
+	free(v);
 	return yes;
 }
 
@@ -420,7 +501,7 @@ autoreply(const char *raw, size_t len, const struct mime_msg *m, struct classify
 		yes = 1;
 	}
 	/* Exchange's "do not answer me" alone marks plenty of ordinary mail */
-	if (!yes && m->return_path && !*m->return_path &&
+	if (!yes && null_return_path(raw, len) &&
 	    header_set(raw, len, "X-Auto-Response-Suppress")) {
 		c->why = "null Return-Path and X-Auto-Response-Suppress";
 		yes = 1;
@@ -434,31 +515,42 @@ classify_message(const char *raw, size_t len, struct classify *c)
 	struct mime_msg *m;
 	size_t a, b;
 	char *failed;
-	int signs = 0, body_bounce, dsn = 0;
+	int sender, says, body_bounce, dsn = 0;
 
 	memset(c, 0, sizeof *c);
 	pthread_once(&pats_once, pats_compile);
 	if (!md && !(md = pcre2_match_data_create(1, NULL)))
 		abort();
+	if (!md2 && !(md2 = pcre2_match_data_create(2, NULL)))
+		abort();
 	m = mime_parse(raw, len);
 	c->why = "";
 
-	if (dsn_part(raw, len, &a, &b)) {
+	/* the first delivery-status part that names a recipient (some
+	 * MTAs label their explanation as one too) */
+	for (b = 0; !dsn && dsn_part(raw, len, b, &a, &b);) {
 		dsn = dsn_parse(raw + a, b - a, c);
 		if (c->kind == CLASS_BOUNCE) {
 			c->why = "delivery-status report";
 			goto out;
 		}
 	}
+	if (dsn) {
+		/* a report of successful delivery: neither a failure nor a
+		 * reply (the relay still ignores it as automatic mail) */
+		c->why = "delivery-status report without failures";
+		goto out;
+	}
 	/* non-standard formats */
 	body_bounce = has(P_BODY_BOUNCE, m->text);
 	failed = mime_header(raw, len, "X-Failed-Recipients");
-	signs += failed != NULL;
-	signs += daemon_sender(m, raw, len);
-	signs += m->return_path && !*m->return_path;
-	signs += has(P_SUBJ_BOUNCE, m->subject) || has(P_SUBJ_DELAY, m->subject);
-	if (!dsn && (failed || (body_bounce && signs >= 1 && !autoreply(raw, len, m, c)) ||
-	    (signs >= 2 && (body_bounce || has(P_SUBJ_BOUNCE, m->subject))))) {
+	/* who sent it: a mail system, or nobody to answer to */
+	sender = daemon_sender(m, raw, len) + null_return_path(raw, len);
+	/* what it says */
+	says = body_bounce + (has(P_SUBJ_BOUNCE, m->subject) || has(P_SUBJ_DELAY, m->subject));
+	/* or it says so twice, in a subject that is not a person's reply */
+	if (!dsn && (failed || (sender >= 1 && says >= 1) ||
+	    (says >= 2 && !has(P_REPLY_SUBJ, m->subject)))) {
 		c->kind = CLASS_BOUNCE;
 		c->why = failed ? "X-Failed-Recipients" : "bounce text";
 		c->permanent = !(has(P_SUBJ_DELAY, m->subject) || has(P_BODY_DELAY, m->text)) ||

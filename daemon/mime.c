@@ -394,8 +394,26 @@ find_body(const char *raw, size_t len)
 	return len;
 }
 
+static struct mime_msg *parse(const char *raw, size_t len);
+
+/* An mbox "From " line (files saved by mail clients start with one) is
+ * not a header: parse what follows it. */
 struct mime_msg *
 mime_parse(const char *raw, size_t len)
+{
+	const char *nl;
+	struct mime_msg *m;
+	size_t skip = 0;
+
+	if (len > 5 && !memcmp(raw, "From ", 5) && (nl = memchr(raw, '\n', len)))
+		skip = (size_t)(nl + 1 - raw);
+	m = parse(raw + skip, len - skip);
+	m->body_offset += skip;
+	return m;
+}
+
+static struct mime_msg *
+parse(const char *raw, size_t len)
 {
 	struct mime_msg *m = xcalloc(1, sizeof *m);
 	struct mailmime *root = NULL;

@@ -29,6 +29,10 @@ for t in "$BUILD"/t_*; do
 	tally "$log" "$t"
 done
 
+echo "# corpora (reply extraction, bounces, auto-replies)"
+python3 tests/corpus/run.py 2>&1 | tee "$log"
+tally "$log" "tests/corpus/run.py"
+
 echo "# end-to-end (real Dovecot and Postfix on 127.0.0.1)"
 python3 tests/e2e/run.py "$@" 2>&1 | tee "$log"
 tally "$log" "tests/e2e/run.py"

@@ -135,6 +135,38 @@ building(void)
 	ok(mime_build(&o, &out, &len) == MG_BADINPUT, "CR/LF in an address refused");
 }
 
+/* An entity we do not know used to stall the renderer for ever. */
+static void
+html_entities(void)
+{
+	const char *html = "<p>&bdquo;Hallo&ldquo; &unknownentity; &amp; &#x263a; &#99999999999;</p>";
+	char *t = mime_html_text(html, strlen(html));
+
+	is_str(t, "\xe2\x80\x9eHallo\xe2\x80\x9c &unknownentity; & \xe2\x98\xba \xef\xbf\xbd\n",
+	    "named, unknown, hex and out-of-range entities");
+	free(t);
+	t = mime_html_text("a &", 3);
+	is_str(t, "a &\n", "a lone & at the end");
+	free(t);
+}
+
+/* Saved mail starts with an mbox "From " line. */
+static void
+mbox_from(void)
+{
+	const char *raw = "From MAILER-DAEMON Tue Oct  3 18:16:48 2000\nFrom: a@b.test\n"
+	    "Subject: hi\n\nbody\n";
+	struct mime_msg *m = mime_parse(raw, strlen(raw));
+
+	is_str(m->subject, "hi", "headers after an mbox From_ line are read");
+	is_str(m->text, "body\n", "and so is the body");
+	ok(m->body_offset == strlen(raw) - 5, "body offset counts the From_ line");
+	mime_free(m);
+	ok(mime_is_message(raw, strlen(raw)), "a From_ line starts a message");
+	ok(!mime_is_message("Hi Jo,\nthanks\n", 14), "bare text is not a message");
+	ok(!mime_is_message("Note: bring pens\n\nok\n", 22), "a colon line of prose is not a header block");
+}
+
 int
 main(void)
 {
@@ -142,5 +174,7 @@ main(void)
 	parsing();
 	helpers();
 	building();
+	html_entities();
+	mbox_from();
 	return tap_done();
 }
