@@ -569,6 +569,16 @@ out:
 	mime_free(m);
 }
 
+int
+classify_machine(const char *raw, size_t len)
+{
+	char *v = mime_header(raw, len, "Auto-Submitted");
+	int yes = v && strncasecmp(v, "no", 2);
+
+	free(v);
+	return yes;
+}
+
 void
 classify_clear(struct classify *c)
 {

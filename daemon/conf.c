@@ -28,6 +28,7 @@ static const struct key keys[] = {
 	{ "programme", "relay_address", K_ADDR, 0, 0, 0 },
 	{ "programme", "database", K_PATH, F(database), 0, 0 },
 	{ "programme", "templates", K_PATH, F(templates), 0, 0 },
+	{ "programme", "pair_daily_cap", K_INT, F(pair_daily_cap), 1, 100000 },
 	{ "imap", "host", K_STR, F(imap_host), 0, 0 },
 	{ "imap", "port", K_INT, F(imap_port), 1, 65535 },
 	{ "imap", "tls", K_TLS, F(imap_tls), 0, 0 },
@@ -285,6 +286,7 @@ defaults(struct conf *c)
 	c->imap_timeout = 60;
 	c->smtp_timeout = 60;
 	c->batch_size = 100;
+	c->pair_daily_cap = 30;
 }
 
 enum mg_status

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bounce.h"
 #include "classify.h"
 #include "conf.h"
 #include "mime.h"
@@ -40,6 +41,8 @@ static const char usage_text[] =
 	"  thread PAIR_ID                          the pair's conversation in order\n"
 	"  messages [--held]                       stored messages (only held ones)\n"
 	"  outbox [--pending]                      outbound mail and its delivery state\n"
+	"  bounces                                 delivery failures, newest first\n"
+	"  resume EMAIL                            relay to a paused (bouncing) participant again\n"
 	"exit status: 0 ok, 64 usage, 65 bad input, 66 not found, 75 try again, 78 bad config\n";
 
 static int
@@ -168,12 +171,24 @@ when(int64_t t, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+struct thread_view {
+	int64_t thread;		/* the conversation being printed */
+	int n;			/* conversations so far */
+};
+
 static int
 print_message(const struct store_row *r, void *arg)
 {
+	struct thread_view *v = arg;
+	const char *text = r->new_text ? r->new_text : r->body;
 	char t[32];
 
-	(void)arg;
+	if (v && r->thread_id != v->thread) {
+		v->thread = r->thread_id;
+		printf("%s=== conversation %d: %s\n", v->n ? "\n" : "", v->n + 1,
+		    r->subject && *r->subject ? r->subject : "(no subject)");
+		v->n++;
+	}
 	when(r->received, t, sizeof t);
 	if (r->author_role)
 		printf("--- #%lld %s  %s %s -> %s  [%s]\n", (long long)r->id, t, r->author_role,
@@ -184,9 +199,9 @@ print_message(const struct store_row *r, void *arg)
 		    r->reason ? r->reason : "");
 	if (r->subject && *r->subject)
 		printf("Subject: %s\n", r->subject);
-	if (r->body) {
-		fputs(r->body, stdout);
-		if (*r->body && r->body[strlen(r->body) - 1] != '\n')
+	if (text) {
+		fputs(text, stdout);
+		if (*text && text[strlen(text) - 1] != '\n')
 			putchar('\n');
 	}
 	return 0;
@@ -199,8 +214,9 @@ print_summary(const struct store_row *r, void *arg)
 
 	(void)arg;
 	when(r->received, t, sizeof t);
-	printf("%lld\t%s\t%s\tpair=%lld\tfrom=%s\tsubject=%s%s%s\n", (long long)r->id, t, r->state,
-	    (long long)r->pair_id, r->from_addr ? r->from_addr : "", r->subject ? r->subject : "",
+	printf("%lld\t%s\t%s\t%s\tpair=%lld\tfrom=%s\tsubject=%s%s%s\n", (long long)r->id, t,
+	    r->state, r->kind ? r->kind : "message", (long long)r->pair_id,
+	    r->from_addr ? r->from_addr : "", r->subject ? r->subject : "",
 	    r->reason ? "\treason=" : "", r->reason ? r->reason : "");
 	return 0;
 }
@@ -224,7 +240,8 @@ cmd_thread(struct ctx *x, int argc, char **argv)
 	}
 	printf("pair %lld: mentee %s, mentor %s\n", id, p.mentee.name, p.mentor.name);
 	roster_pair_clear(&p);
-	return exit_for(store_messages(x->store, id, NULL, print_message, NULL));
+	struct thread_view v = { -1, 0 };
+	return exit_for(store_messages(x->store, id, NULL, print_message, &v));
 }
 
 /* The whole of path ("-" or NULL: stdin); NULL with a message on failure. */
@@ -372,7 +389,16 @@ main(int argc, char **argv)
 	else if (!strcmp(argv[0], "outbox") && argc <= 2)
 		rc = argc == 2 && strcmp(argv[1], "--pending") ? usage() :
 		    exit_for(outbox_list(x.store, argc == 2));
-	else
+	else if (!strcmp(argv[0], "bounces") && argc == 1)
+		rc = exit_for(bounce_list(x.store));
+	else if (!strcmp(argv[0], "resume") && argc == 2) {
+		enum mg_status st = roster_resume(x.store, argv[1]);
+		if (st == MG_OK)
+			printf("relay to %s resumed\n", argv[1]);
+		else
+			fprintf(stderr, "mentorctl: %s: %s\n", argv[1], mg_strerror(st));
+		rc = exit_for(st);
+	} else
 		rc = usage();
 out:
 	store_close(x.store);

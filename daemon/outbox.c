@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounce.h"
 #include "log.h"
-#include "mime.h"
 #include "outbox.h"
 #include "store_p.h"
 
@@ -173,50 +173,9 @@ record(struct store *s, const char *sql, int64_t id, int64_t t, const char *err,
 	return store_commit(s);
 }
 
-/* Enqueue a notice to each coordinator that row r failed for good (never
- * about a notice itself, which could loop).  Inside the caller's transaction. */
-static enum mg_status
-tell_coordinators(struct store *s, const struct conf *c, const struct row *r, const char *why)
-{
-	enum mg_status rc = MG_OK;
-	char *from = xasprintf("%s@%s", c->relay_local, c->relay_domain);
-
-	for (size_t i = 0; i < c->ncoordinators && rc == MG_OK; i++) {
-		char id[24], *key, *msgid, *body, *data;
-		size_t len;
-		struct mime_out o = {0};
-
-		mg_random_token(id, sizeof id);
-		key = xasprintf("smtpfail:%lld:%s", (long long)r->id, c->coordinators[i]);
-		msgid = xasprintf("%s.notice@%s", id, c->relay_domain);
-		body = xasprintf("The mail server refused a message permanently.\n\n"
-		    "Outbox row: %lld\nRecipient: %s\nServer said: %s\n\n"
-		    "It will not be retried. See 'mentorctl outbox'.\n",
-		    (long long)r->id, r->rcpt, why);
-		o.from_name = c->from_name;
-		o.from_addr = from;
-		o.to_addr = c->coordinators[i];
-		o.subject = "[mentorgate] delivery failed";
-		o.message_id = msgid;
-		o.auto_submitted = "auto-generated";
-		o.body = body;
-		o.date = mg_now();
-		if ((rc = mime_build(&o, &data, &len)) == MG_OK) {
-			struct outbox_item it = { key, "notice", 0, 0, c->coordinators[i], msgid, data, len };
-			rc = outbox_enqueue(s, &it);
-			if (rc == MG_DUPLICATE)
-				rc = MG_OK;
-			free(data);
-		}
-		free(key);
-		free(msgid);
-		free(body);
-	}
-	free(from);
-	return rc;
-}
-
-/* Mark r failed and tell the coordinators, in one transaction. */
+/* Mark r failed and record the failure (a participant's relay is paused
+ * and people are told), in one transaction.  A failed notice is only
+ * marked: telling someone about it could loop. */
 static enum mg_status
 fail_row(struct store *s, const struct conf *c, const struct row *r, const char *why)
 {
@@ -232,7 +191,7 @@ fail_row(struct store *s, const struct conf *c, const struct row *r, const char 
 	sqlite3_bind_int64(st, 1, r->id);
 	store_bind_text(st, 2, why);
 	if ((rc = store_exec(st)) == MG_OK && strcmp(r->kind, "notice"))
-		rc = tell_coordinators(s, c, r, why);
+		rc = bounce_record(s, c, 0, r->id, r->rcpt, 1, why);
 	if (rc != MG_OK) {
 		store_rollback(s);
 		return rc;

@@ -8,12 +8,16 @@
 
 #include <gnutls/crypto.h>
 
+#include "bounce.h"
+#include "classify.h"
 #include "log.h"
 #include "mime.h"
 #include "outbox.h"
 #include "relay.h"
+#include "reply.h"
 #include "roster.h"
 #include "route.h"
+#include "thread.h"
 
 static char *
 strip_brackets(char *v)
@@ -109,11 +113,14 @@ struct job {
 	struct store_decision d;
 	struct buf refs;
 	char *in_reply_to;
+	char *new_text, *topic;
 };
 
 static void
 job_free(struct job *j)
 {
+	free(j->new_text);
+	free(j->topic);
 	mime_free(j->m);
 	roster_pair_clear(&j->pair);
 	free(j->token);
@@ -300,32 +307,119 @@ out:
 	return rc;
 }
 
-/* Mail written by a machine (RFC 3834 Auto-Submitted, or bulk/list
- * precedence) is recorded but never relayed: two auto-responders must not
- * talk to each other through us.  MG_NOTFOUND when the mail is a person's. */
+/* Record the message as not for relaying (kind says why) in one
+ * transaction with what fn does (recording bounces, say). */
 static enum mg_status
-machine_mail(struct job *j, const char *raw, size_t len)
+ignore(struct job *j, const char *kind, const char *reason,
+    enum mg_status (*fn)(struct job *, void *), void *arg)
 {
-	char *as = mime_header(raw, len, "Auto-Submitted");
-	char *prec = mime_header(raw, len, "Precedence");
-	enum mg_status rc = MG_NOTFOUND;
-	const char *why = NULL;
+	enum mg_status rc;
 
-	if (as && strncasecmp(as, "no", 2))
-		why = "Auto-Submitted";
-	else if (prec && (!strcasecmp(prec, "bulk") || !strcasecmp(prec, "junk") ||
-	    !strcasecmp(prec, "list")))
-		why = "Precedence";
-	if (why) {
-		char *reason = xasprintf("automatic mail (%s), not relayed", why);
-		j->d.state = "ignored";
-		j->d.reason = reason;
-		if ((rc = commit_decision(j)) == MG_OK)
-			log_info("relay ignored id=%lld reason=\"%s\"", (long long)j->id, reason);
-		free(reason);
+	j->d.state = "ignored";
+	j->d.kind = kind;
+	j->d.reason = reason;
+	if ((rc = store_begin(j->s)) != MG_OK)
+		return rc;
+	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK ||
+	    (fn && (rc = fn(j, arg)) != MG_OK)) {
+		store_rollback(j->s);
+		return rc;
 	}
-	free(as);
-	free(prec);
+	if ((rc = store_commit(j->s)) == MG_OK)
+		log_info("relay ignored id=%lld kind=%s reason=\"%s\"", (long long)j->id, kind, reason);
+	return rc;
+}
+
+/* Each failed recipient of a delivery report, or the one recipient of the
+ * outbox row its VERP address names. */
+struct report {
+	const struct classify *cl;
+	int64_t outbox_id;
+	const char *rcpt;	/* from the VERP address, or NULL */
+};
+
+static enum mg_status
+record_bounces(struct job *j, void *arg)
+{
+	const struct report *r = arg;
+	enum mg_status rc = MG_OK;
+	const char *why = r->cl->permanent ? "permanent delivery failure" : "delivery delayed";
+
+	if (r->rcpt)
+		return bounce_record(j->s, j->c, j->id, r->outbox_id, r->rcpt, r->cl->permanent, why);
+	for (size_t i = 0; i < r->cl->nrcpts && rc == MG_OK; i++)
+		rc = bounce_record(j->s, j->c, j->id, 0, r->cl->rcpts[i], r->cl->permanent, why);
+	return rc;
+}
+
+/* Mail to LOCAL+bounce-ID@DOMAIN: a report about outbox row ID.  The VERP
+ * address ties it to its row even when its body cannot be read. */
+static enum mg_status
+verp_report(struct job *j, const struct classify *cl)
+{
+	struct report r = { cl, 0, NULL };
+	char *rcpt = NULL, *reason;
+	enum mg_status rc;
+
+	if ((rc = bounce_verp(j->s, j->token, &r.outbox_id, &rcpt)) == MG_NOTFOUND)
+		return hold(j, "report for an unknown outbox row (%s)", j->token);
+	if (rc != MG_OK)
+		return rc;
+	r.rcpt = rcpt;
+	if (cl->kind == CLASS_BOUNCE) {
+		reason = xasprintf("%s delivery report for outbox %lld (%s)",
+		    cl->permanent ? "permanent" : "transient", (long long)r.outbox_id, rcpt);
+		rc = ignore(j, "bounce", reason, record_bounces, &r);
+	} else if (cl->kind == CLASS_AUTOREPLY) {
+		reason = xasprintf("automatic reply to the envelope sender (%s)", cl->why);
+		rc = ignore(j, "autoreply", reason, NULL, NULL);
+	} else {
+		/* unreadable: a person decides what it means */
+		reason = xasprintf("unreadable report for outbox %lld (%s)", (long long)r.outbox_id, rcpt);
+		j->d.kind = "bounce";
+		rc = hold(j, "%s", reason);
+	}
+	free(reason);
+	free(rcpt);
+	return rc;
+}
+
+/* Our own Message-ID coming back: a loop. */
+static int
+ours(const struct job *j)
+{
+	const char *at = j->m->message_id ? strrchr(j->m->message_id, '@') : NULL;
+
+	return at && !strcasecmp(at + 1, j->c->relay_domain);
+}
+
+/* Automatic mail is recorded, never relayed and never answered. */
+static enum mg_status
+automatic(struct job *j, const char *raw, size_t len, const struct classify *cl)
+{
+	char *prec, *reason;
+	enum mg_status rc = MG_NOTFOUND;
+
+	if (cl->kind == CLASS_BOUNCE) {
+		struct report r = { cl, 0, NULL };
+		reason = xasprintf("%s delivery report", cl->permanent ? "permanent" : "transient");
+		rc = ignore(j, "bounce", reason, record_bounces, &r);
+		free(reason);
+	} else if (cl->kind == CLASS_AUTOREPLY) {
+		reason = xasprintf("automatic reply (%s), not relayed", cl->why);
+		rc = ignore(j, "autoreply", reason, NULL, NULL);
+		free(reason);
+	} else if (ours(j)) {
+		rc = ignore(j, "loop", "our own message came back", NULL, NULL);
+	} else if ((prec = mime_header(raw, len, "Precedence"))) {
+		/* mailing-list traffic is not a person writing to their partner */
+		if (!strcasecmp(prec, "list"))
+			rc = ignore(j, "autoreply", "mailing-list mail (Precedence: list), not relayed",
+			    NULL, NULL);
+		free(prec);
+	} else if (classify_machine(raw, len)) {
+		rc = ignore(j, "autoreply", "automatic mail (Auto-Submitted), not relayed", NULL, NULL);
+	}
 	return rc;
 }
 
@@ -333,35 +427,49 @@ enum mg_status
 relay_decide(struct store *s, const struct conf *c, int64_t id)
 {
 	struct job j = { .s = s, .c = c, .id = id };
+	struct classify cl = {0};
 	enum mg_status rc;
 	char *raw = NULL, *from = NULL;
 	size_t len;
 	int to_mentor = 0;
+	int64_t n;
 
 	if ((rc = store_msg_raw(s, id, &raw, &len)) != MG_OK)
 		return rc;
 	j.m = mime_parse(raw, len);
+	j.new_text = reply_extract(j.m->text ? j.m->text : "", j.m->text ? strlen(j.m->text) : 0);
+	j.topic = thread_topic(j.m->subject);
 	j.d.body = j.m->text;
 	j.d.subject = j.m->subject;
 	j.d.from_addr = j.m->from.addr;
 	j.d.in_reply_to = j.m->in_reply_to.n ? j.m->in_reply_to.v[0] : NULL;
+	j.d.new_text = j.new_text;
+	j.d.topic = j.topic;
+	j.token = route_token(c->relay_local, c->relay_domain, j.m, &j.token_header);
+	j.d.token = j.token;
+	classify_message(raw, len, &cl);
+	if (j.token && !strncmp(j.token, "bounce-", 7)) {
+		rc = verp_report(&j, &cl);
+		goto out;
+	}
 	if (j.m->malformed) {
 		rc = hold(&j, "malformed: %s", j.m->malformed);
 		goto out;
 	}
-	if ((rc = machine_mail(&j, raw, len)) != MG_NOTFOUND)
+	if ((rc = automatic(&j, raw, len, &cl)) != MG_NOTFOUND)
 		goto out;
-	if (!(j.token = route_token(c->relay_local, c->relay_domain, j.m, &j.token_header))) {
+	if (!j.token) {
 		rc = hold(&j, "not addressed to a masked relay address%s", "");
 		goto out;
 	}
-	j.d.token = j.token;
 	if ((rc = roster_pair_by_token(s, j.token, &j.pair, &to_mentor)) == MG_NOTFOUND) {
 		rc = hold(&j, "unknown token %s", j.token);
 		goto out;
 	} else if (rc != MG_OK)
 		goto out;
 	j.d.pair_id = j.pair.id;
+	if ((rc = thread_assign(s, j.pair.id, id, j.m, j.topic, &j.d.thread_id)) != MG_OK)
+		goto out;
 	j.author = to_mentor ? &j.pair.mentee : &j.pair.mentor;
 	j.recipient = to_mentor ? &j.pair.mentor : &j.pair.mentee;
 	j.author_token = to_mentor ? j.pair.to_mentee_token : j.pair.to_mentor_token;
@@ -377,10 +485,23 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 		rc = hold(&j, "pair is %s", j.pair.state);
 		goto out;
 	}
+	if (j.recipient->paused) {
+		rc = hold(&j, "relay to %s is paused: their address bounces", j.recipient->email);
+		goto out;
+	}
+	if ((rc = store_relayed_since(s, j.pair.id, mg_now() - 86400, &n)) != MG_OK)
+		goto out;
+	if (n >= c->pair_daily_cap) {
+		char cap[16];
+		snprintf(cap, sizeof cap, "%d", c->pair_daily_cap);
+		rc = hold(&j, "the pair reached its daily cap of %s relayed messages", cap);
+		goto out;
+	}
 	rc = relay(&j);
 out:
 	if (rc != MG_OK)
 		log_warn("relay error id=%lld status=\"%s\"", (long long)id, mg_strerror(rc));
+	classify_clear(&cl);
 	free(from);
 	free(raw);
 	job_free(&j);

@@ -313,7 +313,9 @@ roster_import(struct store *s, const char *path, int *count, struct buf *err)
 
 /* --- pairs -------------------------------------------------------------- */
 
-#define PERSON_COLS(p) p ".id, " p ".role, " p ".name, " p ".email, " p ".segment, " p ".cohort_id"
+#define PERSON_COLS(p) p ".id, " p ".role, " p ".name, " p ".email, " p ".segment, " \
+	p ".cohort_id, " p ".paused"
+#define PERSON_NCOLS 7
 #define PAIR_SELECT \
 	"SELECT pairs.id, pairs.state, pairs.to_mentor_token, pairs.to_mentee_token, " \
 	PERSON_COLS("a") ", " PERSON_COLS("b") \
@@ -323,6 +325,8 @@ static const char q_pair_get[] = PAIR_SELECT "WHERE pairs.id = ?1";
 static const char q_pair_token[] =
 	PAIR_SELECT "WHERE pairs.to_mentor_token = ?1 OR pairs.to_mentee_token = ?1";
 static const char q_pairs_all[] = PAIR_SELECT "ORDER BY pairs.id";
+static const char q_pairs_of[] =
+	PAIR_SELECT "WHERE pairs.mentee_id = ?1 OR pairs.mentor_id = ?1 ORDER BY pairs.id";
 
 static void
 person_row(sqlite3_stmt *st, int c, struct roster_person *p)
@@ -333,6 +337,7 @@ person_row(sqlite3_stmt *st, int c, struct roster_person *p)
 	p->email = store_col_text(st, c + 3);
 	p->segment = store_col_text(st, c + 4);
 	p->cohort_id = sqlite3_column_int64(st, c + 5);
+	p->paused = sqlite3_column_int64(st, c + 6);
 }
 
 static void
@@ -343,7 +348,7 @@ pair_row(sqlite3_stmt *st, struct roster_pair *p)
 	p->to_mentor_token = store_col_text(st, 2);
 	p->to_mentee_token = store_col_text(st, 3);
 	person_row(st, 4, &p->mentee);
-	person_row(st, 10, &p->mentor);
+	person_row(st, 4 + PERSON_NCOLS, &p->mentor);
 }
 
 static enum mg_status
@@ -385,15 +390,12 @@ roster_pair_by_token(struct store *s, const char *token, struct roster_pair *out
 	return rc;
 }
 
-enum mg_status
-roster_pairs(struct store *s, int (*cb)(const struct roster_pair *, void *), void *arg)
+static enum mg_status
+walk_pairs(sqlite3_stmt *st, int (*cb)(const struct roster_pair *, void *), void *arg)
 {
-	sqlite3_stmt *st = store_stmt(s, q_pairs_all);
 	struct roster_pair p;
 	int rc;
 
-	if (!st)
-		return MG_INTERNAL;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&p, 0, sizeof p);
 		pair_row(st, &p);
@@ -408,8 +410,68 @@ roster_pairs(struct store *s, int (*cb)(const struct roster_pair *, void *), voi
 	return rc == SQLITE_DONE ? MG_OK : store_status(rc);
 }
 
+enum mg_status
+roster_pairs(struct store *s, int (*cb)(const struct roster_pair *, void *), void *arg)
+{
+	sqlite3_stmt *st = store_stmt(s, q_pairs_all);
+
+	return st ? walk_pairs(st, cb, arg) : MG_INTERNAL;
+}
+
+enum mg_status
+roster_pairs_of(struct store *s, int64_t person,
+    int (*cb)(const struct roster_pair *, void *), void *arg)
+{
+	sqlite3_stmt *st = store_stmt(s, q_pairs_of);
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, person);
+	return walk_pairs(st, cb, arg);
+}
+
+static const char q_pause[] =
+	"UPDATE participants SET paused = ?2, paused_reason = ?3 WHERE id = ?1 AND paused IS NULL";
+static const char q_resume[] =
+	"UPDATE participants SET paused = NULL, paused_reason = NULL WHERE email = ?1";
+
+enum mg_status
+roster_pause(struct store *s, int64_t person, const char *why, int *newly)
+{
+	sqlite3_stmt *st = store_stmt(s, q_pause);
+	enum mg_status rc;
+
+	*newly = 0;
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, person);
+	sqlite3_bind_int64(st, 2, mg_now());
+	store_bind_text(st, 3, why);
+	if ((rc = store_exec(st)) == MG_OK)
+		*newly = sqlite3_changes(sqlite3_db_handle(st)) > 0;
+	return rc;
+}
+
+enum mg_status
+roster_resume(struct store *s, const char *email)
+{
+	sqlite3_stmt *st = store_stmt(s, q_resume);
+	char *low = mg_lower(email);
+	enum mg_status rc;
+
+	if (!st) {
+		free(low);
+		return MG_INTERNAL;
+	}
+	store_bind_text(st, 1, low);
+	free(low);
+	if ((rc = store_exec(st)) == MG_OK && sqlite3_changes(sqlite3_db_handle(st)) == 0)
+		rc = MG_NOTFOUND;
+	return rc;
+}
+
 static const char q_person_email[] =
-	"SELECT id, role, name, email, segment, cohort_id FROM participants WHERE email = ?1";
+	"SELECT " PERSON_COLS("p") " FROM participants p WHERE email = ?1";
 
 enum mg_status
 roster_person_by_email(struct store *s, const char *email, struct roster_person *out)

@@ -79,6 +79,26 @@ static const char *const migrations[] = {
 	"CREATE TABLE imap_sync("
 	" mailbox TEXT PRIMARY KEY, uidvalidity INTEGER NOT NULL,"
 	" last_uid INTEGER NOT NULL, updated INTEGER NOT NULL) STRICT;",
+	/* 2: understanding messages.  kind: message | autoreply | bounce | loop;
+	 * new_text: the reply without quoted history and signature; thread_id:
+	 * the first message of the conversation within the pair; topic: the
+	 * subject without Re:/Fwd:/[tags], for threading by subject. */
+	"ALTER TABLE messages ADD COLUMN kind TEXT;"
+	"ALTER TABLE messages ADD COLUMN new_text TEXT;"
+	"ALTER TABLE messages ADD COLUMN thread_id INTEGER;"
+	"ALTER TABLE messages ADD COLUMN topic TEXT;"
+	"CREATE INDEX messages_thread ON messages(pair_id, thread_id);"
+	/* paused: when relay to the participant stopped after a permanent
+	 * delivery failure (NULL: not paused) */
+	"ALTER TABLE participants ADD COLUMN paused INTEGER;"
+	"ALTER TABLE participants ADD COLUMN paused_reason TEXT;"
+	"CREATE TABLE bounces("
+	" id INTEGER PRIMARY KEY,"
+	" message INTEGER REFERENCES messages(id),"
+	" outbox_id INTEGER REFERENCES outbox(id),"
+	" participant_id INTEGER REFERENCES participants(id),"
+	" rcpt TEXT NOT NULL, permanent INTEGER NOT NULL, why TEXT,"
+	" created INTEGER NOT NULL) STRICT;",
 };
 
 enum mg_status
@@ -404,7 +424,8 @@ store_msg_pending(struct store *s, int64_t **ids, size_t *n)
 static const char q_decide[] =
 	"UPDATE messages SET state = ?2, reason = ?3, token = ?4, in_reply_to = ?5,"
 	" refs = ?6, pair_id = ?7, author_id = ?8, recipient_id = ?9, body = ?10,"
-	" decided = ?11, from_addr = coalesce(?12, from_addr), subject = coalesce(?13, subject)"
+	" decided = ?11, from_addr = coalesce(?12, from_addr), subject = coalesce(?13, subject),"
+	" kind = ?14, new_text = ?15, thread_id = ?16, topic = ?17"
 	" WHERE id = ?1";
 
 enum mg_status
@@ -427,6 +448,10 @@ store_msg_decide(struct store *s, int64_t id, const struct store_decision *d)
 	sqlite3_bind_int64(st, 11, mg_now());
 	store_bind_text(st, 12, d->from_addr);
 	store_bind_text(st, 13, d->subject);
+	store_bind_text(st, 14, d->kind ? d->kind : "message");
+	store_bind_text(st, 15, d->new_text);
+	store_bind_id(st, 16, d->thread_id);
+	store_bind_text(st, 17, d->topic);
 	return store_exec(st);
 }
 
@@ -519,13 +544,68 @@ store_sync_set(struct store *s, const char *mailbox, uint32_t uidvalidity, uint3
 	return store_exec(st);
 }
 
+/* A pair's messages come conversation by conversation (a thread's id is
+ * its first message's), each in order. */
 static const char q_messages[] =
 	"SELECT m.id, m.received, coalesce(m.pair_id, 0), m.state, m.reason, m.from_addr,"
-	" m.subject, m.body, a.role, a.name, r.name FROM messages m"
+	" m.subject, m.body, a.role, a.name, r.name, coalesce(m.thread_id, 0), m.kind,"
+	" m.new_text FROM messages m"
 	" LEFT JOIN participants a ON a.id = m.author_id"
 	" LEFT JOIN participants r ON r.id = m.recipient_id"
 	" WHERE (?1 = 0 OR m.pair_id = ?1) AND (?2 IS NULL OR m.state = ?2)"
-	" ORDER BY m.received, m.id";
+	" ORDER BY CASE WHEN ?1 = 0 THEN 0 ELSE coalesce(m.thread_id, m.id) END, m.received, m.id";
+
+static const char q_thread_ref[] =
+	"SELECT thread_id FROM messages WHERE pair_id = ?1 AND message_id = ?2"
+	"  AND thread_id IS NOT NULL"
+	" UNION ALL "
+	"SELECT m.thread_id FROM msgid_map x JOIN messages m ON m.id = x.message"
+	" WHERE x.relay_id = ?2 AND x.pair_id = ?1 AND m.thread_id IS NOT NULL"
+	" LIMIT 1";
+static const char q_thread_topic[] =
+	"SELECT thread_id FROM messages WHERE pair_id = ?1 AND topic = ?2 AND id <> ?3"
+	"  AND thread_id IS NOT NULL ORDER BY received DESC, id DESC LIMIT 1";
+
+static const char q_relayed_since[] =
+	"SELECT count(*) FROM messages WHERE pair_id = ?1 AND state = 'relayed' AND decided >= ?2";
+
+enum mg_status
+store_relayed_since(struct store *s, int64_t pair, int64_t since, int64_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, q_relayed_since);
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, pair);
+	sqlite3_bind_int64(st, 2, since);
+	return one_id(st, n);
+}
+
+enum mg_status
+store_thread_by_ref(struct store *s, int64_t pair, const char *ref, int64_t *thread)
+{
+	sqlite3_stmt *st = store_stmt(s, q_thread_ref);
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, pair);
+	store_bind_text(st, 2, ref);
+	return one_id(st, thread);
+}
+
+enum mg_status
+store_thread_by_topic(struct store *s, int64_t pair, const char *topic, int64_t id,
+    int64_t *thread)
+{
+	sqlite3_stmt *st = store_stmt(s, q_thread_topic);
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, pair);
+	store_bind_text(st, 2, topic);
+	sqlite3_bind_int64(st, 3, id);
+	return one_id(st, thread);
+}
 
 enum mg_status
 store_messages(struct store *s, int64_t pair_id, const char *state,
@@ -551,6 +631,9 @@ store_messages(struct store *s, int64_t pair_id, const char *state,
 		r.author_role = (const char *)sqlite3_column_text(st, 8);
 		r.author_name = (const char *)sqlite3_column_text(st, 9);
 		r.recipient_name = (const char *)sqlite3_column_text(st, 10);
+		r.thread_id = sqlite3_column_int64(st, 11);
+		r.kind = (const char *)sqlite3_column_text(st, 12);
+		r.new_text = (const char *)sqlite3_column_text(st, 13);
 		if (cb(&r, arg)) {
 			rc = SQLITE_DONE;
 			break;

@@ -23,6 +23,9 @@ struct classify {
 void classify_message(const char *raw, size_t len, struct classify *out);
 void classify_clear(struct classify *);
 
+/* Written by a machine by its own account (Auto-Submitted other than "no")? */
+int classify_machine(const char *raw, size_t len);
+
 /* The one-line summary mentorctl classify prints (no newline); caller frees:
  * "bounce permanent|transient RCPT[,RCPT...]", "autoreply" or "message". */
 char *classify_line(const struct classify *);

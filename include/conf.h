@@ -13,6 +13,7 @@ struct conf {
 	char *name;
 	char *relay_local, *relay_domain;	/* relay_address split at '@' */
 	char *database, *templates;		/* absolute, or relative to the config file */
+	int pair_daily_cap;			/* messages relayed per pair in 24 h */
 	/* [imap] */
 	char *imap_host;
 	int imap_port;

@@ -12,6 +12,7 @@ struct roster_person {
 	int64_t id;
 	char *role, *name, *email, *segment;	/* email lower-case */
 	int64_t cohort_id;
+	int64_t paused;		/* when relay to them stopped (bounces), or 0 */
 };
 
 struct roster_pair {
@@ -50,6 +51,16 @@ enum mg_status roster_person_by_email(struct store *, const char *email,
 /* Every pair, in id order; the callback's non-zero return stops the walk. */
 enum mg_status roster_pairs(struct store *, int (*cb)(const struct roster_pair *, void *),
     void *arg);
+
+/* The pairs person belongs to. */
+enum mg_status roster_pairs_of(struct store *, int64_t person,
+    int (*cb)(const struct roster_pair *, void *), void *arg);
+
+/* Stop relaying to person (their address bounces for good); *newly = 0 when
+ * already paused.  Inside the caller's transaction. */
+enum mg_status roster_pause(struct store *, int64_t person, const char *why, int *newly);
+/* Relay to them again.  MG_NOTFOUND for an unknown address. */
+enum mg_status roster_resume(struct store *, const char *email);
 
 /* All participants' addresses (lower-case); caller frees the array and each
  * string. */

@@ -50,6 +50,10 @@ struct store_decision {
 	int64_t pair_id, author_id, recipient_id;	/* 0 = none */
 	const char *body;		/* normalised UTF-8 text */
 	const char *from_addr, *subject;	/* decoded */
+	const char *kind;		/* message | autoreply | bounce | loop (NULL: message) */
+	const char *new_text;		/* the reply without history and signature */
+	int64_t thread_id;		/* 0: none */
+	const char *topic;		/* subject without Re:/Fwd:/[tags] */
 };
 enum mg_status store_msg_decide(struct store *, int64_t id, const struct store_decision *);
 
@@ -63,11 +67,24 @@ enum mg_status store_map_add(struct store *, const char *relay_id, const char *o
 enum mg_status store_map_translate(struct store *, const char *ref, int64_t writer,
     int64_t pair, char **out);
 
+/* How many of pair's messages were relayed since (epoch seconds). */
+enum mg_status store_relayed_since(struct store *, int64_t pair, int64_t since, int64_t *n);
+
+/* Conversations: the thread of the message in pair that ref names (its
+ * Message-ID, or the id of our relayed copy of it), or of the newest other
+ * message (not id) with this topic.  MG_NOTFOUND when none. */
+enum mg_status store_thread_by_ref(struct store *, int64_t pair, const char *ref,
+    int64_t *thread);
+enum mg_status store_thread_by_topic(struct store *, int64_t pair, const char *topic,
+    int64_t id, int64_t *thread);
+
 /* A stored message as the transcript shows it (borrowed strings, valid
  * during the callback). */
 struct store_row {
 	int64_t id, received, pair_id;
+	int64_t thread_id;
 	const char *state, *reason, *from_addr, *subject, *body;
+	const char *kind, *new_text;	/* NULL for messages stored before schema 2 */
 	const char *author_role, *author_name, *recipient_name;
 };
 /* Messages of one pair (pair_id > 0) in order, or all messages in a state

@@ -9,7 +9,8 @@ MENTOR = "sam@nhs.test"
 
 
 def test_sigkill_at_many_points_200_messages(stack):
-    gw = Gateway(stack)
+    # one pair sends 200 messages: above the default daily cap
+    gw = Gateway(stack, extra="\n[programme]\npair_daily_cap = 1000\n")
     to_mentor, to_mentee = gw.setup_pair()
     want = {MENTOR: set(), MENTEE: set()}
     with smtplib.SMTP("127.0.0.1", stack.smtp_port) as s:

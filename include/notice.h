@@ -1,0 +1,31 @@
+/* notice: mail the gateway writes itself (to coordinators, or a kind word to
+ * a participant), built and enqueued in the caller's transaction.  Every
+ * notice carries Auto-Submitted: auto-generated so that responders stay
+ * quiet, and is never about another notice. */
+#ifndef NOTICE_H
+#define NOTICE_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "mg.h"
+#include "store.h"
+
+struct notice {
+	const char *key;		/* outbox dedupe key: the same key is sent once */
+	const char *to_name;		/* or NULL */
+	const char *to_addr;
+	int64_t recipient_id;		/* participant, or 0 */
+	int64_t message;		/* the inbound message it is about, or 0 */
+	const char *subject;		/* UTF-8; CR/LF refused */
+	const char *body;		/* UTF-8 text */
+};
+
+/* MG_OK also when the key was enqueued before. */
+enum mg_status notice_enqueue(struct store *, const struct conf *, const struct notice *);
+
+/* The same text to every configured coordinator (key suffixed ":ADDR"). */
+enum mg_status notice_coordinators(struct store *, const struct conf *, const char *key,
+    int64_t message, const char *subject, const char *body);
+
+#endif
