@@ -13,6 +13,14 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote include \
            $(ETPAN_CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  += $(ETPAN_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
+# FUZZ=1: clang with libFuzzer's instrumentation, for `make fuzz`.
+ifeq ($(FUZZ),1)
+CC      := clang
+BUILD   := build-fuzz
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=fuzzer,address,undefined
+endif
+
 ifeq ($(SAN),1)
 BUILD   := build-san
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -46,13 +54,28 @@ $(BUILD)/t_%: tests/unit/t_%.c tests/unit/tap.h $(LIB)
 
 units: $(UNIT)
 
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+fuzzers: $(FUZZERS)
+
+bench-bin: $(BUILD)/bench
+
+$(BUILD)/bench: tests/bench/bench.c $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 # Packages: build, the private mail stack for tests and the demo.
 DEB_PKGS := build-essential pkg-config libetpan-dev libcurl4-gnutls-dev libsqlite3-dev \
             libpcre2-dev libgnutls28-dev libdpkg-perl ca-certificates libsasl2-modules \
             dovecot-imapd dovecot-lmtpd postfix openssl sqlite3 python3
 
+# `make fuzz` also needs clang and its libFuzzer runtime.
+FUZZ_PKGS := clang libclang-rt-14-dev
+
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@missing=""; for p in $(DEB_PKGS) $(EXTRA_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -70,7 +93,22 @@ demo: deps
 	$(MAKE) all
 	python3 tests/demo.py
 
-clean:
-	rm -rf build build-san mentorgated mentorctl
+# Each fuzz target runs FUZZ_SECONDS (default 60), seeded from the corpora
+# beside the clone when present and from tests/fuzz/seeds.
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) deps EXTRA_PKGS="$(FUZZ_PKGS)"
+	$(MAKE) FUZZ=1 fuzzers
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh build-fuzz
 
-.PHONY: all units deps test demo clean
+# Messages per second for normalisation + reply extraction over the corpora,
+# in one process, with the ratio to Python's email package and planer-style
+# regex extraction measured in the same run.
+bench: deps
+	$(MAKE) bench-bin
+	python3 tests/bench/run.py $(BUILD)/bench
+
+clean:
+	rm -rf build build-san build-fuzz mentorgated mentorctl
+
+.PHONY: all units fuzzers bench-bin deps test demo fuzz bench clean

@@ -124,8 +124,18 @@ entity(const char *s, const char *e, struct buf *b)
 	if (n == 0)
 		return 0;
 	if (s[0] == '#') {
-		unsigned long cp = (s[1] == 'x' || s[1] == 'X') ? strtoul(s + 2, NULL, 16)
-		    : strtoul(s + 1, NULL, 10);
+		/* digits within the n bytes: the input need not be NUL-terminated */
+		int hex = n > 1 && (s[1] == 'x' || s[1] == 'X');
+		unsigned long cp = 0;
+		for (size_t i = hex ? 2 : 1; i < n; i++) {
+			int d = isdigit((unsigned char)s[i]) ? s[i] - '0' :
+			    hex && isxdigit((unsigned char)s[i]) ? (tolower((unsigned char)s[i]) - 'a' + 10) : -1;
+			if (d < 0)
+				break;
+			cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+			if (cp > 0x10ffff)
+				cp = 0x110000;	/* out of range: stays so, no overflow */
+		}
 		put_utf8(b, cp == 0xa0 ? ' ' : cp);
 	} else {
 		size_t i;

@@ -177,6 +177,8 @@ blank(const char *s, size_t n)
 			i++;
 			continue;
 		}
+		if ((unsigned char)s[i] < 0x80)
+			return 0;	/* visible ASCII: the common case */
 		for (k = 0; k < sizeof invisible / sizeof *invisible; k++) {
 			w = strlen(invisible[k]);
 			if (i + w <= n && !memcmp(s + i, invisible[k], w))
@@ -241,7 +243,10 @@ ends_colon(const struct buf *b)
 static int
 attribution(const struct line *l, size_t i, size_t n, struct buf *b, int *intro)
 {
-	int digit_at = has_digit_or_at(l[i].s, l[i].n);
+	int digit_at = has_digit_or_at(l[i].s, l[i].n), colon;
+
+	if (l[i].n > 400)
+		return 0;
 
 	for (size_t k = 1; k <= 3 && i + k <= n; k++) {
 		if (l[i + k - 1].kind != 't')
@@ -250,20 +255,42 @@ attribution(const struct line *l, size_t i, size_t n, struct buf *b, int *intro)
 		if (b->len > 400)
 			break;
 		/* without a colon it needs a date or an address */
+		colon = ends_colon(b);
+		/* cheap tests first: most lines are prose */
+		if (!colon && !has_digit_or_at(b->s, b->len))
+			continue;
 		*intro = 1;
-		if (match(P_WROTE_INTRO, b->s, b->len) && (ends_colon(b) ||
-		    has_digit_or_at(b->s, b->len)))
+		if (match(P_WROTE_INTRO, b->s, b->len))
 			return (int)k;
 		*intro = 0;
 		if (!digit_at)
 			continue;
-		if (match(P_WROTE_END, b->s, b->len))
+		if (colon && match(P_WROTE_END, b->s, b->len))
 			return (int)k;
 		/* a date and an address, ending in a colon or naming the verb */
 		if (memchr(b->s, '@', b->len) && match(P_DIGIT, b->s, b->len) &&
-		    (ends_colon(b) || (k == 1 && match(P_VERB, b->s, b->len))))
+		    (colon || (k == 1 && match(P_VERB, b->s, b->len))))
 			return (int)k;
 	}
+	return 0;
+}
+
+/* A colon early in the line, as "From:" or "Gesendet :" have. */
+static int
+hdr_like(const struct line *l)
+{
+	const char *c = memchr(l->s, ':', l->n < 48 ? l->n : 48);
+
+	return c != NULL;
+}
+
+/* The first byte that is not a space, or 0. */
+static char
+lead(const struct line *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->s[i] != ' ' && l->s[i] != '\t')
+			return l->s[i];
 	return 0;
 }
 
@@ -275,7 +302,7 @@ header_block(const struct line *l, size_t i, size_t n)
 	int hdrs = 0, from = 0, other = 0;
 	size_t j;
 
-	if (!match(P_HDR_ANY, l[i].s, l[i].n))
+	if (!hdr_like(&l[i]) || !match(P_HDR_ANY, l[i].s, l[i].n))
 		return 0;
 	for (j = i; j < n && j < i + 8; j++) {
 		if (l[j].kind == 'e') {
@@ -283,6 +310,8 @@ header_block(const struct line *l, size_t i, size_t n)
 				break;
 			continue;
 		}
+		if (!hdr_like(&l[j]))
+			continue;
 		if (match(P_HDR_FROM, l[j].s, l[j].n) && !from)
 			from = 1, hdrs++;
 		else if (match(P_HDR_ANY, l[j].s, l[j].n))
@@ -304,6 +333,7 @@ mark(struct line *l, size_t n)
 {
 	struct buf b = {0};
 	int k, intro;
+	char c;
 
 	for (size_t i = 0; i < n; i++) {
 		l[i].span = 1;
@@ -329,9 +359,9 @@ mark(struct line *l, size_t n)
 			/* "reply On <date>, <addr> wrote:" */
 			if (!intro && k == 1 && match(P_WROTE_MID, l[i].s, l[i].n))
 				l[i].keep = match_start();
-		} else if (match(P_ORIGINAL, l[i].s, l[i].n) ||
-		    match(P_DASH_WROTE, l[i].s, l[i].n) ||
-		    match(P_FORWARD, l[i].s, l[i].n) || header_block(l, i, n) ||
+		} else if ((strchr("-_=*", c = lead(&l[i])) && c &&
+		    (match(P_ORIGINAL, l[i].s, l[i].n) || match(P_DASH_WROTE, l[i].s, l[i].n))) ||
+		    (hdr_like(&l[i]) && match(P_FORWARD, l[i].s, l[i].n)) || header_block(l, i, n) ||
 		    (match(P_DATE_ADDR, l[i].s, l[i].n) &&
 		    (k = (int)skip(l, i + 1, n, "e")) < (int)n && l[k].kind == 'q'))
 			l[i].kind = 'm';
@@ -455,20 +485,23 @@ static size_t
 signature(const struct line *l, size_t from, size_t end, int keep_one)
 {
 	size_t i, j, rest, last = last_text(l, end);
+	char c;
 
 	for (i = from; i < end; i++) {
 		if (l[i].kind == 'e' || (keep_one && i == from))
 			continue;
 		if (sig_delim(&l[i]))
 			return i;
-		if (match(P_DEVICE, l[i].s, l[i].n) && sig_block(l, i + 1, end, 40))
+		if (l[i].n <= 160 && match(P_DEVICE, l[i].s, l[i].n) && sig_block(l, i + 1, end, 40))
 			return i;
 		/* "-Name", or a rule above a short block of contact details
 		 * (a business card, a mailing list footer) */
-		if (match(P_DASH_NAME, l[i].s, l[i].n) && sig_block(l, i + 1, end, 12))
+		c = lead(&l[i]);
+		if ((c == '-' || c == '~') && match(P_DASH_NAME, l[i].s, l[i].n) &&
+		    sig_block(l, i + 1, end, 12))
 			return i;
-		if (match(P_SEPARATOR, l[i].s, l[i].n) && sig_block(l, i + 1, end, 14) &&
-		    block_contact(l, i + 1, end))
+		if (c && strchr("-_=*", c) && match(P_SEPARATOR, l[i].s, l[i].n) &&
+		    sig_block(l, i + 1, end, 14) && block_contact(l, i + 1, end))
 			return i;
 	}
 	/* a short device line at the very end ("Az iPhone-omról küldve"),

@@ -1,0 +1,91 @@
+/* Benchmark: normalisation + reply extraction in one process.
+ *   bench eml|text LISTFILE [MIN_SECONDS]
+ * LISTFILE names one input per line.  eml: raw messages through mime_parse
+ * and reply_extract; text: bodies through reply_extract alone.  Repeats
+ * whole passes until MIN_SECONDS (default 2) have gone by, then prints
+ *   messages=N seconds=S rate=R max_ms=M
+ * where max_ms is the slowest single message seen. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mg.h"
+#include "mime.h"
+#include "reply.h"
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *
+load(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	*len = b.len;
+	return b.s ? b.s : xstrdup("");
+}
+
+int
+main(int argc, char **argv)
+{
+	char line[4096], **data = NULL;
+	size_t *lens = NULL, n = 0, done = 0;
+	double min = argc > 3 ? atof(argv[3]) : 2.0, start, t0, t, worst = 0;
+	int eml;
+	FILE *list;
+
+	if (argc < 3 || (strcmp(argv[1], "eml") && strcmp(argv[1], "text")) ||
+	    !(list = fopen(argv[2], "r"))) {
+		fprintf(stderr, "usage: bench eml|text LISTFILE [MIN_SECONDS]\n");
+		return 64;
+	}
+	eml = !strcmp(argv[1], "eml");
+	while (fgets(line, sizeof line, list)) {
+		line[strcspn(line, "\n")] = 0;
+		data = xrealloc(data, (n + 1) * sizeof *data);
+		lens = xrealloc(lens, (n + 1) * sizeof *lens);
+		if ((data[n] = load(line, &lens[n])))
+			n++;
+	}
+	fclose(list);
+	if (!n)
+		return 66;
+	start = now();
+	do {
+		for (size_t i = 0; i < n; i++) {
+			t0 = now();
+			if (eml) {
+				struct mime_msg *m = mime_parse(data[i], lens[i]);
+				free(reply_extract(m->text ? m->text : "", m->text ? strlen(m->text) : 0));
+				mime_free(m);
+			} else
+				free(reply_extract(data[i], lens[i]));
+			if ((t = now() - t0) > worst)
+				worst = t;
+		}
+		done += n;
+	} while (now() - start < min);
+	t = now() - start;
+	printf("messages=%zu seconds=%.3f rate=%.0f max_ms=%.3f\n", done, t, (double)done / t,
+	    worst * 1000);
+	for (size_t i = 0; i < n; i++)
+		free(data[i]);
+	free(data);
+	free(lens);
+	return 0;
+}
