@@ -2,6 +2,7 @@
  * (paragraphs, line breaks, lists, links as "text <url>", entities,
  * blockquotes as "> " quotes; script and style dropped). */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -158,6 +159,8 @@ struct render {
 	int space;		/* a collapsed space is pending */
 	int newlines;		/* newlines pending (max 2) */
 	char *href;		/* current link target */
+	int ol[8];		/* per list level: next number, or 0 for bullets */
+	int lists;		/* list nesting depth */
 	size_t link_start;	/* out.len when <a> opened */
 };
 
@@ -249,13 +252,28 @@ tag(struct render *r, const char *t, const char *e)
 		r->space = 0;
 	} else if (tag_is(name, n, "p") || tag_is(name, n, "div") || tag_is(name, n, "tr") ||
 	    tag_is(name, n, "table") || tag_is(name, n, "h1") || tag_is(name, n, "h2") ||
-	    tag_is(name, n, "h3") || tag_is(name, n, "h4") || tag_is(name, n, "ul") ||
-	    tag_is(name, n, "ol")) {
+	    tag_is(name, n, "h3") || tag_is(name, n, "h4")) {
 		brk(r, tag_is(name, n, "div") || tag_is(name, n, "tr") ? 1 : 2);
+	} else if (tag_is(name, n, "ul") || tag_is(name, n, "ol")) {
+		if (close)
+			r->lists -= r->lists > 0;
+		brk(r, r->lists ? 1 : 2);	/* a nested list is no new paragraph */
+		if (!close && r->lists < 8)
+			r->ol[r->lists] = tag_is(name, n, "ol");
+		if (!close)
+			r->lists++;
 	} else if (tag_is(name, n, "li")) {
 		if (!close) {
+			int lvl = r->lists > 0 ? (r->lists > 8 ? 7 : r->lists - 1) : -1;
+			char mark[24];
 			brk(r, 1);
-			emit(r, "- ", 2);
+			for (int i = 0; i < lvl; i++)
+				emit(r, "  ", 2);
+			if (lvl >= 0 && r->ol[lvl])
+				snprintf(mark, sizeof mark, "%d. ", r->ol[lvl]++);
+			else
+				snprintf(mark, sizeof mark, "- ");
+			emit(r, mark, strlen(mark));
 		}
 	} else if (tag_is(name, n, "blockquote")) {
 		brk(r, 1);

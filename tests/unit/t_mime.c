@@ -101,7 +101,7 @@ helpers(void)
 	free(s);
 	h = "<div>a<br>b</div><ol><li>x</li></ol><a href=\"mailto:q@r.s\">write</a>";
 	s = mime_html_text(h, strlen(h));
-	is_str(s, "a\nb\n\n- x\n\nwrite <q@r.s>\n", "html: breaks, lists, mailto links");
+	is_str(s, "a\nb\n\n1. x\n\nwrite <q@r.s>\n", "html: breaks, numbered lists, mailto links");
 	free(s);
 	h = "<script>alert(1)</script>&lt;tag&gt; &amp;&#x41;";
 	s = mime_html_text(h, strlen(h));
@@ -147,6 +147,10 @@ html_entities(void)
 	free(t);
 	t = mime_html_text("a &", 3);
 	is_str(t, "a &\n", "a lone & at the end");
+	free(t);
+	html = "<ol><li>first</li><li>second<ul><li>inner</li></ul></li></ol><p>after</p>";
+	t = mime_html_text(html, strlen(html));
+	is_str(t, "1. first\n2. second\n  - inner\n\nafter\n", "numbered and nested lists");
 	free(t);
 }
 
