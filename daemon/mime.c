@@ -330,6 +330,81 @@ walk(struct mailmime *mm, struct pick *p, int depth)
 	}
 }
 
+static const char *
+ct_param(struct mailmime_content *ct, const char *name)
+{
+	clistiter *it;
+
+	if (!ct || !ct->ct_parameters)
+		return NULL;
+	for (it = clist_begin(ct->ct_parameters); it; it = clist_next(it)) {
+		struct mailmime_parameter *p = clist_content(it);
+		if (p && p->pa_name && p->pa_value && !strcasecmp(p->pa_name, name))
+			return p->pa_value;
+	}
+	return NULL;
+}
+
+static int
+valid_utf8(const char *s, size_t n)
+{
+	char *clean = mime_utf8_clean(s, n);
+	int same = strlen(clean) == n && !memcmp(clean, s, n);
+
+	free(clean);
+	return same;
+}
+
+/* RFC 3676 format=flowed: join soft-broken lines (those ending in a space)
+ * of the same quote depth, undo space-stuffing, and write quotes as "> ". */
+static char *
+unflow(const char *s, int delsp)
+{
+	struct buf out = {0}, para = {0};
+	int depth, para_depth = -1, open = 0;
+
+	while (*s) {
+		const char *e = strchr(s, '\n'), *p = s;
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		int flowed;
+
+		if (n && p[n - 1] == '\r')
+			n--;
+		for (depth = 0; n && *p == '>'; depth++)
+			p++, n--;
+		if (n && *p == ' ')
+			p++, n--;	/* space-stuffing */
+		flowed = n && p[n - 1] == ' ' && !(n == 3 && !memcmp(p, "-- ", 3));
+		if (open && depth != para_depth) {
+			buf_add(&out, para.s, para.len);
+			buf_addc(&out, '\n');
+			para.len = 0;
+			open = 0;
+		}
+		if (!open) {
+			for (int i = 0; i < depth; i++)
+				buf_addc(&para, '>');
+			if (depth)
+				buf_addc(&para, ' ');
+			para_depth = depth;
+		}
+		buf_add(&para, p, flowed && delsp ? n - 1 : n);
+		open = flowed;
+		if (!flowed) {
+			buf_add(&out, para.s, para.len);
+			buf_addc(&out, '\n');
+			para.len = 0;
+		}
+		s = e ? e + 1 : s + strlen(s);
+	}
+	if (open) {
+		buf_add(&out, para.s, para.len);
+		buf_addc(&out, '\n');
+	}
+	buf_free(&para);
+	return out.s ? buf_steal(&out) : xstrdup("");
+}
+
 static char *
 decode_part(struct mailmime *mm)
 {
@@ -348,10 +423,14 @@ decode_part(struct mailmime *mm)
 		return xstrndup(d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length);
 	if (mm->mm_content_type)
 		charset = mailmime_content_charset_get(mm->mm_content_type);
-	if (charset && strcasecmp(charset, "utf-8") && strcasecmp(charset, "utf8") &&
-	    strcasecmp(charset, "us-ascii")) {
-		/* An unknown or lying charset is common: fall back to windows-1252,
-		 * which maps every byte, rather than losing the text. */
+	/* Mail clients label Windows text as Latin-1 or ASCII, and send 8-bit
+	 * text with no label: read those as windows-1252 (which maps every
+	 * byte) unless the bytes are valid UTF-8. */
+	if (!charset || !strcasecmp(charset, "us-ascii") || !strcasecmp(charset, "ascii") ||
+	    !strcasecmp(charset, "iso-8859-1") || !strcasecmp(charset, "latin1"))
+		charset = valid_utf8(dec, declen) ? "utf-8" : "windows-1252";
+	if (strcasecmp(charset, "utf-8") && strcasecmp(charset, "utf8")) {
+		/* an unknown or lying charset is common: fall back to windows-1252 */
 		if (charconv("utf-8", charset, dec, declen, &conv) != MAIL_CHARCONV_NO_ERROR) {
 			conv = NULL;
 			if (charconv("utf-8", "windows-1252", dec, declen, &conv) != MAIL_CHARCONV_NO_ERROR)
@@ -361,6 +440,16 @@ decode_part(struct mailmime *mm)
 	out = conv ? mime_utf8_clean(conv, strlen(conv)) : mime_utf8_clean(dec, declen);
 	free(conv);
 	mmap_string_unref(dec);
+	if (mm->mm_content_type && mm->mm_content_type->ct_subtype &&
+	    !strcasecmp(mm->mm_content_type->ct_subtype, "plain")) {
+		const char *format = ct_param(mm->mm_content_type, "format");
+		const char *delsp = ct_param(mm->mm_content_type, "delsp");
+		if (format && !strcasecmp(format, "flowed")) {
+			char *u = unflow(out, delsp && !strcasecmp(delsp, "yes"));
+			free(out);
+			out = u;
+		}
+	}
 	return out;
 }
 

@@ -154,6 +154,36 @@ html_entities(void)
 	free(t);
 }
 
+/* RFC 3676 and the charsets clients get wrong. */
+static void
+flowed_and_charsets(void)
+{
+	const char *raw = "From: a@b.test\r\nContent-Type: text/plain; charset=utf-8; format=flowed\r\n\r\n"
+	    "A long line \r\nwrapped.\r\n> q1 \r\n> q2\r\n>> d \r\n>>  e\r\n \r\n-- \r\nSig\r\n";
+	struct mime_msg *m = mime_parse(raw, strlen(raw));
+
+	is_str(m->text, "A long line wrapped.\n> q1 q2\n>> d  e\n\n-- \nSig\n",
+	    "format=flowed: soft breaks joined per quote depth, space-stuffing undone");
+	mime_free(m);
+	raw = "From: a@b.test\r\nContent-Type: text/plain; format=flowed; delsp=yes\r\n\r\n"
+	    "Lang \r\nwort\r\n";
+	m = mime_parse(raw, strlen(raw));
+	is_str(m->text, "Langwort\n", "delsp=yes drops the soft-break space");
+	mime_free(m);
+	raw = "From: a@b.test\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\ncaf\xe9 \x93ok\x94\r\n";
+	m = mime_parse(raw, strlen(raw));
+	is_str(m->text, "caf\xc3\xa9 \xe2\x80\x9cok\xe2\x80\x9d\n", "8-bit text labelled ASCII read as windows-1252");
+	mime_free(m);
+	raw = "From: a@b.test\r\n\r\ncaf\xc3\xa9\r\n";
+	m = mime_parse(raw, strlen(raw));
+	is_str(m->text, "caf\xc3\xa9\n", "unlabelled valid UTF-8 stays UTF-8");
+	mime_free(m);
+	raw = "From: a@b.test\r\nContent-Type: text/plain; charset=x-no-such\r\n\r\n\x80\r\n";
+	m = mime_parse(raw, strlen(raw));
+	is_str(m->text, "\xe2\x82\xac\n", "an unknown charset falls back to windows-1252");
+	mime_free(m);
+}
+
 /* Saved mail starts with an mbox "From " line. */
 static void
 mbox_from(void)
@@ -180,5 +210,6 @@ main(void)
 	building();
 	html_entities();
 	mbox_from();
+	flowed_and_charsets();
 	return tap_done();
 }
