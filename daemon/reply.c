@@ -573,6 +573,8 @@ reply_extract(const char *text, size_t len)
 			l = xrealloc(l, (cap = cap ? cap * 2 : 64) * sizeof *l);
 		l[n].s = p;
 		l[n].n = nl ? (size_t)(nl - p) : (size_t)(e - p);
+		if (l[n].n && p[l[n].n - 1] == '\r')
+			l[n].n--;	/* CRLF text works too */
 		n++;
 		p = nl ? nl + 1 : e;
 	}

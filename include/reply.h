@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-/* text: UTF-8 with LF line ends (as mime_parse gives it).  Returns the new
+/* text: UTF-8 with LF (or CRLF) line ends.  Returns the new
  * text (trailing blank lines and trailing spaces removed, LF at the end of
  * each line); never NULL.  Caller frees. */
 char *reply_extract(const char *text, size_t len);

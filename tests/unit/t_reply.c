@@ -43,6 +43,8 @@ main(void)
 	    "'sent from' inside a sentence is kept");
 	check("reply On Wed, Apr 4, 2012 at 3:59 PM, bob@example.com wrote:\n> Hi\n", "reply\n",
 	    "reply and attribution sharing a line");
+	check("Yes.\r\n\r\n2014-03-20 8:48 GMT+01:00 Jo <jo@x.test>:\r\n\r\nOld\r\n", "Yes.\n",
+	    "CRLF line ends");
 	check("", "", "empty input");
 	check("\n\n\n", "", "blank input");
 	check("> only a quote\n", "> only a quote\n", "a message that is only a quote is kept whole");
