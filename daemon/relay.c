@@ -456,20 +456,24 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 		rc = hold(&j, "malformed: %s", j.m->malformed);
 		goto out;
 	}
+	/* the pair, when the token names one, is recorded whatever follows */
+	rc = j.token ? roster_pair_by_token(s, j.token, &j.pair, &to_mentor) : MG_NOTFOUND;
+	if (rc == MG_OK) {
+		j.d.pair_id = j.pair.id;
+		if ((rc = thread_assign(s, j.pair.id, id, j.m, j.topic, &j.d.thread_id)) != MG_OK)
+			goto out;
+	} else if (rc != MG_NOTFOUND)
+		goto out;
 	if ((rc = automatic(&j, raw, len, &cl)) != MG_NOTFOUND)
 		goto out;
 	if (!j.token) {
 		rc = hold(&j, "not addressed to a masked relay address%s", "");
 		goto out;
 	}
-	if ((rc = roster_pair_by_token(s, j.token, &j.pair, &to_mentor)) == MG_NOTFOUND) {
+	if (!j.d.pair_id) {
 		rc = hold(&j, "unknown token %s", j.token);
 		goto out;
-	} else if (rc != MG_OK)
-		goto out;
-	j.d.pair_id = j.pair.id;
-	if ((rc = thread_assign(s, j.pair.id, id, j.m, j.topic, &j.d.thread_id)) != MG_OK)
-		goto out;
+	}
 	j.author = to_mentor ? &j.pair.mentee : &j.pair.mentor;
 	j.recipient = to_mentor ? &j.pair.mentor : &j.pair.mentee;
 	j.author_token = to_mentor ? j.pair.to_mentee_token : j.pair.to_mentor_token;

@@ -49,6 +49,7 @@ def main():
         sam_to_a = [l.split()[-1] for l in out.splitlines() if l.strip().startswith("mentor")][0]
         out = run(gw, "pair", "jo@school.test", "kim@nhs.test")
         jo_to_kim = [l.split()[-1] for l in out.splitlines() if l.strip().startswith("mentee")][0]
+        kim_to_jo = [l.split()[-1] for l in out.splitlines() if l.strip().startswith("mentor")][0]
 
         step("participants write to masked addresses")
         first = make_mail("Alex Smith <alex@school.test>", a_to_sam, "Week 1: my favourite clips",
@@ -87,7 +88,16 @@ def main():
         step("what Alex (mentee) sees")
         show(stack, "alex@school.test")
 
-        step("the stored thread and the held message")
+        step("Kim is on leave: her out-of-office answers Jo; it is recorded, not relayed")
+        stack.send("kim@nhs.test", kim_to_jo,
+                   make_mail("Kim Lee <kim@nhs.test>", kim_to_jo, "Automatic reply: Hello",
+                             "I am on leave until Monday.", extra="Auto-Submitted: auto-replied\r\n"))
+        stack.wait_count("relay@mentoring.test", 1)
+        r = gw.once(check=False)
+        sys.stdout.write(r.stderr)
+        run(gw, "messages")
+
+        step("the stored thread (the new text of each reply) and the held message")
         run(gw, "thread", "1")
         run(gw, "messages", "--held")
         run(gw, "outbox")

@@ -171,6 +171,7 @@ def test_automatic_mail_is_recorded_never_relayed(stack):
     gw.once()
     kinds = sorted(k for (k,) in gw.sql("SELECT kind FROM messages WHERE state = 'ignored'"))
     assert kinds == ["autoreply"] * 4 + ["loop"], kinds
+    assert gw.sql("SELECT DISTINCT pair_id FROM messages") == [(1,)], "recorded against the pair"
     assert gw.sql("SELECT count(*) FROM outbox") == [(0,)], "nothing answered, nothing relayed"
     assert stack.count(MENTEE) == 0
 
