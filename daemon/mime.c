@@ -8,6 +8,7 @@
 #include <libetpan/libetpan.h>
 
 #include "mime.h"
+#include "mime_p.h"
 
 #define MAX_NESTING 100		/* multipart levels we accept (libetpan is quadratic) */
 #define MAX_PARTS 2000
@@ -121,8 +122,8 @@ mime_is_message(const char *raw, size_t len)
 	return seen;
 }
 
-static char *
-decode_phrase(const char *s)
+char *
+mime_decode_words(const char *s)
 {
 	size_t idx = 0;
 	char *out = NULL, *clean;
@@ -214,7 +215,7 @@ headers(struct mime_msg *m, struct mailimf_fields *f)
 			    clist_content(clist_begin(mbs)) : NULL;
 			if (mb && !m->from.addr) {
 				m->from.addr = xstrdup(mb->mb_addr_spec);
-				m->from.name = decode_phrase(mb->mb_display_name);
+				m->from.name = mime_decode_words(mb->mb_display_name);
 			}
 			break;
 		}
@@ -237,7 +238,7 @@ headers(struct mime_msg *m, struct mailimf_fields *f)
 		case MAILIMF_FIELD_SUBJECT:
 			if (!*m->subject) {
 				free(m->subject);
-				m->subject = decode_phrase(fld->fld_data.fld_subject->sbj_value);
+				m->subject = mime_decode_words(fld->fld_data.fld_subject->sbj_value);
 			}
 			break;
 		case MAILIMF_FIELD_ORIG_DATE: {
@@ -269,9 +270,14 @@ headers(struct mime_msg *m, struct mailimf_fields *f)
 
 /* --- body ------------------------------------------------------------- */
 
+#define MAX_PLAIN 16
 struct pick {
-	struct mailmime *plain, *html;
+	struct mailmime *plain[MAX_PLAIN];	/* inline text/plain parts, in order */
+	int nplain;
+	struct mailmime *html;
 	int parts;
+	int in_alt;		/* inside an alternative that has its plain part */
+	struct mime_msg *m;	/* collects the attachments */
 };
 
 static int
@@ -312,20 +318,34 @@ walk(struct mailmime *mm, struct pick *p, int depth)
 	switch (mm->mm_type) {
 	case MAILMIME_SINGLE:
 		sub = subtype(mm, &text);
-		if (!text || is_attachment(mm))
+		if (!text || is_attachment(mm) || (strcasecmp(sub, "plain") && strcasecmp(sub, "html"))) {
+			mime_attach_add(p->m, mm);	/* text/calendar, text/csv ... too */
 			return;
-		if (!strcasecmp(sub, "plain") && !p->plain)
-			p->plain = mm;
+		}
+		/* Apple Mail sends text, image, text: every inline plain part is
+		 * the body, but only one of each alternative */
+		if (!strcasecmp(sub, "plain") && !p->in_alt && p->nplain < MAX_PLAIN)
+			p->plain[p->nplain++] = mm;
 		else if (!strcasecmp(sub, "html") && !p->html)
 			p->html = mm;
 		break;
-	case MAILMIME_MULTIPLE:
-		for (clistiter *it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list); it; it = clist_next(it))
+	case MAILMIME_MULTIPLE: {
+		int alt = mm->mm_content_type && mm->mm_content_type->ct_subtype &&
+		    !strcasecmp(mm->mm_content_type->ct_subtype, "alternative");
+		int outer = p->in_alt, before = p->nplain;
+		for (clistiter *it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list); it; it = clist_next(it)) {
+			if (alt && p->nplain > before)
+				p->in_alt = 1;
 			walk(clist_content(it), p, depth + 1);
+		}
+		p->in_alt = outer;
 		break;
+	}
 	case MAILMIME_MESSAGE:	/* an attached message is not the body */
 		if (depth == 0)
 			walk(mm->mm_data.mm_message.mm_msg_mime, p, depth + 1);
+		else
+			mime_attach_add(p->m, mm);
 		break;
 	}
 }
@@ -506,7 +526,7 @@ parse(const char *raw, size_t len)
 {
 	struct mime_msg *m = xcalloc(1, sizeof *m);
 	struct mailmime *root = NULL;
-	struct pick p = {0};
+	struct pick p = { .m = m };
 	const char *hazard;
 	size_t idx = 0;
 
@@ -533,9 +553,19 @@ parse(const char *raw, size_t len)
 	if (root->mm_type == MAILMIME_MESSAGE && root->mm_data.mm_message.mm_fields)
 		headers(m, root->mm_data.mm_message.mm_fields);
 	walk(root, &p, 0);
-	if (p.plain)
-		m->text = decode_part(p.plain);
-	else if (p.html) {
+	if (p.nplain) {
+		struct buf b = {0};
+		for (int i = 0; i < p.nplain; i++) {
+			char *t = decode_part(p.plain[i]);
+			if (b.len && b.s[b.len - 1] != '\n')
+				buf_addc(&b, '\n');
+			buf_adds(&b, t);
+			free(t);
+		}
+		if (b.len && b.s[b.len - 1] != '\n')
+			buf_addc(&b, '\n');
+		m->text = b.s ? buf_steal(&b) : xstrdup("");
+	} else if (p.html) {
 		char *h = decode_part(p.html);
 		m->text = mime_html_text(h, strlen(h));
 		m->from_html = 1;
@@ -568,5 +598,6 @@ mime_free(struct mime_msg *m)
 	free(m->date);
 	free(m->text);
 	free(m->malformed);
+	mime_attach_free(m);
 	free(m);
 }

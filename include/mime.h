@@ -17,6 +17,12 @@ struct mime_list {
 	size_t n;
 };
 
+struct mime_attachment {
+	char *filename;			/* decoded (RFC 2231/2047), or NULL */
+	char *type;			/* "application/pdf" */
+	size_t size;			/* decoded bytes, roughly */
+};
+
 struct mime_msg {
 	struct mime_addr from;		/* addr NULL when absent */
 	struct mime_list to, cc;	/* addresses only */
@@ -30,6 +36,8 @@ struct mime_msg {
 	int from_html;			/* text rendered from text/html */
 	char *malformed;		/* why the message cannot be trusted, or NULL */
 	size_t body_offset;		/* where the body starts in the raw bytes */
+	struct mime_attachment *att;	/* parts that are not the body text */
+	size_t natt;
 };
 
 /* Parse raw (len bytes; need not be NUL-terminated).  Never fails on bad

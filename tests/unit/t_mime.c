@@ -69,7 +69,7 @@ parsing(void)
 	ok(m->delivered_to.n == 1, "Delivered-To");
 	ok(m->references.n == 2 && m->in_reply_to.n == 1, "References and In-Reply-To");
 	is_str(m->date, "2026-09-01 10:00:00 +0100", "Date");
-	is_str(m->text, "Smart \xe2\x80\x9cquotes\xe2\x80\x9d \xe2\x82\xac" "5", "windows-1252 QP plain part preferred");
+	is_str(m->text, "Smart \xe2\x80\x9cquotes\xe2\x80\x9d \xe2\x82\xac" "5\n", "windows-1252 QP plain part preferred (a text ends with a newline)");
 	ok(!m->from_html, "not from HTML");
 	mime_free(m);
 
@@ -184,6 +184,40 @@ flowed_and_charsets(void)
 	mime_free(m);
 }
 
+/* Apple Mail's text, image, text; RFC 2231 names; non-body text parts. */
+static void
+parts_and_names(void)
+{
+	const char *raw = "From: a@b.test\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n"
+	    "--m\r\nContent-Type: multipart/alternative; boundary=\"a\"\r\n\r\n"
+	    "--a\r\nContent-Type: text/plain\r\n\r\nPlain one\r\n"
+	    "--a\r\nContent-Type: text/plain\r\n\r\nsecond alternative\r\n"
+	    "--a\r\nContent-Type: text/html\r\n\r\n<p>Html one</p>\r\n--a--\r\n"
+	    "--m\r\nContent-Type: image/jpeg\r\n"
+	    "Content-Disposition: inline; filename*0*=UTF-8''%E2%82%AC; filename*1=\"uro.jpg\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nAAAAAAAA\r\n"
+	    "--m\r\nContent-Type: text/plain\r\n\r\nAfter the image\r\n"
+	    "--m\r\nContent-Type: text/calendar; name=invite.ics\r\n\r\nBEGIN:VCALENDAR\r\n"
+	    "--m\r\nContent-Type: application/pdf; name=\"=?UTF-8?Q?Caf=C3=A9_notes.pdf?=\"\r\n"
+	    "Content-Disposition: attachment\r\n\r\n%PDF\r\n"
+	    "--m\r\nContent-Type: application/octet-stream\r\n"
+	    "Content-Disposition: attachment; filename*=iso-8859-1'en'r%E9sum%E9.txt\r\n\r\nx\r\n--m--\r\n";
+	struct mime_msg *m = mime_parse(raw, strlen(raw));
+
+	is_str(m->text, "Plain one\nAfter the image\n", "every inline plain part, one per alternative");
+	ok(m->natt == 4, "four attachments (got %zu)", m->natt);
+	if (m->natt == 4) {
+		is_str(m->att[0].filename, "\xe2\x82\xacuro.jpg", "RFC 2231 continuation with a charset");
+		is_str(m->att[0].type, "image/jpeg", "its type");
+		ok(m->att[0].size == 6, "base64 size decoded (got %zu)", m->att[0].size);
+		is_str(m->att[1].filename, "invite.ics", "a text/calendar part is an attachment");
+		is_str(m->att[2].filename, "Caf\xc3\xa9 notes.pdf", "RFC 2047 words in a name");
+		is_str(m->att[3].filename, "r\xc3\xa9sum\xc3\xa9.txt", "RFC 2231 Latin-1 value");
+	}
+	mime_free(m);
+}
+
 /* Saved mail starts with an mbox "From " line. */
 static void
 mbox_from(void)
@@ -211,5 +245,6 @@ main(void)
 	html_entities();
 	mbox_from();
 	flowed_and_charsets();
+	parts_and_names();
 	return tap_done();
 }
