@@ -171,6 +171,30 @@ when(int64_t t, char *out, size_t n)
 	strftime(out, n, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
+/* "name\ttype\tbytes" lines -> "[attachment: name (type, bytes bytes)]" */
+static void
+print_attachments(const char *a)
+{
+	char name[256], type[128];
+	unsigned long long bytes;
+
+	while (a && *a) {
+		const char *nl = strchr(a, '\n');
+		size_t n = nl ? (size_t)(nl - a) : strlen(a);
+		char *line = xstrndup(a, n);
+		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		if (t1 && t2) {
+			*t1 = *t2 = 0;
+			snprintf(name, sizeof name, "%s", *line ? line : "unnamed");
+			snprintf(type, sizeof type, "%s", t1 + 1);
+			bytes = strtoull(t2 + 1, NULL, 10);
+			printf("[attachment: %s (%s, %llu bytes)]\n", name, type, bytes);
+		}
+		free(line);
+		a += n + (nl != NULL);
+	}
+}
+
 struct thread_view {
 	int64_t thread;		/* the conversation being printed */
 	int n;			/* conversations so far */
@@ -204,6 +228,7 @@ print_message(const struct store_row *r, void *arg)
 		if (*text && text[strlen(text) - 1] != '\n')
 			putchar('\n');
 	}
+	print_attachments(r->attachments);
 	return 0;
 }
 

@@ -114,6 +114,7 @@ struct job {
 	struct buf refs;
 	char *in_reply_to;
 	char *new_text, *topic;
+	struct buf att;		/* attachments, "name\ttype\tbytes" lines */
 };
 
 static void
@@ -121,6 +122,7 @@ job_free(struct job *j)
 {
 	free(j->new_text);
 	free(j->topic);
+	buf_free(&j->att);
 	mime_free(j->m);
 	roster_pair_clear(&j->pair);
 	free(j->token);
@@ -242,11 +244,48 @@ masks_free(struct masks *m)
 	free(m->recip_mask);
 }
 
+static void
+human_size(size_t n, char *out, size_t len)
+{
+	if (n < 1024)
+		snprintf(out, len, "%zu bytes", n);
+	else if (n < 1024 * 1024)
+		snprintf(out, len, "%zu KB", (n + 512) / 1024);
+	else
+		snprintf(out, len, "%.1f MB", (double)n / (1024 * 1024));
+}
+
+/* Attachments are not relayed (the text is regenerated); the reader is
+ * told what was left out rather than it vanishing silently.  Takes body. */
+static char *
+with_attachment_note(const struct job *j, char *body)
+{
+	struct buf b = {0};
+	char size[32];
+
+	if (!j->m->natt)
+		return body;
+	buf_adds(&b, body);
+	if (b.len && b.s[b.len - 1] != '\n')
+		buf_addc(&b, '\n');
+	buf_adds(&b, "\n[Not passed on by the programme:");
+	for (size_t i = 0; i < j->m->natt; i++) {
+		human_size(j->m->att[i].size, size, sizeof size);
+		buf_printf(&b, "%s %s (%s, %s)", i ? ";" : "",
+		    j->m->att[i].filename && *j->m->att[i].filename ? j->m->att[i].filename :
+		    "an attachment", j->m->att[i].type, size);
+	}
+	buf_adds(&b, ". Your coordinator can see it.]\n");
+	free(body);
+	return buf_steal(&b);
+}
+
 static enum mg_status
 relay(struct job *j)
 {
 	const struct conf *c = j->c;
-	char rnd[21], *msgid, *from_addr, *display, *first, *body, *subject, *data = NULL, *key;
+	char rnd[21], *msgid, *from_addr, *display, *first, *body, *full, *subject, *data = NULL;
+	char *key;
 	struct mime_out o = {0};
 	struct masks mk;
 	enum mg_status rc;
@@ -259,7 +298,9 @@ relay(struct job *j)
 	first = first_name(j->author->name);
 	display = xasprintf("%s (%s) via %s", first, j->author->role, c->name);
 	masks_init(&mk, j);
-	body = route_mask(j->m->text, mk.mk, mk.n);
+	full = with_attachment_note(j, xstrdup(j->m->text));
+	body = route_mask(full, mk.mk, mk.n);	/* names can hold addresses too */
+	free(full);
 	subject = route_mask(j->m->subject, mk.mk, mk.n);
 	masks_free(&mk);
 	o.from_name = display;
@@ -445,6 +486,10 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 	j.d.in_reply_to = j.m->in_reply_to.n ? j.m->in_reply_to.v[0] : NULL;
 	j.d.new_text = j.new_text;
 	j.d.topic = j.topic;
+	for (size_t i = 0; i < j.m->natt; i++)
+		buf_printf(&j.att, "%s\t%s\t%zu\n", j.m->att[i].filename ? j.m->att[i].filename : "",
+		    j.m->att[i].type, j.m->att[i].size);
+	j.d.attachments = j.att.s;
 	j.token = route_token(c->relay_local, c->relay_domain, j.m, &j.token_header);
 	j.d.token = j.token;
 	classify_message(raw, len, &cl);

@@ -87,6 +87,7 @@ static const char *const migrations[] = {
 	"ALTER TABLE messages ADD COLUMN new_text TEXT;"
 	"ALTER TABLE messages ADD COLUMN thread_id INTEGER;"
 	"ALTER TABLE messages ADD COLUMN topic TEXT;"
+	"ALTER TABLE messages ADD COLUMN attachments TEXT;"	/* "name\ttype\tbytes" lines */
 	"CREATE INDEX messages_thread ON messages(pair_id, thread_id);"
 	/* paused: when relay to the participant stopped after a permanent
 	 * delivery failure (NULL: not paused) */
@@ -425,7 +426,7 @@ static const char q_decide[] =
 	"UPDATE messages SET state = ?2, reason = ?3, token = ?4, in_reply_to = ?5,"
 	" refs = ?6, pair_id = ?7, author_id = ?8, recipient_id = ?9, body = ?10,"
 	" decided = ?11, from_addr = coalesce(?12, from_addr), subject = coalesce(?13, subject),"
-	" kind = ?14, new_text = ?15, thread_id = ?16, topic = ?17"
+	" kind = ?14, new_text = ?15, thread_id = ?16, topic = ?17, attachments = ?18"
 	" WHERE id = ?1";
 
 enum mg_status
@@ -452,6 +453,7 @@ store_msg_decide(struct store *s, int64_t id, const struct store_decision *d)
 	store_bind_text(st, 15, d->new_text);
 	store_bind_id(st, 16, d->thread_id);
 	store_bind_text(st, 17, d->topic);
+	store_bind_text(st, 18, d->attachments);
 	return store_exec(st);
 }
 
@@ -549,7 +551,7 @@ store_sync_set(struct store *s, const char *mailbox, uint32_t uidvalidity, uint3
 static const char q_messages[] =
 	"SELECT m.id, m.received, coalesce(m.pair_id, 0), m.state, m.reason, m.from_addr,"
 	" m.subject, m.body, a.role, a.name, r.name, coalesce(m.thread_id, 0), m.kind,"
-	" m.new_text FROM messages m"
+	" m.new_text, m.attachments FROM messages m"
 	" LEFT JOIN participants a ON a.id = m.author_id"
 	" LEFT JOIN participants r ON r.id = m.recipient_id"
 	" WHERE (?1 = 0 OR m.pair_id = ?1) AND (?2 IS NULL OR m.state = ?2)"
@@ -634,6 +636,7 @@ store_messages(struct store *s, int64_t pair_id, const char *state,
 		r.thread_id = sqlite3_column_int64(st, 11);
 		r.kind = (const char *)sqlite3_column_text(st, 12);
 		r.new_text = (const char *)sqlite3_column_text(st, 13);
+		r.attachments = (const char *)sqlite3_column_text(st, 14);
 		if (cb(&r, arg)) {
 			rc = SQLITE_DONE;
 			break;

@@ -54,6 +54,7 @@ struct store_decision {
 	const char *new_text;		/* the reply without history and signature */
 	int64_t thread_id;		/* 0: none */
 	const char *topic;		/* subject without Re:/Fwd:/[tags] */
+	const char *attachments;	/* "name\ttype\tbytes" lines, or NULL */
 };
 enum mg_status store_msg_decide(struct store *, int64_t id, const struct store_decision *);
 
@@ -85,6 +86,7 @@ struct store_row {
 	int64_t thread_id;
 	const char *state, *reason, *from_addr, *subject, *body;
 	const char *kind, *new_text;	/* NULL for messages stored before schema 2 */
+	const char *attachments;	/* "name\ttype\tbytes" lines, or NULL */
 	const char *author_role, *author_name, *recipient_name;
 };
 /* Messages of one pair (pair_id > 0) in order, or all messages in a state

@@ -186,3 +186,23 @@ def test_daily_cap_holds_ping_pong(stack):
     states = gw.sql("SELECT subject, state FROM messages ORDER BY id")
     assert [s for _, s in states] == ["relayed", "relayed", "held"], states
     assert "daily cap" in gw.sql("SELECT reason FROM messages WHERE state = 'held'")[0][0]
+
+
+def test_attachment_is_named_not_dropped_silently(stack):
+    gw = Gateway(stack)
+    to_mentor, _ = pair(gw)
+    raw = (f"From: {MENTEE}\r\nTo: {to_mentor}\r\nSubject: My CV\r\nMessage-ID: <att.1@school.test>\r\n"
+           "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+           "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHere is my CV.\r\n"
+           "--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+           f"Content-Disposition: attachment; filename*=UTF-8''cv%20{MENTEE}%202026.pdf\r\n\r\n"
+           "JVBERi0xLjQKJcfsj6IK\r\n--b--\r\n")
+    got = gw.relay_through(MENTEE, to_mentor, raw, MENTOR)
+    text = body_text(parse(got))
+    assert "Here is my CV." in text
+    assert "[Not passed on by the programme: cv " in text and "(application/pdf, 15 bytes)" in text, text
+    assert MENTEE not in text, "an address in a file name is masked like any other"
+    assert gw.sql("SELECT attachments FROM messages") == [(f"cv {MENTEE} 2026.pdf\tapplication/pdf\t15\n",)]
+    out = gw.ctl("thread", "1").stdout
+    assert f"[attachment: cv {MENTEE} 2026.pdf (application/pdf, 15 bytes)]" in out, out
