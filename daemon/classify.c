@@ -7,9 +7,7 @@
  * mail system (a mailer-daemon address, a null Return-Path) saying so (a
  * bounce subject, a failure phrase in the text); its failed addresses are
  * then read from the explanation that precedes the returned original. */
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
-#include <pcre2.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +17,7 @@
 #include "classify.h"
 #include "mg.h"
 #include "mime.h"
+#include "pattern.h"
 
 enum pat {
 	P_SUBJ_BOUNCE,
@@ -111,42 +110,18 @@ static const char *const pat_src[P_COUNT] = {
 
 static pcre2_code *pats[P_COUNT];
 static pthread_once_t pats_once = PTHREAD_ONCE_INIT;
-static _Thread_local pcre2_match_data *md;	/* one per thread, kept */
-static _Thread_local pcre2_match_data *md2;	/* with room for a group */
 
 static void
 pats_compile(void)
 {
-	int err;
-	PCRE2_SIZE off;
-
-	for (int i = 0; i < P_COUNT; i++) {
-		pats[i] = pcre2_compile((PCRE2_SPTR)pat_src[i], PCRE2_ZERO_TERMINATED,
-		    PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_MATCH_INVALID_UTF |
-		    PCRE2_MULTILINE, &err, &off, NULL);
-		if (!pats[i]) {
-			fprintf(stderr, "classify: pattern %d does not compile at %zu\n", i,
-			    (size_t)off);
-			abort();
-		}
-		pcre2_jit_compile(pats[i], PCRE2_JIT_COMPLETE);
-	}
+	pattern_compile(pats, pat_src, P_COUNT, PCRE2_MULTILINE);
 }
 
 /* Match p in s[0, n) from off; the match's start and end in *a, *b. */
 static int
 find(enum pat p, const char *s, size_t n, size_t off, size_t *a, size_t *b)
 {
-	PCRE2_SIZE *ov;
-
-	if (!s || pcre2_match(pats[p], (PCRE2_SPTR)s, n, off, 0, md, NULL) < 0)
-		return 0;
-	ov = pcre2_get_ovector_pointer(md);
-	if (a)
-		*a = ov[0];
-	if (b)
-		*b = ov[1];
-	return 1;
+	return pattern_find(pats[p], s, n, off, a, b, NULL);
 }
 
 static int
@@ -402,7 +377,7 @@ is_own(const char *a, size_t n, const struct mime_msg *m)
 static void
 text_rcpts(const char *text, struct classify *c, const struct mime_msg *m)
 {
-	size_t n, off = 0, a, b;
+	size_t n, off = 0, a, b, g[2];
 
 	if (!text)
 		return;
@@ -425,9 +400,8 @@ text_rcpts(const char *text, struct classify *c, const struct mime_msg *m)
 	/* "could not be delivered to the following recipients:\n\tname":
 	 * a name local to the reporting host */
 	if (!c->nrcpts && m->from.addr && strchr(m->from.addr, '@') &&
-	    pcre2_match(pats[P_BARE_RCPT], (PCRE2_SPTR)text, n, 0, 0, md2, NULL) >= 0) {
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md2);
-		char *addr = xasprintf("%.*s%s", (int)(ov[3] - ov[2]), text + ov[2],
+	    pattern_find(pats[P_BARE_RCPT], text, n, 0, NULL, NULL, g)) {
+		char *addr = xasprintf("%.*s%s", (int)(g[1] - g[0]), text + g[0],
 		    strchr(m->from.addr, '@'));
 		add_rcpt(c, addr, strlen(addr));
 		free(addr);
@@ -519,10 +493,6 @@ classify_message(const char *raw, size_t len, struct classify *c)
 
 	memset(c, 0, sizeof *c);
 	pthread_once(&pats_once, pats_compile);
-	if (!md && !(md = pcre2_match_data_create(1, NULL)))
-		abort();
-	if (!md2 && !(md2 = pcre2_match_data_create(2, NULL)))
-		abort();
 	m = mime_parse(raw, len);
 	c->why = "";
 

@@ -7,14 +7,12 @@
  * that splitter introduces; a trailing '>' block is history too.  Then the
  * signature is cut: "-- ", device lines ("Sent from my ..."), and a closing
  * sign-off followed by a short name block. */
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mg.h"
+#include "pattern.h"
 #include "reply.h"
 
 /* Verbs of attribution lines, in the languages clients write them. */
@@ -117,38 +115,25 @@ static const char *const pat_src[P_COUNT] = {
 
 static pcre2_code *pats[P_COUNT];
 static pthread_once_t pats_once = PTHREAD_ONCE_INIT;
-static _Thread_local pcre2_match_data *md;	/* one per thread, kept */
+static _Thread_local size_t last_start;	/* of this thread's last match */
 
 static void
 pats_compile(void)
 {
-	int err;
-	PCRE2_SIZE off;
-
-	for (int i = 0; i < P_COUNT; i++) {
-		pats[i] = pcre2_compile((PCRE2_SPTR)pat_src[i], PCRE2_ZERO_TERMINATED,
-		    PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_MATCH_INVALID_UTF,
-		    &err, &off, NULL);
-		if (!pats[i]) {
-			fprintf(stderr, "reply: pattern %d does not compile at %zu\n", i,
-			    (size_t)off);
-			abort();
-		}
-		pcre2_jit_compile(pats[i], PCRE2_JIT_COMPLETE);
-	}
+	pattern_compile(pats, pat_src, P_COUNT, 0);
 }
 
 static int
 match(enum pat p, const char *s, size_t n)
 {
-	return pcre2_match(pats[p], (PCRE2_SPTR)s, n, 0, 0, md, NULL) >= 0;
+	return pattern_find(pats[p], s, n, 0, &last_start, NULL, NULL);
 }
 
 /* Where the last match started. */
 static size_t
 match_start(void)
 {
-	return (size_t)pcre2_get_ovector_pointer(md)[0];
+	return last_start;
 }
 
 struct line {
@@ -565,8 +550,6 @@ reply_extract(const char *text, size_t len)
 	struct buf out = {0};
 
 	pthread_once(&pats_once, pats_compile);
-	if (!md && !(md = pcre2_match_data_create(1, NULL)))
-		abort();
 	while (p < e) {
 		nl = memchr(p, '\n', (size_t)(e - p));
 		if (n == cap)

@@ -10,7 +10,7 @@
 static const char *const prefixes[] = {
 	"re", "fw", "fwd", "aw", "wg", "sv", "vs", "vb", "tr", "rif", "r", "i", "enc",
 	"res", "antw", "doorst", "odp", "pd", "ynt", "ilt", "atb", "rv", "ref", "fs",
-	"odg", "vl", "vá", "回复", "转发", "答复", "轉寄", "回覆",
+	"odg", "vl", "vá", "réf", "réf.", "ref.", "tr.", "回复", "转发", "答复", "轉寄", "回覆",
 };
 
 /* Length of a prefix "Re:", "RE :", "Re[2]:", "Re(3):" at s, or 0. */

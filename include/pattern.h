@@ -1,0 +1,22 @@
+/* pattern: fixed PCRE2 patterns (UTF, UCP, caseless, invalid UTF tolerated,
+ * JIT where available) compiled once per table and matched with a
+ * per-thread match block; a match limit bounds every search. */
+#ifndef PATTERN_H
+#define PATTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* Compile n patterns into out (extra: more PCRE2 compile options, e.g.
+ * PCRE2_MULTILINE).  A pattern that does not compile is a bug: abort. */
+void pattern_compile(pcre2_code **out, const char *const *src, size_t n, uint32_t extra);
+
+/* Search s[off, n): 1 on a match, with the match (and group 1, when
+ * group is non-NULL and it took part) in *a, *b / group[0], group[1]. */
+int pattern_find(const pcre2_code *, const char *s, size_t n, size_t off, size_t *a, size_t *b,
+    size_t group[2]);
+
+#endif
