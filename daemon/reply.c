@@ -20,11 +20,13 @@
 	"escreveu|écrit|ecrit|scritto|skrev|skriver|pisze|napisał|napisała|scris|" \
 	"viết|napsal|napsala|kirjoitti|написал|написала|написав|писал|írta|yazdı|" \
 	"kirjutas|rašė|rakstīja|写道|a écrit|ha escrito|escrit|пише|kirjoitti|" \
-	"geschrieben|skrev følgende|het volgende geschreven|كتب|كتبت|כתב|έγραψε"
+	"geschrieben|skrev følgende|het volgende geschreven|كتب|كتبت|כתב|έγραψε|" \
+	"menulis|napisao|napisala|je napisal|rašo|kirjoitti|작성|yazmış"
 #define INTRO "on|am|le|el|il|op|den|em|w dniu|dnia|în|in|vào|dne|dňa|pe|på|" \
-	"op|kl\\.?|fecha|date|datum|le \\w+"
+	"op|kl\\.?|fecha|date|datum|le \\w+|pada|il giorno|în data de|στις|ב-"
 #define HDR_FROM "from|von|de|van|fra|från|od|от|da|lähettäjä|feladó|kimden|" \
-	"từ|mittente|remetente|expéditeur|afzender|absender"
+	"từ|mittente|remetente|expéditeur|afzender|absender|de la|dari|від|" \
+	"差出人|发件人|發件人|寄件者|寄件人|보낸 사람|מאת|من|από|nga|frá"
 #define HDR_OTHER "sent|date|to|subject|cc|bcc|reply-to|gesendet|datum|an|" \
 	"betreff|kopie|envoyé|envoyé le|à|a|objet|enviado|enviada|fecha|para|" \
 	"asunto|inviato|data|oggetto|verzonden|aan|onderwerp|sendt|til|emne|" \
@@ -32,7 +34,12 @@
 	"кому|тема|копия|lähetetty|päivämäärä|vastaanottaja|aihe|elküldve|" \
 	"dátum|címzett|tárgy|gönderildi|tarih|kime|konu|đã gửi|ngày|đến|" \
 	"chủ đề|assunto|destinatario|destinataire|empfänger|cc|kp|sujet|" \
-	"copie à|message du|envoyé par|enviado el|fecha de envío"
+	"copie à|message du|envoyé par|enviado el|fecha de envío|enviada em|" \
+	"enviado em|data de envio|odesláno|komu|předmět|trimis|către|subiect|" \
+	"dikirim|kepada|subjek|надіслано|enviat|per a|assumpte|送信日時|宛先|" \
+	"件名|发送时间|發送時間|收件人|主题|主題|寄件日期|收件者|主旨|日期|" \
+	"보낸 날짜|받는 사람|제목|נשלח|אל|נושא|تاريخ الإرسال|إلى|الموضوع|" \
+	"στάλθηκε|προς|θέμα|skickades|lähetetty|poslano|datum odeslání"
 
 enum pat {
 	P_WROTE_INTRO,	/* "On <date>, <name> wrote:" and its translations */
@@ -48,10 +55,12 @@ enum pat {
 	P_DASH_WROTE,	/* "---- John Smith wrote ----" */
 	P_VERB,		/* an attribution verb anywhere */
 	P_DEVICE_NAME,	/* a phone or mail app named in a short line */
+	P_SENT_WORD,	/* "sent", "küldve", "送信" ... */
 	P_DASH_NAME,	/* "-Abhishek Kona" */
 	P_NAME,		/* "Stavros Xxxxxx" */
 	P_WROTE_MID,	/* "reply On ... wrote:" sharing the reply's line */
 	P_DIGIT,
+	P_TIME,		/* a time of day or a date, as clients write them */
 	P_COUNT
 };
 
@@ -74,20 +83,23 @@ static const char *const pat_src[P_COUNT] = {
 	[P_FORWARD] = "^\\s*(?:begin forwarded message|forwarded message|"
 	    "anfang der weitergeleiteten nachricht|début du message réexpédié|"
 	    "inizio messaggio inoltrato|comienzo del mensaje reenviado)\\s*:",
-	[P_HDR_FROM] = "^\\s*[*_]*(?:" HDR_FROM ")\\s*[*_]*\\s*:",
-	[P_HDR_ANY] = "^\\s*[*_]*(?:" HDR_FROM "|" HDR_OTHER ")\\s*[*_]*\\s*:",
+	[P_HDR_FROM] = "^\\s*[*_]*(?:" HDR_FROM ")\\s*[*_]*\\s*[:：]",
+	[P_HDR_ANY] = "^\\s*[*_]*(?:" HDR_FROM "|" HDR_OTHER ")\\s*[*_]*\\s*[:：]",
 	[P_SEPARATOR] = "^\\s*(?:[_]{4,}|[-]{4,}|[=]{4,}|[*]{4,})\\s*$",
 	[P_DEVICE] = "^\\s*[(<*_\\[]*\\s*(?:sent from|sent via|sent with|sent using|"
 	    "sent on my|sent by|get outlook for|get \\[outlook|envoyé de|envoyé depuis|"
 	    "envoyé à partir|von meinem|gesendet von|gesendet mit|enviado desde|"
 	    "enviado do|enviado de meu|enviado de mi|inviato da|verzonden met|"
 	    "verzonden vanaf|verstuurd vanaf|verstuurd met|skickat från|sendt fra|"
-	    "wysłane z|отправлено с|從我的|从我的|diese nachricht wurde von|"
+	    "wysłane z|отправлено с|diese nachricht wurde von|"
 	    "this message was sent from|from my iphone|from my android|"
 	    "from my ipad|from my mobile|from my samsung|"
 	    "sent from mailbox|someone from mobile|verzonden vanuit|"
 	    "verstuurd vanaf mijn|envoyé de mon|enviado desde mi|"
-	    "inviato dal mio|enviado do meu|gesendet von meinem)\\b.{0,120}$",
+	    "inviato dal mio|enviado do meu|gesendet von meinem|"
+	    "enviado desde outlook|skickat från min|sendt fra min|lähetetty|"
+	    "odesláno z|poslano iz|trimis de pe|gönderildi)\\b.{0,120}$|"
+	    "^\\s*(?:从我的|從我的|发自我的|發自我的).{0,60}$",	/* no \\b between CJK and Latin */
 	[P_SIGNOFF] = "^\\s*(?:thanks|thank you|many thanks|thanks again|thanks so much|"
 	    "thank you so much|thx|regards|best regards|kind regards|warm regards|"
 	    "warmest regards|best wishes|all the best|best|cheers|sincerely|"
@@ -103,13 +115,20 @@ static const char *const pat_src[P_COUNT] = {
 	    "gracias|danke|merci|grazie|tack|takk)[\\s,.!]*$",
 	[P_DASH_WROTE] = "^\\s*-{2,}\\s*.{1,120}?\\s(?:" VERBS ")\\s*-{2,}\\s*$",
 	[P_VERB] = "(?:^|\\s)(?:" VERBS ")(?:\\s|:|：|/|$)",
-	[P_DEVICE_NAME] = "\\b(?:iphone|ipad|android|blackberry|outlook for|outlook voor|"
+	[P_DEVICE_NAME] = "(?<![a-z])(?:iphone|ipad|android|blackberry|outlook for|outlook voor|"
 	    "samsung|galaxy|huawei|xiaomi|windows phone|mobile device|mobilgerät|"
 	    "k-9 mail|mail for windows)|^\\s*via (?:mobile|phone|iphone|android)\\b",
+	[P_SENT_WORD] = "sent|send|via|küld|送信|发送|傳送|أرسل|أُرسلت|gesendet|envoy|enviad|"
+	    "inviat|verzonden|verstuurd|skickat|sendt|wysłan|отправлен|надіслано|odeslán|"
+	    "gönder|lähetet|trimis|poslano|보냄|전송",
 	[P_DASH_NAME] = "^\\s*(?:-|~)\\p{Lu}\\p{Ll}+(?:\\s\\p{Lu}[\\p{L}.'’]*){0,2}\\s*$",
 	[P_NAME] = "^\\s*\\p{Lu}[\\p{L}.'’-]*(?:\\s\\p{Lu}[\\p{L}.'’-]*){0,2}\\s*$",
 	[P_WROTE_MID] = "\\s(?:on|am|le|el|il|op|den)\\s.{0,200}?\\s(?:" VERBS "):\\s*$",
 	[P_DIGIT] = "\\p{Nd}",
+	[P_TIME] = "\\p{Nd}{1,2}[:.h]\\p{Nd}{2}\\b|"			/* 10:02 */
+	    "\\b\\d{1,4}[-/.]\\d{1,2}[-/.]\\d{1,4}\\b|"			/* 26/11/2013 */
+	    "\\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?\\s+\\d{1,2}\\b|"
+	    "\\b\\d{1,2}\\.?\\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)",
 	[P_DATE_ADDR] = "^\\s*\\d{1,4}[-/.]\\d{1,2}[-/.]\\d{1,4}.{0,120}<[^<>\\s]+@[^<>\\s]+>\\s*:?\\s*$",
 };
 
@@ -208,6 +227,23 @@ join(struct buf *b, const struct line *l, size_t i, size_t k)
 }
 
 /* Ends in ':' or a full-width colon, after any direction marks. */
+/* An attribution that names an address, a time or a date is a client's;
+ * "On Monday I wrote:" could be a person's sentence, and counts only when
+ * a quote follows it. */
+static int
+solid(const struct buf *b)
+{
+	return memchr(b->s, '@', b->len) || match(P_TIME, b->s, b->len);
+}
+
+static int
+quote_follows(const struct line *l, size_t i, size_t n)
+{
+	while (i < n && l[i].kind == 'e')
+		i++;
+	return i < n && l[i].kind == 'q';
+}
+
 static int
 ends_colon(const struct buf *b)
 {
@@ -245,12 +281,12 @@ attribution(const struct line *l, size_t i, size_t n, struct buf *b, int *intro)
 		if (!colon && !has_digit_or_at(b->s, b->len))
 			continue;
 		*intro = 1;
-		if (match(P_WROTE_INTRO, b->s, b->len))
+		if (match(P_WROTE_INTRO, b->s, b->len) && (solid(b) || quote_follows(l, i + k, n)))
 			return (int)k;
 		*intro = 0;
 		if (!digit_at)
 			continue;
-		if (colon && match(P_WROTE_END, b->s, b->len))
+		if (colon && match(P_WROTE_END, b->s, b->len) && (solid(b) || quote_follows(l, i + k, n)))
 			return (int)k;
 		/* a date and an address, ending in a colon or naming the verb */
 		if (memchr(b->s, '@', b->len) && match(P_DIGIT, b->s, b->len) &&
@@ -264,9 +300,9 @@ attribution(const struct line *l, size_t i, size_t n, struct buf *b, int *intro)
 static int
 hdr_like(const struct line *l)
 {
-	const char *c = memchr(l->s, ':', l->n < 48 ? l->n : 48);
+	size_t n = l->n < 48 ? l->n : 48;
 
-	return c != NULL;
+	return memchr(l->s, ':', n) || memmem(l->s, n, "\xef\xbc\x9a", 3);	/* or '：' */
 }
 
 /* The first byte that is not a space, or 0. */
@@ -489,10 +525,12 @@ signature(const struct line *l, size_t from, size_t end, int keep_one)
 		    sig_block(l, i + 1, end, 14) && block_contact(l, i + 1, end))
 			return i;
 	}
-	/* a short device line at the very end ("Az iPhone-omról küldve"),
+	/* a short device line at the very end ("Az iPhone-omról küldve"):
+	 * a device and a word for sending,
 	 * with the name written just above it */
-	if (last > from + 1 && l[last - 1].n <= 60 &&
-	    match(P_DEVICE_NAME, l[last - 1].s, l[last - 1].n)) {
+	if (last > from + 1 && l[last - 1].n <= 80 &&
+	    match(P_DEVICE_NAME, l[last - 1].s, l[last - 1].n) &&
+	    match(P_SENT_WORD, l[last - 1].s, l[last - 1].n)) {
 		i = last - 1;
 		if (i > from + 2 && l[i - 1].kind == 't' && l[i - 2].kind == 'e' &&
 		    l[i - 1].n <= 40 && match(P_NAME, l[i - 1].s, l[i - 1].n))

@@ -45,6 +45,17 @@ main(void)
 	    "reply and attribution sharing a line");
 	check("Yes.\r\n\r\n2014-03-20 8:48 GMT+01:00 Jo <jo@x.test>:\r\n\r\nOld\r\n", "Yes.\n",
 	    "CRLF line ends");
+	check("Hello.\n\nOn Monday I wrote:\n\nmy story, part two.\n",
+	    "Hello.\n\nOn Monday I wrote:\n\nmy story, part two.\n",
+	    "a person's \"I wrote:\" without date, time, address or quote is kept");
+	check("Hello.\n\nOn Nov 26, 2013 you wrote:\n\nOld text.\n", "Hello.\n",
+	    "an attribution with a date needs no quote below it");
+	check("Ok.\n\nI love my iPhone\n", "Ok.\n\nI love my iPhone\n", "a sentence about a phone is kept");
+	check("Ok.\n\n\xe5\x8f\x91\xe8\x87\xaa\xe6\x88\x91\xe7\x9a\x84iPhone\n", "Ok.\n",
+	    "Chinese 'sent from my iPhone'");
+	check("Ok.\n\n\xe5\x8f\x91\xe4\xbb\xb6\xe4\xba\xba\xef\xbc\x9a John <j@x.test>\n"
+	    "\xe4\xb8\xbb\xe9\xa2\x98\xef\xbc\x9a Hi\n\nold\n", "Ok.\n",
+	    "Chinese Outlook header block with full-width colons");
 	check("", "", "empty input");
 	check("\n\n\n", "", "blank input");
 	check("> only a quote\n", "> only a quote\n", "a message that is only a quote is kept whole");
