@@ -43,7 +43,11 @@ static const char *const pat_src[P_COUNT] = {
 	    "unzustellbar|non remis|échec de la remise|no se puede entregar|"
 	    "rejected|bounced|permanent error|mail failure|mailer.?daemon|"
 	    "delivery unsuccessful|message delivery|unable to deliver|onbestelbaar|"
-	    "impossible de remettre|devuelto|zurückgeschickt|não entregue",
+	    "impossible de remettre|devuelto|zurückgeschickt|não entregue|"
+	    "non recapitabile|recapito non riuscito|kan niet worden bezorgd|"
+	    "não foi possível entregar|配信不能|配信エラー|送信エラー|エラー通知|"
+	    "メール不達|退信|无法投递|未送达|недоставлен|не доставлено|nie dostarczono|"
+	    "nedoručitelné|kézbesíthetetlen|levererades inte|kunne ikke leveres",
 	[P_SUBJ_DELAY] = "delay|warning: could not send|still being retried|"
 	    "not yet (been )?delivered|retrying|temporar|deferred|verzögert|"
 	    "délai|retardé",
@@ -57,6 +61,9 @@ static const char *const pat_src[P_COUNT] = {
 	    "autosvar|frånvaro|fraværende|automaattinen vastaus|poissa|"
 	    "automatyczna odpowied|nieobecn|автоответ|автоматический ответ|"
 	    "resposta automática|ausente|fora do escritório|自动回复|自動回覆|"
+	    "im urlaub|en vacances|de vacaciones|in vacanza|op vakantie|på semester|"
+	    "på ferie|na urlopie|в отпуске|休暇中|不在のお知らせ|자동 응답|휴가 중|"
+	    "automatické odpověď|automatická odpověď|automaattinen|"
 	    "thank you for (your )?(e-?mail|message|contacting)|"
 	    "we (have )?received your (e-?mail|message|request)",
 	[P_BODY_BOUNCE] = "could not be delivered|couldn't be delivered|"
@@ -103,7 +110,7 @@ static const char *const pat_src[P_COUNT] = {
 	    "mail delivery (sub)?system|mail administrator|mailer-daemon|postmaster|"
 	    "delivery status notification|mail delivery",
 	[P_REPLY_SUBJ] = "^\\s*(?:re|aw|sv|vs|ref|rif|antw|fw|fwd|wg|tr)\\s*:",
-	[P_HDR_LINE] = "^[ \\t>]*(?:to|cc|bcc|from|sender|reply-to|subject|date|sent|return-path)[ \\t]*:",
+	[P_HDR_LINE] = "^[ \\t>]*(?:to|cc|bcc|from|sender|reply-to|subject|date|sent|return-path|message-id|in-reply-to|references|x-[a-z-]+)[ \\t]*:",
 	[P_BARE_RCPT] = "following (?:recipients?|address(?:es)?|users?)[^\\n]*:\\s*\\n"
 	    "[ \\t]+([a-z0-9][a-z0-9._-]*)[ \\t]*$",
 };
