@@ -51,6 +51,7 @@ static const struct key keys[] = {
 	{ "smtp", "timeout", K_INT, F(smtp_timeout), 1, 3600 },
 	{ "smtp", "batch_size", K_INT, F(batch_size), 1, 100000 },
 	{ "moderation", "coordinators", K_LIST, 0, 0, 0 },
+	{ "screening", "rules", K_PATH, F(rules_dir), 0, 0 },
 };
 #undef F
 
@@ -351,7 +352,7 @@ conf_free(struct conf *c)
 		&c->database, &c->templates, &c->imap_host, &c->imap_ca_file,
 		&c->imap_username, &c->imap_password_command, &c->imap_mailbox,
 		&c->imap_processed, &c->smtp_url, &c->smtp_ca_file, &c->smtp_username,
-		&c->smtp_password_command, &c->from_name };
+		&c->smtp_password_command, &c->from_name, &c->rules_dir };
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
 		free(*strs[i]);
 	zfree(c->imap_password);

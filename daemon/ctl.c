@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bounce.h"
 #include "classify.h"
@@ -13,6 +14,8 @@
 #include "mime.h"
 #include "outbox.h"
 #include "reply.h"
+#include "rules.h"
+#include "screen.h"
 #include "roster.h"
 #include "store.h"
 
@@ -32,6 +35,8 @@ static const char usage_text[] =
 	"usage: mentorctl -c FILE COMMAND [ARGS]\n"
 	"       mentorctl extract [FILE|-]          the new text of one raw message\n"
 	"       mentorctl classify [FILE|-]         bounce permanent|transient RCPTS, autoreply or message\n"
+	"       mentorctl [-c FILE] rules test [FILE|-]   screening hits: CATEGORY RULE ACTION START-END TEXT\n"
+	"       mentorctl [-c FILE] rules check     every rule against its own examples\n"
 	"commands:\n"
 	"  check                                   validate the configuration\n"
 	"  cohort add NAME --start YYYY-MM-DD --weeks N\n"
@@ -342,6 +347,93 @@ cmd_classify(int argc, char **argv)
 	return 0;
 }
 
+/* The rules directory: the configuration's, else $MENTORGATE_RULES, else
+ * conf/rules beside the build directory (a source tree), else
+ * /etc/mentorgate/rules. */
+static char *
+rules_dir(const struct conf *c)
+{
+	char exe[4096], *slash;
+	ssize_t n;
+
+	if (c && c->rules_dir)
+		return xstrdup(c->rules_dir);
+	if (getenv("MENTORGATE_RULES"))
+		return xstrdup(getenv("MENTORGATE_RULES"));
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
+		exe[n] = 0;
+		if ((slash = strrchr(exe, '/'))) {
+			*slash = 0;
+			char *dir = xasprintf("%s/../conf/rules", exe);
+			if (access(dir, R_OK) == 0)
+				return dir;
+			free(dir);
+		}
+	}
+	return xstrdup("/etc/mentorgate/rules");
+}
+
+static int
+cmd_rules(const struct conf *c, int argc, char **argv)
+{
+	struct rules *rs;
+	struct buf errs = {0};
+	char *dir = rules_dir(c), *raw, *text, *clean;
+	struct screen_hit *h;
+	size_t len, n;
+	int rc = 0;
+
+	if (argc < 2 || (strcmp(argv[1], "test") && strcmp(argv[1], "check")) ||
+	    (!strcmp(argv[1], "test") && argc > 3) || (!strcmp(argv[1], "check") && argc > 2)) {
+		free(dir);
+		return usage();
+	}
+	if (rules_load(dir, &rs, &errs) != MG_OK) {
+		fputs(errs.s, stderr);
+		buf_free(&errs);
+		free(dir);
+		return EX_CONFIG;
+	}
+	if (!strcmp(argv[1], "check")) {
+		if (rules_check(rs, &errs) != MG_OK) {
+			fputs(errs.s, stderr);
+			rc = EX_CONFIG;
+		} else
+			printf("%s: %zu rules, every example right\n", dir, rs->n);
+		goto out;
+	}
+	if (!(raw = slurp(argc == 3 ? argv[2] : NULL, &len))) {
+		rc = EX_NOINPUT;
+		goto out;
+	}
+	/* the new text, signature included; quoted history is not screened again */
+	if (mime_is_message(raw, len)) {
+		struct mime_msg *m = mime_parse(raw, len);
+		text = reply_screen_text(m->text ? m->text : "", m->text ? strlen(m->text) : 0);
+		mime_free(m);
+	} else {
+		clean = mime_utf8_clean(raw, len);
+		text = reply_screen_text(clean, strlen(clean));
+		free(clean);
+	}
+	n = screen_text(rs, text, strlen(text), &h);
+	for (size_t i = 0; i < n; i++) {
+		printf("%s %s %s %zu-%zu ", h[i].rule->category, h[i].rule->name,
+		    rules_action_name(h[i].rule->action), h[i].start, h[i].end);
+		for (size_t k = h[i].start; k < h[i].end; k++)
+			putchar(text[k] == '\n' || text[k] == '\r' ? ' ' : text[k]);
+		putchar('\n');
+	}
+	free(h);
+	free(text);
+	free(raw);
+out:
+	rules_free(rs);
+	buf_free(&errs);
+	free(dir);
+	return rc;
+}
+
 static int
 open_all(struct ctx *x, const char *cfgpath)
 {
@@ -377,6 +469,8 @@ main(int argc, char **argv)
 		return cmd_extract(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "classify"))
 		return cmd_classify(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "rules"))
+		return cmd_rules(NULL, argc - 1, argv + 1);
 	if (argc > 2 && !strcmp(argv[1], "-c")) {
 		cfgpath = argv[2];
 		i = 3;
@@ -395,6 +489,17 @@ main(int argc, char **argv)
 		printf("%s: ok\n", cfgpath);
 		conf_free(x.conf);
 		return 0;
+	}
+	if (!strcmp(argv[0], "rules")) {
+		struct buf errs = {0};
+		if (conf_load(cfgpath, &x.conf, &errs) != MG_OK) {
+			fputs(errs.s, stderr);
+			buf_free(&errs);
+			return EX_CONFIG;
+		}
+		rc = cmd_rules(x.conf, argc, argv);
+		conf_free(x.conf);
+		return rc;
 	}
 	if ((rc = open_all(&x, cfgpath)) != 0)
 		goto out;

@@ -28,6 +28,26 @@ pattern_compile(pcre2_code **out, const char *const *src, size_t n, uint32_t ext
 	}
 }
 
+pcre2_code *
+pattern_compile_one(const char *src, uint32_t extra, char *err, size_t errlen)
+{
+	pcre2_code *re;
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	int code;
+
+	re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+	    PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_MATCH_INVALID_UTF | extra, &code, &off,
+	    NULL);
+	if (!re) {
+		pcre2_get_error_message(code, msg, sizeof msg);
+		snprintf(err, errlen, "%s at offset %zu", (char *)msg, (size_t)off);
+		return NULL;
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
 int
 pattern_find(const pcre2_code *re, const char *s, size_t n, size_t off, size_t *a, size_t *b,
     size_t group[2])

@@ -579,8 +579,22 @@ emit(struct buf *b, const struct line *l, size_t from, size_t end)
 	}
 }
 
+static char *extract(const char *text, size_t len, int signatures);
+
 char *
 reply_extract(const char *text, size_t len)
+{
+	return extract(text, len, 1);
+}
+
+char *
+reply_screen_text(const char *text, size_t len)
+{
+	return extract(text, len, 0);
+}
+
+static char *
+extract(const char *text, size_t len, int signatures)
 {
 	struct line *l = NULL;
 	size_t n = 0, cap = 0, end, tail, tail_end;
@@ -605,13 +619,15 @@ reply_extract(const char *text, size_t len)
 		/* nothing but history: a bare forward or quote keeps it all */
 		end = n;
 	}
-	end = signature(l, 0, end, 1);
+	if (signatures)
+		end = signature(l, 0, end, 1);
 	emit(&out, l, 0, end);
 	if (tail < tail_end) {
 		/* the blank line the author left above the quote, if any */
 		if (out.len && end > 0 && l[end - 1].kind == 'e')
 			buf_add(&out, "\n", 1);
-		tail_end = signature(l, tail, tail_end, 0);
+		if (signatures)
+			tail_end = signature(l, tail, tail_end, 0);
 		emit(&out, l, tail, tail_end);
 	}
 	free(l);

@@ -35,6 +35,8 @@ struct conf {
 	/* [moderation] */
 	char **coordinators;			/* lower-case addresses */
 	size_t ncoordinators;
+	/* [screening] */
+	char *rules_dir;			/* NULL: screening off */
 };
 
 /* Parse path.  On error returns MG_BADCONF with every problem appended to

@@ -14,6 +14,10 @@
  * PCRE2_MULTILINE).  A pattern that does not compile is a bug: abort. */
 void pattern_compile(pcre2_code **out, const char *const *src, size_t n, uint32_t extra);
 
+/* One pattern from a user's file: NULL, with the error and its offset in
+ * err, when it does not compile. */
+pcre2_code *pattern_compile_one(const char *src, uint32_t extra, char *err, size_t errlen);
+
 /* Search s[off, n): 1 on a match, with the match (and group 1, when
  * group is non-NULL and it took part) in *a, *b / group[0], group[1]. */
 int pattern_find(const pcre2_code *, const char *s, size_t n, size_t off, size_t *a, size_t *b,

@@ -10,4 +10,8 @@
  * each line); never NULL.  Caller frees. */
 char *reply_extract(const char *text, size_t len);
 
+/* What screening reads: the same without the quoted history, but with the
+ * signature kept (a number in a signature is still a number). */
+char *reply_screen_text(const char *text, size_t len);
+
 #endif

@@ -1,0 +1,266 @@
+/* screen: the spoken view, and every rule over a text. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "screen.h"
+
+struct view {
+	struct buf out;
+	size_t *map, cap;
+	size_t last_digit;	/* out.len just after the last digit written, or 0 */
+	int repeat;		/* "double"/"triple" waiting for its digit */
+	int last_word;		/* the last digit was said as a word */
+};
+
+static void
+put(struct view *v, const char *s, size_t n, size_t from)
+{
+	if (v->out.len + n >= v->cap) {
+		v->cap = (v->out.len + n) * 2 + 64;
+		v->map = xrealloc(v->map, v->cap * sizeof *v->map);
+	}
+	for (size_t i = 0; i < n; i++)
+		v->map[v->out.len + i] = from;
+	buf_add(&v->out, s, n);
+}
+
+static int
+separator(char c)
+{
+	return c == ' ' || c == '-' || c == '.' || c == '/' || c == ',' || c == '\t' || c == '(' ||
+	    c == ')';
+}
+
+/* A digit: the separators since the previous digit (a few) go.  A comma
+ * or a line break only goes between digits said as words ("nine zero zero,
+ * four four one"): "Ward 7, 2014" is two numbers. */
+static void
+digit(struct view *v, char d, size_t from, int word)
+{
+	if (v->last_digit && v->out.len - v->last_digit <= 3) {
+		size_t i;
+		for (i = v->last_digit; i < v->out.len &&
+		    (separator(v->out.s[i]) || v->out.s[i] == '\n' || v->out.s[i] == '\r') &&
+		    ((v->out.s[i] != ',' && v->out.s[i] != '\n' && v->out.s[i] != '\r') ||
+		    (word && v->last_word)); i++)
+			;
+		if (i == v->out.len) {
+			v->out.len = v->last_digit;
+			v->out.s[v->out.len] = 0;
+		}
+	}
+	v->last_word = word;
+	for (int k = v->repeat ? v->repeat : 1; k > 0; k--)
+		put(v, &d, 1, from);
+	v->repeat = 0;
+	v->last_digit = v->out.len;
+}
+
+static const struct {
+	const char *word;
+	char digit;
+} numbers[] = {
+	{ "zero", '0' }, { "oh", '0' }, { "o", '0' }, { "nought", '0' }, { "nil", '0' },
+	{ "one", '1' }, { "two", '2' }, { "three", '3' }, { "four", '4' }, { "five", '5' },
+	{ "six", '6' }, { "seven", '7' }, { "eight", '8' }, { "nine", '9' },
+};
+
+static const struct {
+	const char *word, *sym;
+} symbols[] = {
+	{ "at", "@" }, { "dot", "." }, { "underscore", "_" }, { "dash", "-" }, { "hyphen", "-" },
+};
+
+/* A run of single characters split by single spaces ("m a y a . p 0 7"):
+ * how far it goes (the end of its last character), or 0 when shorter than
+ * five characters. */
+static size_t
+spaced_run(const char *s, size_t i, size_t len)
+{
+	size_t j = i, count = 0, end = i;
+
+	while (j < len && !isspace((unsigned char)s[j]) && (j + 1 >= len || isspace((unsigned char)s[j + 1]))) {
+		count++;
+		end = j + 1;
+		if (j + 2 < len && s[j + 1] == ' ' && !isspace((unsigned char)s[j + 2]))
+			j += 2;
+		else
+			break;
+	}
+	return count >= 5 && (i == 0 || isspace((unsigned char)s[i - 1])) ? end : 0;
+}
+
+char *
+screen_spoken(const char *s, size_t len, size_t **map, size_t *outlen)
+{
+	struct view v = {0};
+	size_t i = 0, j, end;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+		if ((end = spaced_run(s, i, len)) > 0) {
+			for (; i < end; i++)
+				if (s[i] != ' ') {
+					if (isdigit((unsigned char)s[i]))
+						digit(&v, s[i], i, 0);
+					else
+						put(&v, s + i, 1, i);
+				}
+			continue;
+		}
+		if (isalnum(c)) {
+			int digits = 0, letters_o = 1;
+			for (j = i; j < len && isalnum((unsigned char)s[j]); j++) {
+				if (isdigit((unsigned char)s[j]))
+					digits = 1;
+				else if (s[j] != 'o' && s[j] != 'O')
+					letters_o = 0;
+			}
+			size_t n = j - i, k;
+			if (digits && letters_o) {	/* "9OO", "O77OO": a letter O is a zero */
+				for (k = i; k < j; k++)
+					digit(&v, isdigit((unsigned char)s[k]) ? s[k] : '0', k, 0);
+				i = j;
+				continue;
+			}
+			if (digits) {
+				for (k = i; k < j; k++) {
+					if (isdigit((unsigned char)s[k]))
+						digit(&v, s[k], k, 0);
+					else {
+						put(&v, s + k, 1, k);
+						v.last_digit = 0;
+					}
+				}
+				i = j;
+				continue;
+			}
+			for (k = 0; k < sizeof numbers / sizeof *numbers; k++)
+				if (strlen(numbers[k].word) == n && !strncasecmp(s + i, numbers[k].word, n))
+					break;
+			if (k < sizeof numbers / sizeof *numbers) {
+				digit(&v, numbers[k].digit, i, 1);
+				i = j;
+				continue;
+			}
+			if ((n == 6 && !strncasecmp(s + i, "double", 6)) ||
+			    (n == 6 && !strncasecmp(s + i, "triple", 6))) {
+				v.repeat = s[i] == 'd' || s[i] == 'D' ? 2 : 3;
+				i = j;
+				continue;
+			}
+			for (k = 0; k < sizeof symbols / sizeof *symbols; k++)
+				if (strlen(symbols[k].word) == n && !strncasecmp(s + i, symbols[k].word, n))
+					break;
+			if (k < sizeof symbols / sizeof *symbols) {
+				/* "at" and "dot" as words: drop the spaces around them */
+				while (v.out.len && v.out.s[v.out.len - 1] == ' ')
+					v.out.s[--v.out.len] = 0;
+				put(&v, symbols[k].sym, strlen(symbols[k].sym), i);
+				for (i = j; i < len && s[i] == ' '; i++)
+					;
+				v.last_digit = 0;
+				continue;
+			}
+			put(&v, s + i, n, i);
+			v.repeat = 0;
+			v.last_digit = 0;
+			i = j;
+			continue;
+		}
+		/* "[at]", "(at)", "[dot]", "(dot)" */
+		if ((c == '[' || c == '(') && i + 3 < len) {
+			size_t k;
+			for (k = 0; k < 2; k++) {
+				size_t n = strlen(symbols[k].word);
+				if (i + n + 1 < len && !strncasecmp(s + i + 1, symbols[k].word, n) &&
+				    (s[i + n + 1] == ']' || s[i + n + 1] == ')'))
+					break;
+			}
+			if (k < 2) {
+				while (v.out.len && v.out.s[v.out.len - 1] == ' ')
+					v.out.s[--v.out.len] = 0;
+				put(&v, symbols[k].sym, 1, i);
+				for (i += strlen(symbols[k].word) + 2; i < len && s[i] == ' '; i++)
+					;
+				v.last_digit = 0;
+				continue;
+			}
+		}
+		put(&v, s + i, 1, i);
+		if (!separator((char)c) && c != '\n' && c != '\r')
+			v.last_digit = 0;
+		i++;
+	}
+	put(&v, "", 0, len);
+	if (v.out.len >= v.cap)
+		v.map = xrealloc(v.map, (v.out.len + 1) * sizeof *v.map);
+	v.map[v.out.len] = len;
+	*outlen = v.out.len;
+	*map = v.map;
+	return v.out.s ? buf_steal(&v.out) : xstrdup("");
+}
+
+static int
+by_start(const void *a, const void *b)
+{
+	const struct screen_hit *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+static void
+hit(struct screen_hit **h, size_t *n, const struct rule *r, size_t a, size_t b)
+{
+	for (size_t i = 0; i < *n; i++)	/* one per rule and place */
+		if ((*h)[i].rule == r && a < (*h)[i].end && b > (*h)[i].start)
+			return;
+	*h = xrealloc(*h, (*n + 1) * sizeof **h);
+	(*h)[(*n)++] = (struct screen_hit){ r, a, b };
+}
+
+size_t
+screen_text(const struct rules *rs, const char *text, size_t len, struct screen_hit **hits)
+{
+	size_t n = 0, vlen, *map = NULL, a, b, off;
+	char *spoken = NULL;
+
+	*hits = NULL;
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rule *r = &rs->v[i];
+		const char *s = text;
+		size_t slen = len;
+		if (r->view == RULE_VIEW_SPOKEN) {
+			if (!spoken)
+				spoken = screen_spoken(text, len, &map, &vlen);
+			s = spoken;
+			slen = vlen;
+		}
+		for (size_t k = 0; k < r->nre; k++)
+			for (off = 0; off < slen && pattern_find(r->re[k], s, slen, off, &a, &b, NULL);
+			    off = b > a ? b : b + 1) {
+				if (s == spoken) {
+					/* the last view byte came from a word or a
+					 * character: report up to its end */
+					size_t end = b > a ? map[b - 1] + 1 : map[a];
+					while (b > a && end < len && isalnum((unsigned char)text[end - 1]) &&
+					    isalnum((unsigned char)text[end]))
+						end++;
+					a = map[a];
+					b = end;
+				}
+				hit(hits, &n, r, a, b);
+				if (s == spoken)
+					break;	/* view offsets differ: one report per pattern */
+			}
+	}
+	free(spoken);
+	free(map);
+	if (n > 1)
+		qsort(*hits, n, sizeof **hits, by_start);
+	return n;
+}

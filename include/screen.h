@@ -1,0 +1,27 @@
+/* screen: run the rules over a message's new text.  Each rule sees the text
+ * itself or, with view = spoken, the spoken view: numbers written as words
+ * ("oh seven seven double oh") become digits, a letter O among digits
+ * becomes 0, the spaces, dots, dashes, slashes and commas between digits go,
+ * and "at"/"dot"/"underscore" written out (also "[at]", "(dot)") become
+ * "@", ".", "_".  Hits are reported in the original text's offsets. */
+#ifndef SCREEN_H
+#define SCREEN_H
+
+#include <stddef.h>
+
+#include "rules.h"
+
+struct screen_hit {
+	const struct rule *rule;
+	size_t start, end;	/* bytes of the screened text */
+};
+
+/* Hits in text order (one per rule and place); caller frees *hits.
+ * Returns how many. */
+size_t screen_text(const struct rules *, const char *text, size_t len, struct screen_hit **hits);
+
+/* The spoken view of text and, for each of its bytes, the offset of the
+ * byte of text it came from; caller frees both. */
+char *screen_spoken(const char *text, size_t len, size_t **map, size_t *outlen);
+
+#endif
