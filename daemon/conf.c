@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "conf.h"
+#include "rules.h"
 
 enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL, K_BOOL };
 
@@ -326,6 +327,10 @@ conf_load(const char *path, struct conf **out, struct buf *errs)
 		c->imap_mailbox = xstrdup("INBOX");
 	if (!c->from_name && c->name)
 		c->from_name = xstrdup(c->name);
+	/* the rule sets are part of what a reload must get right */
+	if (!r.errors && c->rules_dir && (rules_load(c->rules_dir, &c->rules, errs) != MG_OK ||
+	    rules_check(c->rules, errs) != MG_OK))
+		r.errors++;
 	if (r.errors) {
 		conf_free(c);
 		return MG_BADCONF;
@@ -360,6 +365,7 @@ conf_free(struct conf *c)
 	for (size_t i = 0; i < c->ncoordinators; i++)
 		free(c->coordinators[i]);
 	free(c->coordinators);
+	rules_free(c->rules);
 	free(c);
 }
 

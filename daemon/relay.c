@@ -17,6 +17,8 @@
 #include "reply.h"
 #include "roster.h"
 #include "route.h"
+#include "rules.h"
+#include "screen.h"
 #include "thread.h"
 
 static char *
@@ -115,6 +117,10 @@ struct job {
 	char *in_reply_to;
 	char *new_text, *topic;
 	struct buf att;		/* attachments, "name\ttype\tbytes" lines */
+	char *screened;		/* subject, blank line, new text with signature */
+	char *screen_reason;	/* why screening holds it, or NULL */
+	struct screen_hit *hits;
+	size_t nhits;
 };
 
 static void
@@ -123,11 +129,30 @@ job_free(struct job *j)
 	free(j->new_text);
 	free(j->topic);
 	buf_free(&j->att);
+	free(j->screened);
+	free(j->hits);
+	free(j->screen_reason);
 	mime_free(j->m);
 	roster_pair_clear(&j->pair);
 	free(j->token);
 	buf_free(&j->refs);
 	free(j->in_reply_to);
+}
+
+/* The screening hits, with the decision they led to (same transaction). */
+static enum mg_status
+record_flags(struct job *j)
+{
+	enum mg_status rc = MG_OK;
+
+	for (size_t i = 0; i < j->nhits && rc == MG_OK; i++) {
+		const struct screen_hit *h = &j->hits[i];
+		char *excerpt = xstrndup(j->screened + h->start, h->end - h->start);
+		rc = store_flag_add(j->s, j->id, h->rule->name, h->rule->category,
+		    rules_action_name(h->rule->action), h->start, h->end, excerpt);
+		free(excerpt);
+	}
+	return rc;
 }
 
 static enum mg_status
@@ -137,7 +162,7 @@ commit_decision(struct job *j)
 
 	if ((rc = store_begin(j->s)) != MG_OK)
 		return rc;
-	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK) {
+	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK || (rc = record_flags(j)) != MG_OK) {
 		store_rollback(j->s);
 		return rc;
 	}
@@ -324,7 +349,7 @@ relay(struct job *j)
 		goto out;
 	struct outbox_item it = { key, "relay", j->id, j->recipient->id, j->recipient->email,
 		msgid, data, len };
-	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK ||
+	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK || (rc = record_flags(j)) != MG_OK ||
 	    (rc = store_map_add(j->s, msgid, j->m->message_id, j->id, j->pair.id, j->author->id,
 	    j->recipient->id)) != MG_OK ||
 	    (rc = outbox_enqueue(j->s, &it)) != MG_OK) {
@@ -346,6 +371,41 @@ out:
 	free(data);
 	free(key);
 	return rc;
+}
+
+/* Screen the subject and the new text (signature included, quoted history
+ * not): 1 when a hold or escalate rule hit, with the reason set. */
+static int
+screen(struct job *j)
+{
+	char *text = reply_screen_text(j->m->text ? j->m->text : "", j->m->text ? strlen(j->m->text) : 0);
+	struct buf why = {0};
+	int escalate = 0, holds = 0;
+
+	j->screened = xasprintf("%s\n\n%s", j->m->subject ? j->m->subject : "", text);
+	free(text);
+	j->nhits = screen_text(j->c->rules, j->screened, strlen(j->screened), &j->hits);
+	for (size_t i = 0; i < j->nhits; i++) {
+		const struct rule *r = j->hits[i].rule;
+		if (r->action == RULE_FLAG)
+			continue;
+		escalate |= r->action == RULE_ESCALATE;
+		holds++;
+		if (!why.s || !strstr(why.s, r->category)) {
+			buf_adds(&why, why.len ? ", " : "");
+			buf_adds(&why, r->category);
+		}
+	}
+	if (j->nhits)
+		log_info("screen hits id=%lld count=%zu holds=%d escalate=%d", (long long)j->id, j->nhits,
+		    holds, escalate);
+	if (!holds) {
+		buf_free(&why);
+		return 0;
+	}
+	j->screen_reason = xasprintf("screening%s: %s", escalate ? " (escalate)" : "", why.s);
+	buf_free(&why);
+	return 1;
 }
 
 /* Record the message as not for relaying (kind says why) in one
@@ -530,6 +590,10 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 	}
 	j.d.author_id = j.author->id;
 	j.d.recipient_id = j.recipient->id;
+	if (c->rules && screen(&j)) {
+		rc = hold(&j, "%s", j.screen_reason);
+		goto out;
+	}
 	if (strcmp(j.pair.state, "active")) {
 		rc = hold(&j, "pair is %s", j.pair.state);
 		goto out;

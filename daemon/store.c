@@ -99,7 +99,15 @@ static const char *const migrations[] = {
 	" outbox_id INTEGER REFERENCES outbox(id),"
 	" participant_id INTEGER REFERENCES participants(id),"
 	" rcpt TEXT NOT NULL, permanent INTEGER NOT NULL, why TEXT,"
-	" created INTEGER NOT NULL) STRICT;",
+	" created INTEGER NOT NULL) STRICT;"
+	/* screening hits on a message's new text (offsets into what was
+	 * screened: the subject, a blank line, the new text) */
+	"CREATE TABLE flags("
+	" id INTEGER PRIMARY KEY, message INTEGER NOT NULL REFERENCES messages(id),"
+	" rule TEXT NOT NULL, category TEXT NOT NULL, action TEXT NOT NULL,"
+	" span_start INTEGER NOT NULL, span_end INTEGER NOT NULL, excerpt TEXT NOT NULL,"
+	" created INTEGER NOT NULL) STRICT;"
+	"CREATE INDEX flags_message ON flags(message);",
 };
 
 enum mg_status
@@ -567,6 +575,29 @@ static const char q_thread_ref[] =
 static const char q_thread_topic[] =
 	"SELECT thread_id FROM messages WHERE pair_id = ?1 AND topic = ?2 AND id <> ?3"
 	"  AND thread_id IS NOT NULL ORDER BY received DESC, id DESC LIMIT 1";
+
+static const char q_flag_add[] =
+	"INSERT INTO flags(message, rule, category, action, span_start, span_end, excerpt, created)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+enum mg_status
+store_flag_add(struct store *s, int64_t message, const char *rule, const char *category,
+    const char *action, size_t start, size_t end, const char *excerpt)
+{
+	sqlite3_stmt *st = store_stmt(s, q_flag_add);
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, message);
+	store_bind_text(st, 2, rule);
+	store_bind_text(st, 3, category);
+	store_bind_text(st, 4, action);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)start);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)end);
+	store_bind_text(st, 7, excerpt);
+	sqlite3_bind_int64(st, 8, mg_now());
+	return store_exec(st);
+}
 
 static const char q_relayed_since[] =
 	"SELECT count(*) FROM messages WHERE pair_id = ?1 AND state = 'relayed' AND decided >= ?2";

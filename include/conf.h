@@ -5,6 +5,8 @@
 
 #include "mg.h"
 
+struct rules;
+
 enum conf_tls { CONF_TLS_NONE, CONF_TLS_STARTTLS, CONF_TLS_IMPLICIT };
 
 struct conf {
@@ -37,6 +39,7 @@ struct conf {
 	size_t ncoordinators;
 	/* [screening] */
 	char *rules_dir;			/* NULL: screening off */
+	struct rules *rules;			/* loaded and self-checked with the file */
 };
 
 /* Parse path.  On error returns MG_BADCONF with every problem appended to

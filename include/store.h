@@ -68,6 +68,10 @@ enum mg_status store_map_add(struct store *, const char *relay_id, const char *o
 enum mg_status store_map_translate(struct store *, const char *ref, int64_t writer,
     int64_t pair, char **out);
 
+/* A screening hit on message; inside the caller's transaction. */
+enum mg_status store_flag_add(struct store *, int64_t message, const char *rule,
+    const char *category, const char *action, size_t start, size_t end, const char *excerpt);
+
 /* How many of pair's messages were relayed since (epoch seconds). */
 enum mg_status store_relayed_since(struct store *, int64_t pair, int64_t since, int64_t *n);
 

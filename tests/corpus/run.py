@@ -61,7 +61,29 @@ def mime():
             print('# ' + line)
 
 
+def safeguard():
+    corpus = os.path.join(SHARED, 'corpora', 'safeguard')
+    scorer = os.path.join(SHARED, 'tools', 'screen_score.py')
+    if not (os.path.isfile(os.path.join(corpus, 'labels.csv')) and os.path.isfile(scorer)):
+        print('# safeguard corpus: skipped (%s not present)' % corpus)
+        return
+    env = dict(os.environ, MENTORGATE_RULES=os.path.join(ROOT, 'conf', 'rules'))
+    p = subprocess.run([sys.executable, scorer, '--corpus', corpus, '--show', '20', '--', CTL,
+                        'rules', 'test', '-'], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, env=env)
+    out = p.stdout
+    for line in out.splitlines():
+        print('# screen: ' + line)
+    m = re.search(r'screen: recall ([\d.]+)% \((\d+)/(\d+) positives\), false alarms ([\d.]+)%', out)
+    check(m is not None and float(m.group(1)) >= 95.0, 'screening recall at least 95% overall')
+    rows = re.findall(r'^(\S+)\s+(\d+)\s+(\d+)\s+([\d.]+)%\s+\d+$', out, re.M)
+    check(len(rows) == 8 and all(float(r[3]) >= 90.0 for r in rows),
+          'screening recall at least 90% in every category')
+    check(m is not None and float(m.group(4)) <= 2.0, 'screening false alarms at most 2%')
+
+
 reply()
 mime()
+safeguard()
 print('%d passed, %d failed' % (passed, failed))
 sys.exit(1 if failed else 0)

@@ -1,5 +1,7 @@
 /* Unit tests for screening: the spoken view and the shipped rules. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "screen.h"
 #include "tap.h"
@@ -10,7 +12,7 @@ spoken(const char *in, const char *want)
 	size_t *map, n;
 	char *got = screen_spoken(in, strlen(in), &map, &n);
 
-	is_str(got, want, "spoken view of [%s]", in);
+	is_str(got, want, "spoken view of [%.*s]", (int)strcspn(in, "\n"), in);
 	ok(n == strlen(got) && map[n] == strlen(in), "map covers the view");
 	for (size_t i = 0; i < n; i++)
 		if (map[i] >= strlen(in) + 1) {
@@ -19,6 +21,69 @@ spoken(const char *in, const char *want)
 		}
 	free(got);
 	free(map);
+}
+
+static void
+shipped_rules(void)
+{
+	struct rules *rs = NULL;
+	struct buf errs = {0};
+	struct screen_hit *h;
+	const char *t = "Hi! text me on oh seven seven double oh nine double oh one two three x";
+	size_t n;
+
+	ok(rules_load("conf/rules", &rs, &errs) == MG_OK, "shipped rules load");
+	if (errs.s)
+		printf("# %s", errs.s);
+	if (!rs)
+		return;
+	ok(rules_check(rs, &errs) == MG_OK, "every shipped rule passes its examples");
+	if (errs.s)
+		printf("# %s", errs.s);
+	n = screen_text(rs, t, strlen(t), &h);
+	size_t k;
+	for (k = 0; k < n && strcmp(h[k].rule->name, "uk-mobile"); k++)
+		;
+	ok(k < n && !strcmp(h[k].rule->category, "contact-phone"), "a spoken number is a phone");
+	if (k < n) {
+		ok(h[k].start == 15 && !strncmp(t + h[k].start, "oh seven", 8), "hit starts at the number");
+		ok(h[k].end == strlen(t) - 2, "and ends after its last word (%zu)", h[k].end);
+	}
+	for (size_t i = 1; i < n; i++)
+		ok(h[i - 1].start <= h[i].start, "hits in text order");
+	free(h);
+	n = screen_text(rs, "See you at the session on Thursday.", 35, &h);
+	ok(n == 0, "a clean sentence has no hits");
+	free(h);
+	rules_free(rs);
+	buf_free(&errs);
+}
+
+static void
+bad_rules(void)
+{
+	char dir[] = "/tmp/mg-rules-XXXXXX", *path;
+	struct rules *rs = NULL;
+	struct buf errs = {0};
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		return;
+	path = xasprintf("%s/10-bad.rules", dir);
+	f = fopen(path, "w");
+	fputs("[rule one]\ncategory = gossip\naction = shout\npattern = (unclosed\n"
+	    "[rule two]\ncategory = risk\npattern = x\nmatch = x\n", f);
+	fclose(f);
+	ok(rules_load(dir, &rs, &errs) == MG_BADCONF && rs == NULL, "a bad file loads nothing");
+	ok(errs.s && strstr(errs.s, "10-bad.rules:2: unknown category gossip"), "file:line for a category");
+	ok(errs.s && strstr(errs.s, "10-bad.rules:3: action is flag"), "file:line for an action");
+	ok(errs.s && strstr(errs.s, "10-bad.rules:4: pattern: missing closing parenthesis"),
+	    "file:line and PCRE2's reason for a pattern");
+	ok(errs.s && strstr(errs.s, "rule two has no nomatch example"), "a rule needs both examples");
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	buf_free(&errs);
 }
 
 int
@@ -39,5 +104,7 @@ main(void)
 	spoken("oh seven seven double oh\nnine double oh", "07700900");
 	spoken("7\n2014", "7\n2014");
 	spoken("", "");
+	shipped_rules();
+	bad_rules();
 	return tap_done();
 }

@@ -1,0 +1,53 @@
+"""Screening in the relay: risky new text is held (never reaches the
+partner), quoted history is not screened again, every hit is recorded, and
+a broken rule file stops the configuration with file:line."""
+import os
+import subprocess
+
+from harness import BUILD, Gateway, make_mail
+
+MENTEE = "alex@school.test"
+MENTOR = "sam@nhs.test"
+RULES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                     "conf", "rules")
+
+
+def test_risky_text_is_held_quotes_are_not_rescreened(stack):
+    gw = Gateway(stack, extra=f"\n[screening]\nrules = {RULES}\n")
+    to_mentor, to_mentee = gw.setup_pair()
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "Week 2",
+               "text me on oh seven seven double oh nine double oh one two three"))
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "Week 2 again",
+               "I don't see the point anymore."))
+    stack.send(MENTOR, to_mentee, make_mail(MENTOR, to_mentee, "Re: Week 2",
+               "Let's keep talking here, it keeps us both safe.\r\n\r\n"
+               "On Sun, 22 Nov 2026 at 10:00, Alex <x@y.test> wrote:\r\n"
+               "> text me on 07700 900123"))
+    stack.wait_count("relay@mentoring.test", 3)
+    gw.once()
+    rows = gw.sql("SELECT subject, state, reason FROM messages ORDER BY id")
+    assert rows[0][1] == "held" and rows[0][2] == "screening: contact-phone", rows[0]
+    assert rows[1][1] == "held" and rows[1][2] == "screening (escalate): risk", rows[1]
+    assert rows[2][1] == "relayed", "a quote of a risky message is not screened again"
+    flags = gw.sql("SELECT message, category, action, excerpt FROM flags ORDER BY id")
+    assert (1, "contact-phone", "hold",
+            "oh seven seven double oh nine double oh one two three") in flags, flags
+    assert any(f[0] == 2 and f[1] == "risk" and f[2] == "escalate" for f in flags), flags
+    assert all(f[0] != 3 for f in flags)
+    assert stack.count(MENTOR) == 0, "nothing held reaches the partner"
+    assert stack.wait_count(MENTEE, 1) == 1
+
+
+def test_bad_rule_file_is_a_config_error(stack):
+    bad = os.path.join(stack.dir, "badrules")
+    os.makedirs(bad, exist_ok=True)
+    with open(os.path.join(bad, "10-x.rules"), "w") as f:
+        f.write("[rule x]\ncategory = contact-phone\naction = hold\npattern = 07\\d{9}\n"
+                "match = call 07700900123\nnomatch = call 0770\nnomatch = 07700900999\n")
+    gw = Gateway(stack, extra=f"\n[screening]\nrules = {bad}\n")
+    r = gw.ctl("check", check=False)
+    assert r.returncode == 78, r
+    assert "10-x.rules:1: rule x matches its counter-example: 07700900999" in r.stderr, r.stderr
+    r = subprocess.run([os.path.join(BUILD, "mentorgated"), "-c", gw.conf, "--once"],
+                       capture_output=True, text=True)
+    assert r.returncode == 78 and "10-x.rules:1" in r.stderr, r
