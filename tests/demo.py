@@ -37,7 +37,8 @@ def main():
     stack = Stack()
     try:
         print(f"IMAP 127.0.0.1:{stack.imap_port}, SMTP 127.0.0.1:{stack.smtp_port}, state in {stack.dir}")
-        gw = Gateway(stack, name="demo")
+        gw = Gateway(stack, name="demo",
+                     extra=f"\n[screening]\nrules = {os.path.join(ROOT, 'conf', 'rules')}\n")
         step("configuration (checked)")
         print(open(gw.conf).read().replace("password = secret", "password = ******"))
         run(gw, "check")
@@ -55,7 +56,7 @@ def main():
         first = make_mail("Alex Smith <alex@school.test>", a_to_sam, "Week 1: my favourite clips",
                           "Hi Sam,\r\nI picked three clips: the paramedic, the radiographer and the\r\n"
                           "ward nurse. The nurse's night shifts surprised me.\r\n"
-                          "Thanks, Alex (alex@school.test)", msgid="<demo-1@school.test>")
+                          "Thanks, Alex", msgid="<demo-1@school.test>")
         stack.send("alex@school.test", a_to_sam, first)
         stack.send("jo@school.test", jo_to_kim,
                    make_mail("Jo Brown <jo@school.test>", jo_to_kim, "Hello",
@@ -87,6 +88,19 @@ def main():
         stack.wait_count("alex@school.test", 1)
         step("what Alex (mentee) sees")
         show(stack, "alex@school.test")
+
+        step("Jo offers a phone number, spelt out; screening holds it (Kim never sees it)")
+        stack.send("jo@school.test", jo_to_kim,
+                   make_mail("Jo Brown <jo@school.test>", jo_to_kim, "quicker",
+                             "its quicker to text, my number is oh seven seven double oh nine "
+                             "double oh one two three"))
+        stack.wait_count("relay@mentoring.test", 1)
+        r = gw.once(check=False)
+        sys.stdout.write(r.stderr)
+        run(gw, "messages", "--held")
+        print("$ sqlite3 demo.db 'SELECT message, category, rule, excerpt FROM flags'")
+        for row in gw.sql("SELECT message, category, rule, excerpt FROM flags"):
+            print("|".join(str(x) for x in row))
 
         step("Kim is on leave: her out-of-office answers Jo; it is recorded, not relayed")
         stack.send("kim@nhs.test", kim_to_jo,
