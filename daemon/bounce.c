@@ -44,7 +44,7 @@ tell_partner(const struct roster_pair *p, void *arg)
 	    "This message was sent automatically by %s.\n",
 	    partner->name, t->who->role, first, t->c->name);
 	struct notice nt = { key, partner->name, partner->email, partner->id, t->message, subject,
-		body };
+		body, NULL };
 	t->rc = notice_enqueue(t->s, t->c, &nt);
 	free(first);
 	free(key);
@@ -95,7 +95,7 @@ bounce_record(struct store *s, const struct conf *c, int64_t message, int64_t ou
 	    "and their partner has been told kindly that messages are not getting\n"
 	    "through. When the address works again:\n\n    mentorctl resume %s\n",
 	    who.name, who.role, who.email, (long long)outbox_id, why ? why : "(none given)", who.email);
-	rc = notice_coordinators(s, c, key, message, subject, body);
+	rc = notice_coordinators(s, c, key, message, subject, body, NULL);
 	free(key);
 	free(subject);
 	free(body);

@@ -52,6 +52,8 @@ static const struct key keys[] = {
 	{ "smtp", "timeout", K_INT, F(smtp_timeout), 1, 3600 },
 	{ "smtp", "batch_size", K_INT, F(batch_size), 1, 100000 },
 	{ "moderation", "coordinators", K_LIST, 0, 0, 0 },
+	{ "moderation", "require_authentication", K_BOOL, F(require_authentication), 0, 0 },
+	{ "moderation", "authserv_id", K_STR, F(authserv_id), 0, 0 },
 	{ "screening", "rules", K_PATH, F(rules_dir), 0, 0 },
 };
 #undef F
@@ -267,6 +269,11 @@ check_whole(struct reader *r, struct conf *c, int mode)
 		bad(r, "[smtp] has both password and password_command");
 	if ((c->smtp_password || c->smtp_password_command) && !c->smtp_username)
 		bad(r, "[smtp] password given without username");
+	if (c->require_authentication && !c->authserv_id)
+		bad(r, "[moderation] require_authentication needs authserv_id (your server's"
+		    " Authentication-Results id)");
+	if (c->authserv_id && mg_has_crlf(c->authserv_id))
+		bad(r, "[moderation] authserv_id contains a line break");
 	if ((c->imap_password || c->smtp_password) && (mode & 077))
 		bad(r, "holds a password but is readable by group or others (chmod 600)");
 	if (c->imap_processed && c->imap_mailbox && !strcmp(c->imap_processed, c->imap_mailbox))
@@ -357,7 +364,7 @@ conf_free(struct conf *c)
 		&c->database, &c->templates, &c->imap_host, &c->imap_ca_file,
 		&c->imap_username, &c->imap_password_command, &c->imap_mailbox,
 		&c->imap_processed, &c->smtp_url, &c->smtp_ca_file, &c->smtp_username,
-		&c->smtp_password_command, &c->from_name, &c->rules_dir };
+		&c->smtp_password_command, &c->from_name, &c->rules_dir, &c->authserv_id };
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
 		free(*strs[i]);
 	zfree(c->imap_password);

@@ -12,6 +12,7 @@
 #include "classify.h"
 #include "conf.h"
 #include "mime.h"
+#include "moderate.h"
 #include "outbox.h"
 #include "reply.h"
 #include "rules.h"
@@ -47,6 +48,7 @@ static const char usage_text[] =
 	"  messages [--held]                       stored messages (only held ones)\n"
 	"  outbox [--pending]                      outbound mail and its delivery state\n"
 	"  bounces                                 delivery failures, newest first\n"
+	"  hold list | show ID | approve ID | reject ID REASON | redact ID\n"
 	"  resume EMAIL                            relay to a paused (bouncing) participant again\n"
 	"exit status: 0 ok, 64 usage, 65 bad input, 66 not found, 75 try again, 78 bad config\n";
 
@@ -435,6 +437,51 @@ out:
 }
 
 static int
+cmd_hold(struct ctx *x, int argc, char **argv)
+{
+	struct moderate_decision d = {0};
+	char *end, *detail = NULL, *by;
+	enum mg_status st;
+	long long id;
+
+	if (argc == 2 && !strcmp(argv[1], "list"))
+		return exit_for(moderate_list(x->store));
+	if (argc < 3)
+		return usage();
+	id = strtoll(argv[2], &end, 10);
+	if (*end || id <= 0)
+		return usage();
+	if (!strcmp(argv[1], "show") && argc == 3) {
+		if ((st = moderate_show(x->store, id)) == MG_NOTFOUND)
+			fprintf(stderr, "mentorctl: no hold %lld\n", id);
+		return exit_for(st);
+	}
+	if (!strcmp(argv[1], "approve") && argc == 3)
+		d.verb = MOD_APPROVE;
+	else if (!strcmp(argv[1], "redact") && argc == 3)
+		d.verb = MOD_REDACT;
+	else if (!strcmp(argv[1], "reject") && argc == 4) {
+		d.verb = MOD_REJECT;
+		d.note = argv[3];
+	} else
+		return usage();
+	by = xasprintf("shell:%s", getenv("USER") ? getenv("USER") : "unknown");
+	d.by = by;
+	st = moderate_decide(x->store, x->conf, NULL, id, &d, &detail);
+	if (st == MG_OK)
+		printf("hold %lld: %s\n", id, argv[1]);
+	else if (st == MG_DUPLICATE)
+		fprintf(stderr, "mentorctl: hold %lld was already decided by %s\n", id, detail);
+	else if (st == MG_DENIED)
+		fprintf(stderr, "mentorctl: hold %lld: %s\n", id, detail ? detail : "cannot relay");
+	else
+		fprintf(stderr, "mentorctl: hold %lld: %s\n", id, mg_strerror(st));
+	free(detail);
+	free(by);
+	return exit_for(st);
+}
+
+static int
 open_all(struct ctx *x, const char *cfgpath)
 {
 	struct buf errs = {0};
@@ -519,6 +566,8 @@ main(int argc, char **argv)
 	else if (!strcmp(argv[0], "outbox") && argc <= 2)
 		rc = argc == 2 && strcmp(argv[1], "--pending") ? usage() :
 		    exit_for(outbox_list(x.store, argc == 2));
+	else if (!strcmp(argv[0], "hold"))
+		rc = cmd_hold(&x, argc, argv);
 	else if (!strcmp(argv[0], "bounces") && argc == 1)
 		rc = exit_for(bounce_list(x.store));
 	else if (!strcmp(argv[0], "resume") && argc == 2) {

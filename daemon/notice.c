@@ -20,6 +20,7 @@ notice_enqueue(struct store *s, const struct conf *c, const struct notice *n)
 	o.from_addr = from;
 	o.to_name = n->to_name;
 	o.to_addr = n->to_addr;
+	o.reply_to = n->reply_to;
 	o.subject = n->subject;
 	o.message_id = msgid;
 	o.auto_submitted = "auto-generated";
@@ -39,13 +40,13 @@ notice_enqueue(struct store *s, const struct conf *c, const struct notice *n)
 
 enum mg_status
 notice_coordinators(struct store *s, const struct conf *c, const char *key, int64_t message,
-    const char *subject, const char *body)
+    const char *subject, const char *body, const char *reply_to)
 {
 	enum mg_status rc = MG_OK;
 
 	for (size_t i = 0; i < c->ncoordinators && rc == MG_OK; i++) {
 		char *k = xasprintf("%s:%s", key, c->coordinators[i]);
-		struct notice n = { k, NULL, c->coordinators[i], 0, message, subject, body };
+		struct notice n = { k, NULL, c->coordinators[i], 0, message, subject, body, reply_to };
 		rc = notice_enqueue(s, c, &n);
 		free(k);
 	}

@@ -11,6 +11,7 @@
 #include "bounce.h"
 #include "classify.h"
 #include "log.h"
+#include "moderate.h"
 #include "mime.h"
 #include "outbox.h"
 #include "relay.h"
@@ -119,6 +120,13 @@ struct job {
 	struct buf att;		/* attachments, "name\ttype\tbytes" lines */
 	char *screened;		/* subject, blank line, new text with signature */
 	char *screen_reason;	/* why screening holds it, or NULL */
+	char *raw;
+	size_t rawlen;
+	int to_mentor;
+	/* a release by a coordinator: inside their transaction, maybe with
+	 * the coordinator's text instead of the author's */
+	int in_tx;
+	const char *body_override, *subject_override;
 	struct screen_hit *hits;
 	size_t nhits;
 };
@@ -132,6 +140,7 @@ job_free(struct job *j)
 	free(j->screened);
 	free(j->hits);
 	free(j->screen_reason);
+	free(j->raw);
 	mime_free(j->m);
 	roster_pair_clear(&j->pair);
 	free(j->token);
@@ -155,6 +164,26 @@ record_flags(struct job *j)
 	return rc;
 }
 
+/* A held message goes to the coordinators, with what they need to decide. */
+static enum mg_status
+mail_hold(struct job *j)
+{
+	struct moderate_info mi = {
+		.reason = j->d.reason,
+		.author = j->d.author_id ? j->author->name : NULL,
+		.author_role = j->d.author_id ? j->author->role : NULL,
+		.recipient = j->d.recipient_id ? j->recipient->name : NULL,
+		.recipient_role = j->d.recipient_id ? j->recipient->role : NULL,
+		.from_addr = j->m->from.addr,
+		.subject = j->m->subject,
+		.text = j->screened ? j->screened : j->m->text,
+		.hits = j->hits,
+		.nhits = j->nhits,
+	};
+
+	return moderate_hold(j->s, j->c, j->id, &mi);
+}
+
 static enum mg_status
 commit_decision(struct job *j)
 {
@@ -162,7 +191,8 @@ commit_decision(struct job *j)
 
 	if ((rc = store_begin(j->s)) != MG_OK)
 		return rc;
-	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK || (rc = record_flags(j)) != MG_OK) {
+	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK || (rc = record_flags(j)) != MG_OK ||
+	    (!strcmp(j->d.state, "held") && (rc = mail_hold(j)) != MG_OK)) {
 		store_rollback(j->s);
 		return rc;
 	}
@@ -323,10 +353,10 @@ relay(struct job *j)
 	first = first_name(j->author->name);
 	display = xasprintf("%s (%s) via %s", first, j->author->role, c->name);
 	masks_init(&mk, j);
-	full = with_attachment_note(j, xstrdup(j->m->text));
+	full = with_attachment_note(j, xstrdup(j->body_override ? j->body_override : j->m->text));
 	body = route_mask(full, mk.mk, mk.n);	/* names can hold addresses too */
 	free(full);
-	subject = route_mask(j->m->subject, mk.mk, mk.n);
+	subject = route_mask(j->subject_override ? j->subject_override : j->m->subject, mk.mk, mk.n);
 	masks_free(&mk);
 	o.from_name = display;
 	o.from_addr = from_addr;
@@ -341,11 +371,12 @@ relay(struct job *j)
 	o.date = mg_now();
 	key = xasprintf("relay:%lld:%lld", (long long)j->id, (long long)j->recipient->id);
 	if ((rc = mime_build(&o, &data, &len)) != MG_OK) {
-		rc = hold(j, "could not build the relayed copy%s", "");
+		if (!j->in_tx)
+			rc = hold(j, "could not build the relayed copy%s", "");
 		goto out;
 	}
 	j->d.state = "relayed";
-	if ((rc = store_begin(j->s)) != MG_OK)
+	if (!j->in_tx && (rc = store_begin(j->s)) != MG_OK)
 		goto out;
 	struct outbox_item it = { key, "relay", j->id, j->recipient->id, j->recipient->email,
 		msgid, data, len };
@@ -353,10 +384,11 @@ relay(struct job *j)
 	    (rc = store_map_add(j->s, msgid, j->m->message_id, j->id, j->pair.id, j->author->id,
 	    j->recipient->id)) != MG_OK ||
 	    (rc = outbox_enqueue(j->s, &it)) != MG_OK) {
-		store_rollback(j->s);
+		if (!j->in_tx)
+			store_rollback(j->s);
 		goto out;
 	}
-	if ((rc = store_commit(j->s)) == MG_OK) {
+	if (j->in_tx || (rc = store_commit(j->s)) == MG_OK) {
 		log_info("relay queued id=%lld pair=%lld from=%s to=%s via=%s", (long long)j->id,
 		    (long long)j->pair.id, j->author->role, j->recipient->role, j->token_header);
 		mg_crashpoint("relayed");
@@ -485,13 +517,19 @@ verp_report(struct job *j, const struct classify *cl)
 	return rc;
 }
 
-/* Our own Message-ID coming back: a loop. */
+/* Our own Message-ID coming back (a relayed copy or a notice): a loop.
+ * Coordinators often write from the relay's own domain, so the domain
+ * alone proves nothing. */
 static int
 ours(const struct job *j)
 {
-	const char *at = j->m->message_id ? strrchr(j->m->message_id, '@') : NULL;
+	const char *id = j->m->message_id, *at = id ? strrchr(id, '@') : NULL;
 
-	return at && !strcasecmp(at + 1, j->c->relay_domain);
+	if (!at || strcasecmp(at + 1, j->c->relay_domain))
+		return 0;
+	if (at - id > 7 && !strncmp(at - 7, ".notice", 7))
+		return 1;
+	return store_map_known(j->s, id) == MG_OK;
 }
 
 /* Automatic mail is recorded, never relayed and never answered. */
@@ -524,35 +562,79 @@ automatic(struct job *j, const char *raw, size_t len, const struct classify *cl)
 	return rc;
 }
 
+/* Load and read the stored message: everything that does not depend on
+ * who it is from. */
+static enum mg_status
+job_prepare(struct job *j)
+{
+	enum mg_status rc;
+
+	if ((rc = store_msg_raw(j->s, j->id, &j->raw, &j->rawlen)) != MG_OK)
+		return rc;
+	j->m = mime_parse(j->raw, j->rawlen);
+	j->new_text = reply_extract(j->m->text ? j->m->text : "", j->m->text ? strlen(j->m->text) : 0);
+	j->topic = thread_topic(j->m->subject);
+	j->d.body = j->m->text;
+	j->d.subject = j->m->subject;
+	j->d.from_addr = j->m->from.addr;
+	j->d.in_reply_to = j->m->in_reply_to.n ? j->m->in_reply_to.v[0] : NULL;
+	j->d.new_text = j->new_text;
+	j->d.topic = j->topic;
+	for (size_t i = 0; i < j->m->natt; i++)
+		buf_printf(&j->att, "%s\t%s\t%zu\n", j->m->att[i].filename ? j->m->att[i].filename : "",
+		    j->m->att[i].type, j->m->att[i].size);
+	j->d.attachments = j->att.s;
+	j->token = route_token(j->c->relay_local, j->c->relay_domain, j->m, &j->token_header);
+	j->d.token = j->token;
+	return MG_OK;
+}
+
+/* The pair the token names (recorded whatever follows) and its
+ * conversation; MG_NOTFOUND when the token names none. */
+static enum mg_status
+job_pair(struct job *j)
+{
+	enum mg_status rc;
+
+	rc = j->token ? roster_pair_by_token(j->s, j->token, &j->pair, &j->to_mentor) : MG_NOTFOUND;
+	if (rc != MG_OK)
+		return rc;
+	j->d.pair_id = j->pair.id;
+	if ((rc = thread_assign(j->s, j->pair.id, j->id, j->m, j->topic, &j->d.thread_id)) != MG_OK)
+		return rc;
+	j->author = j->to_mentor ? &j->pair.mentee : &j->pair.mentor;
+	j->recipient = j->to_mentor ? &j->pair.mentor : &j->pair.mentee;
+	j->author_token = j->to_mentor ? j->pair.to_mentee_token : j->pair.to_mentor_token;
+	j->recipient_token = j->to_mentor ? j->pair.to_mentor_token : j->pair.to_mentee_token;
+	return MG_OK;
+}
+
+/* Is the sender the participant the token expects? */
+static int
+job_sender_ok(struct job *j)
+{
+	char *from = mg_lower(j->m->from.addr);
+	int yes = !strcmp(from, j->author->email);
+
+	free(from);
+	if (yes) {
+		j->d.author_id = j->author->id;
+		j->d.recipient_id = j->recipient->id;
+	}
+	return yes;
+}
+
 enum mg_status
 relay_decide(struct store *s, const struct conf *c, int64_t id)
 {
 	struct job j = { .s = s, .c = c, .id = id };
 	struct classify cl = {0};
 	enum mg_status rc;
-	char *raw = NULL, *from = NULL;
-	size_t len;
-	int to_mentor = 0;
 	int64_t n;
 
-	if ((rc = store_msg_raw(s, id, &raw, &len)) != MG_OK)
-		return rc;
-	j.m = mime_parse(raw, len);
-	j.new_text = reply_extract(j.m->text ? j.m->text : "", j.m->text ? strlen(j.m->text) : 0);
-	j.topic = thread_topic(j.m->subject);
-	j.d.body = j.m->text;
-	j.d.subject = j.m->subject;
-	j.d.from_addr = j.m->from.addr;
-	j.d.in_reply_to = j.m->in_reply_to.n ? j.m->in_reply_to.v[0] : NULL;
-	j.d.new_text = j.new_text;
-	j.d.topic = j.topic;
-	for (size_t i = 0; i < j.m->natt; i++)
-		buf_printf(&j.att, "%s\t%s\t%zu\n", j.m->att[i].filename ? j.m->att[i].filename : "",
-		    j.m->att[i].type, j.m->att[i].size);
-	j.d.attachments = j.att.s;
-	j.token = route_token(c->relay_local, c->relay_domain, j.m, &j.token_header);
-	j.d.token = j.token;
-	classify_message(raw, len, &cl);
+	if ((rc = job_prepare(&j)) != MG_OK)
+		goto out;
+	classify_message(j.raw, j.rawlen, &cl);
 	if (j.token && !strncmp(j.token, "bounce-", 7)) {
 		rc = verp_report(&j, &cl);
 		goto out;
@@ -561,16 +643,16 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 		rc = hold(&j, "malformed: %s", j.m->malformed);
 		goto out;
 	}
-	/* the pair, when the token names one, is recorded whatever follows */
-	rc = j.token ? roster_pair_by_token(s, j.token, &j.pair, &to_mentor) : MG_NOTFOUND;
-	if (rc == MG_OK) {
-		j.d.pair_id = j.pair.id;
-		if ((rc = thread_assign(s, j.pair.id, id, j.m, j.topic, &j.d.thread_id)) != MG_OK)
-			goto out;
-	} else if (rc != MG_NOTFOUND)
+	if ((rc = job_pair(&j)) != MG_OK && rc != MG_NOTFOUND)
 		goto out;
-	if ((rc = automatic(&j, raw, len, &cl)) != MG_NOTFOUND)
+	/* (a coordinator's out-of-office must not answer a hold: automatic
+	 * mail is sorted out first) */
+	if ((rc = automatic(&j, j.raw, j.rawlen, &cl)) != MG_NOTFOUND)
 		goto out;
+	if (j.token && !strncmp(j.token, "mod-", 4)) {
+		rc = moderate_reply(s, c, id, j.token + 4, j.raw, j.rawlen, j.m);
+		goto out;
+	}
 	if (!j.token) {
 		rc = hold(&j, "not addressed to a masked relay address%s", "");
 		goto out;
@@ -579,17 +661,12 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 		rc = hold(&j, "unknown token %s", j.token);
 		goto out;
 	}
-	j.author = to_mentor ? &j.pair.mentee : &j.pair.mentor;
-	j.recipient = to_mentor ? &j.pair.mentor : &j.pair.mentee;
-	j.author_token = to_mentor ? j.pair.to_mentee_token : j.pair.to_mentor_token;
-	j.recipient_token = to_mentor ? j.pair.to_mentor_token : j.pair.to_mentee_token;
-	from = mg_lower(j.m->from.addr);
-	if (strcmp(from, j.author->email)) {
+	if (!job_sender_ok(&j)) {
+		char *from = mg_lower(j.m->from.addr);
 		rc = hold(&j, "sender %s is not the participant expected for this address", from);
+		free(from);
 		goto out;
 	}
-	j.d.author_id = j.author->id;
-	j.d.recipient_id = j.recipient->id;
 	if (c->rules && screen(&j)) {
 		rc = hold(&j, "%s", j.screen_reason);
 		goto out;
@@ -615,8 +692,36 @@ out:
 	if (rc != MG_OK)
 		log_warn("relay error id=%lld status=\"%s\"", (long long)id, mg_strerror(rc));
 	classify_clear(&cl);
-	free(from);
-	free(raw);
+	job_free(&j);
+	return rc;
+}
+
+enum mg_status
+relay_release(struct store *s, const struct conf *c, int64_t id, const char *body,
+    const char *subject, struct buf *why)
+{
+	struct job j = { .s = s, .c = c, .id = id, .in_tx = 1, .body_override = body,
+		.subject_override = subject };
+	enum mg_status rc;
+
+	if ((rc = job_prepare(&j)) != MG_OK)
+		goto out;
+	if (j.m->malformed || (rc = job_pair(&j)) != MG_OK || !job_sender_ok(&j)) {
+		buf_adds(why, "it is not a participant's message to their partner, so there is "
+		    "nobody to relay it to");
+		rc = MG_DENIED;
+		goto out;
+	}
+	if (j.recipient->paused) {
+		buf_printf(why, "relay to %s is paused (their address bounces); resume it first",
+		    j.recipient->email);
+		rc = MG_DENIED;
+		goto out;
+	}
+	j.d.kind = "message";
+	if ((rc = relay(&j)) != MG_OK)
+		buf_printf(why, "the copy could not be queued (%s)", mg_strerror(rc));
+out:
 	job_free(&j);
 	return rc;
 }

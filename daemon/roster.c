@@ -470,6 +470,27 @@ roster_resume(struct store *s, const char *email)
 	return rc;
 }
 
+static const char q_person_id[] =
+	"SELECT " PERSON_COLS("p") " FROM participants p WHERE id = ?1";
+
+enum mg_status
+roster_person_by_id(struct store *s, int64_t id, struct roster_person *out)
+{
+	sqlite3_stmt *st = store_stmt(s, q_person_id);
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		person_row(st, 0, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MG_OK;
+	return rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
+}
+
 static const char q_person_email[] =
 	"SELECT " PERSON_COLS("p") " FROM participants p WHERE email = ?1";
 

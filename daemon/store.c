@@ -107,7 +107,15 @@ static const char *const migrations[] = {
 	" rule TEXT NOT NULL, category TEXT NOT NULL, action TEXT NOT NULL,"
 	" span_start INTEGER NOT NULL, span_end INTEGER NOT NULL, excerpt TEXT NOT NULL,"
 	" created INTEGER NOT NULL) STRICT;"
-	"CREATE INDEX flags_message ON flags(message);",
+	"CREATE INDEX flags_message ON flags(message);"
+	/* a held message waiting for (or given) a coordinator's decision;
+	 * token: the single-use part of LOCAL+mod-TOKEN@DOMAIN */
+	"CREATE TABLE holds("
+	" id INTEGER PRIMARY KEY, message INTEGER NOT NULL UNIQUE REFERENCES messages(id),"
+	" token TEXT NOT NULL UNIQUE, reason TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'open'"
+	"  CHECK (state IN ('open','approved','rejected','redacted','edited')),"
+	" created INTEGER NOT NULL, decided INTEGER, decided_by TEXT, note TEXT) STRICT;",
 };
 
 enum mg_status
@@ -575,6 +583,19 @@ static const char q_thread_ref[] =
 static const char q_thread_topic[] =
 	"SELECT thread_id FROM messages WHERE pair_id = ?1 AND topic = ?2 AND id <> ?3"
 	"  AND thread_id IS NOT NULL ORDER BY received DESC, id DESC LIMIT 1";
+
+static const char q_map_known[] = "SELECT 1 FROM msgid_map WHERE relay_id = ?1";
+
+enum mg_status
+store_map_known(struct store *s, const char *relay_id)
+{
+	sqlite3_stmt *st = store_stmt(s, q_map_known);
+
+	if (!st)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, relay_id);
+	return one_id(st, NULL);
+}
 
 static const char q_flag_add[] =
 	"INSERT INTO flags(message, rule, category, action, span_start, span_end, excerpt, created)"

@@ -37,6 +37,8 @@ struct conf {
 	/* [moderation] */
 	char **coordinators;			/* lower-case addresses */
 	size_t ncoordinators;
+	int require_authentication;		/* decisions need DKIM/SPF pass */
+	char *authserv_id;			/* our server's Authentication-Results id */
 	/* [screening] */
 	char *rules_dir;			/* NULL: screening off */
 	struct rules *rules;			/* loaded and self-checked with the file */

@@ -19,6 +19,7 @@ struct notice {
 	int64_t message;		/* the inbound message it is about, or 0 */
 	const char *subject;		/* UTF-8; CR/LF refused */
 	const char *body;		/* UTF-8 text */
+	const char *reply_to;		/* where answers go, or NULL (the relay address) */
 };
 
 /* MG_OK also when the key was enqueued before. */
@@ -26,6 +27,6 @@ enum mg_status notice_enqueue(struct store *, const struct conf *, const struct 
 
 /* The same text to every configured coordinator (key suffixed ":ADDR"). */
 enum mg_status notice_coordinators(struct store *, const struct conf *, const char *key,
-    int64_t message, const char *subject, const char *body);
+    int64_t message, const char *subject, const char *body, const char *reply_to);
 
 #endif

@@ -20,4 +20,10 @@ enum mg_status relay_store(struct store *, const char *mailbox, uint32_t uidvali
 /* Decide a stored message in state 'received'. */
 enum mg_status relay_decide(struct store *, const struct conf *, int64_t id);
 
+/* A coordinator released held message id: relay it now (body and subject,
+ * when not NULL, replace the author's), inside the caller's transaction.
+ * MG_DENIED, with why, when it cannot be relayed. */
+enum mg_status relay_release(struct store *, const struct conf *, int64_t id, const char *body,
+    const char *subject, struct buf *why);
+
 #endif

@@ -47,6 +47,7 @@ enum mg_status roster_pair_by_token(struct store *, const char *token, struct ro
     int *to_mentor);
 enum mg_status roster_person_by_email(struct store *, const char *email,
     struct roster_person *out);
+enum mg_status roster_person_by_id(struct store *, int64_t id, struct roster_person *out);
 
 /* Every pair, in id order; the callback's non-zero return stops the walk. */
 enum mg_status roster_pairs(struct store *, int (*cb)(const struct roster_pair *, void *),

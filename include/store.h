@@ -63,6 +63,8 @@ enum mg_status store_msg_decide(struct store *, int64_t id, const struct store_d
  * message as.  Inside the caller's transaction. */
 enum mg_status store_map_add(struct store *, const char *relay_id, const char *orig_id,
     int64_t message, int64_t pair, int64_t author, int64_t recipient);
+/* Is relay_id one of the Message-IDs we generated?  MG_OK yes, MG_NOTFOUND no. */
+enum mg_status store_map_known(struct store *, const char *relay_id);
 /* The id under which writer's partner in pair knows the message writer
  * calls ref; caller frees *out.  MG_NOTFOUND when there is none. */
 enum mg_status store_map_translate(struct store *, const char *ref, int64_t writer,

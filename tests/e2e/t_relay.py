@@ -141,7 +141,10 @@ def test_unknown_sender_and_token_are_held(stack):
     assert "unknown token notatoken123" in reasons, reasons
     assert "sam@nhs.test is not the participant expected" in reasons, reasons
     assert all(r[2] > 100 for r in held)       # the raw message is kept
-    assert gw.sql("SELECT count(*) FROM outbox") == [(0,)]
+    assert gw.sql("SELECT count(*) FROM outbox WHERE kind = 'relay'") == [(0,)]
+    # each hold is mailed to the coordinator, nothing to anyone else
+    assert gw.sql("SELECT count(*), min(rcpt), max(rcpt) FROM outbox WHERE kind = 'notice'") == \
+        [(3, "coord@mentoring.test", "coord@mentoring.test")]
     stack.wait_queue_empty()
     assert stack.count(MENTOR) == 0 and stack.count(MENTEE) == 0
     listing = gw.ctl("messages", "--held").stdout

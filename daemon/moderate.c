@@ -1,0 +1,590 @@
+/* moderate: hold mail, decisions by reply or from the shell, receipts. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "mime.h"
+#include "moderate.h"
+#include "notice.h"
+#include "relay.h"
+#include "reply.h"
+#include "roster.h"
+#include "store_p.h"
+
+static const char *const verbs[] = {
+	[MOD_APPROVE] = "approve", [MOD_REJECT] = "reject", [MOD_REDACT] = "redact", [MOD_EDIT] = "edit",
+};
+static const char *const decided_state[] = {
+	[MOD_APPROVE] = "approved", [MOD_REJECT] = "rejected", [MOD_REDACT] = "redacted",
+	[MOD_EDIT] = "edited",
+};
+
+static const char q_add[] =
+	"INSERT INTO holds(message, token, reason, created) VALUES (?1, ?2, ?3, ?4)";
+
+static char *
+mod_address(const struct conf *c, const char *token)
+{
+	return xasprintf("%s+mod-%s@%s", c->relay_local, token, c->relay_domain);
+}
+
+/* text with the hits' spans (in text order; overlapping ones merged)
+ * wrapped in [[ ]] */
+static char *
+marked(const char *text, const struct screen_hit *h, size_t n)
+{
+	struct buf b = {0};
+	size_t at = 0, len = strlen(text);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t start = h[i].start, end = h[i].end;
+		if (start < at || end > len)
+			continue;
+		while (i + 1 < n && h[i + 1].start < end) {	/* overlaps: one span */
+			if (h[i + 1].end > end && h[i + 1].end <= len)
+				end = h[i + 1].end;
+			i++;
+		}
+		buf_add(&b, text + at, start - at);
+		buf_adds(&b, "[[");
+		buf_add(&b, text + start, end - start);
+		buf_adds(&b, "]]");
+		at = end;
+	}
+	buf_add(&b, text + at, len - at);
+	return b.s ? buf_steal(&b) : xstrdup("");
+}
+
+enum mg_status
+moderate_hold(struct store *s, const struct conf *c, int64_t message, const struct moderate_info *mi)
+{
+	sqlite3_stmt *st = store_stmt(s, q_add);
+	char token[25], *reply_to, *text, *subject, *body, *key, *who;
+	struct buf cats = {0};
+	enum mg_status rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	mg_random_token(token, sizeof token);
+	sqlite3_bind_int64(st, 1, message);
+	store_bind_text(st, 2, token);
+	store_bind_text(st, 3, mi->reason ? mi->reason : "held");
+	sqlite3_bind_int64(st, 4, mg_now());
+	if ((rc = store_exec(st)) != MG_OK)
+		return rc == MG_DUPLICATE ? MG_OK : rc;	/* held before: mailed before */
+	if (!c->ncoordinators)
+		return MG_OK;
+	for (size_t i = 0; i < mi->nhits; i++)
+		if (!cats.s || !strstr(cats.s, mi->hits[i].rule->category)) {
+			buf_adds(&cats, cats.len ? ", " : "");
+			buf_adds(&cats, mi->hits[i].rule->category);
+		}
+	who = mi->author ? xasprintf("%s (%s)", mi->author, mi->author_role) :
+	    xasprintf("%s (not a participant)", mi->from_addr ? mi->from_addr : "unknown sender");
+	reply_to = mod_address(c, token);
+	text = marked(mi->text ? mi->text : "", mi->hits, mi->nhits);
+	subject = xasprintf("[%s] held: %s%s%s", c->name, who, cats.len ? " - " : "",
+	    cats.len ? cats.s : "");
+	for (char *p = subject; *p; p++)	/* one header line */
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	body = xasprintf("A message is held and has not reached anyone.\n\n"
+	    "From:    %s <%s>\nTo:      %s%s%s%s\nSubject: %s\nWhy:     %s\n\n"
+	    "----- the message%s -----\n%s\n----- end -----\n\n"
+	    "To decide, reply to this email with one of these words on the first line:\n\n"
+	    "  approve          relay it as written\n"
+	    "  reject REASON    do not relay it; the author is told the reason kindly\n"
+	    "  redact           relay it with the marked parts replaced by [removed by moderator]\n"
+	    "  edit             relay your own text instead: write it on the lines below \"edit\"\n\n"
+	    "Only the coordinators' addresses can decide, and the first decision counts.\n"
+	    "From the shell: mentorctl hold show|approve|reject|redact HOLD_ID\n",
+	    who, mi->from_addr ? mi->from_addr : "", mi->recipient ? mi->recipient : "(nobody known)",
+	    mi->recipient ? " (" : "", mi->recipient ? mi->recipient_role : "", mi->recipient ? ")" : "",
+	    mi->subject ? mi->subject : "", mi->reason ? mi->reason : "held",
+	    mi->nhits ? " (matches marked [[like this]])" : "", text);
+	key = xasprintf("hold:%lld", (long long)message);
+	rc = notice_coordinators(s, c, key, message, subject, body, reply_to);
+	if (rc == MG_OK)
+		log_info("moderate hold id=%lld mailed=%zu", (long long)message, c->ncoordinators);
+	free(key);
+	free(body);
+	free(subject);
+	free(text);
+	free(reply_to);
+	free(who);
+	buf_free(&cats);
+	return rc;
+}
+
+enum mg_status
+moderate_parse(const char *text, struct moderate_decision *d, char **note)
+{
+	const char *p = text, *eol;
+	size_t n;
+
+	*note = NULL;
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	eol = p + strcspn(p, "\n");
+	for (n = 0; p + n < eol && isalpha((unsigned char)p[n]); n++)
+		;
+	for (int v = 0; v < 4; v++) {
+		if (n != strlen(verbs[v]) || strncasecmp(p, verbs[v], n))
+			continue;
+		d->verb = (enum moderate_verb)v;
+		if (v == MOD_REJECT) {
+			const char *r = p + n;
+			while (r < eol && (isspace((unsigned char)*r) || *r == ':'))
+				r++;
+			*note = xstrndup(r, (size_t)(eol - r));
+			while (**note && isspace((unsigned char)(*note)[strlen(*note) - 1]))
+				(*note)[strlen(*note) - 1] = 0;
+		} else if (v == MOD_EDIT) {
+			const char *r = *eol ? eol + 1 : eol;
+			while (*r == '\n')
+				r++;
+			if (!*r)
+				return MG_BADINPUT;	/* edit needs the new text */
+			*note = xstrdup(r);
+		}
+		d->note = *note;
+		return MG_OK;
+	}
+	return MG_BADINPUT;
+}
+
+static const char q_get_token[] =
+	"SELECT h.id, h.message, h.state, coalesce(h.decided_by, ''), coalesce(m.subject, ''),"
+	" m.author_id, h.token FROM holds h JOIN messages m ON m.id = h.message WHERE h.token = ?1";
+static const char q_get_id[] =
+	"SELECT h.id, h.message, h.state, coalesce(h.decided_by, ''), coalesce(m.subject, ''),"
+	" m.author_id, h.token FROM holds h JOIN messages m ON m.id = h.message WHERE h.id = ?1";
+static const char q_decide[] =
+	"UPDATE holds SET state = ?2, decided = ?3, decided_by = ?4, note = ?5"
+	" WHERE id = ?1 AND state = 'open'";
+static const char q_reject_msg[] =
+	"UPDATE messages SET state = 'ignored', kind = 'rejected', reason = ?2, decided = ?3"
+	" WHERE id = ?1";
+static const char q_flags[] = "SELECT excerpt FROM flags WHERE message = ?1 ORDER BY length(excerpt) DESC";
+
+struct hold {
+	int64_t id, message, author;
+	char *state, *by, *subject, *token;
+};
+
+static void
+hold_clear(struct hold *h)
+{
+	free(h->state);
+	free(h->by);
+	free(h->subject);
+	free(h->token);
+}
+
+static enum mg_status
+hold_get(struct store *s, const char *token, int64_t id, struct hold *h)
+{
+	sqlite3_stmt *st = store_stmt(s, token ? q_get_token : q_get_id);
+	int rc;
+
+	memset(h, 0, sizeof *h);
+	if (!st)
+		return MG_INTERNAL;
+	if (token)
+		store_bind_text(st, 1, token);
+	else
+		sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		h->id = sqlite3_column_int64(st, 0);
+		h->message = sqlite3_column_int64(st, 1);
+		h->state = store_col_text(st, 2);
+		h->by = store_col_text(st, 3);
+		h->subject = store_col_text(st, 4);
+		h->author = sqlite3_column_int64(st, 5);
+		h->token = store_col_text(st, 6);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return MG_OK;
+	return rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
+}
+
+/* body and subject with every flagged excerpt replaced */
+static void
+redacted(struct store *s, int64_t message, const char *body, const char *subject, char **rb,
+    char **rs)
+{
+	sqlite3_stmt *st = store_stmt(s, q_flags);
+	char *b = xstrdup(body ? body : ""), *sj = xstrdup(subject ? subject : "");
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, message);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *ex = (const char *)sqlite3_column_text(st, 0);
+			char **targets[] = { &b, &sj };
+			if (!ex || !*ex)
+				continue;
+			for (int t = 0; t < 2; t++) {
+				struct buf out = {0};
+				const char *p = *targets[t], *hit;
+				size_t n = strlen(ex);
+				while ((hit = strstr(p, ex))) {
+					buf_add(&out, p, (size_t)(hit - p));
+					buf_adds(&out, "[removed by moderator]");
+					p = hit + n;
+				}
+				buf_adds(&out, p);
+				free(*targets[t]);
+				*targets[t] = buf_steal(&out);
+			}
+		}
+		sqlite3_reset(st);
+	}
+	*rb = b;
+	*rs = sj;
+}
+
+/* the author hears, kindly, that their message was not passed on */
+static enum mg_status
+tell_author(struct store *s, const struct conf *c, const struct hold *h, const char *reason)
+{
+	struct roster_person who;
+	enum mg_status rc;
+	char *key, *subject, *body;
+
+	if (!h->author)
+		return MG_OK;	/* a stranger: nobody to tell */
+	if ((rc = roster_person_by_id(s, h->author, &who)) != MG_OK)
+		return rc == MG_NOTFOUND ? MG_OK : rc;
+	key = xasprintf("hold:%lld:rejected", (long long)h->message);
+	subject = xasprintf("About your message \"%s\"", h->subject);
+	for (char *p = subject; *p; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	body = xasprintf("Hello %s,\n\n"
+	    "Your message \"%s\" was not passed on by the programme.\n\n"
+	    "The coordinator says: %s\n\n"
+	    "You have done nothing wrong by writing. If anything is worrying you,\n"
+	    "you can reply to this email and a coordinator will read it.\n\n"
+	    "This message was sent automatically by %s.\n",
+	    who.name, h->subject, reason && *reason ? reason : "it could not be relayed as written.",
+	    c->name);
+	struct notice n = { key, who.name, who.email, who.id, h->message, subject, body, NULL };
+	rc = notice_enqueue(s, c, &n);
+	free(key);
+	free(subject);
+	free(body);
+	roster_person_clear(&who);
+	return rc;
+}
+
+/* every other coordinator hears who decided what */
+static enum mg_status
+receipts(struct store *s, const struct conf *c, const struct hold *h,
+    const struct moderate_decision *d)
+{
+	char *key = xasprintf("hold:%lld:decided", (long long)h->message);
+	char *subject = xasprintf("[%s] hold %lld decided by %s: %s", c->name, (long long)h->id, d->by,
+	    verbs[d->verb]);
+	char *body = xasprintf("Hold %lld (\"%s\") was decided by %s: %s%s%s\n\nNothing more to do.\n",
+	    (long long)h->id, h->subject, d->by, verbs[d->verb],
+	    d->verb == MOD_REJECT && d->note && *d->note ? " - " : "",
+	    d->verb == MOD_REJECT && d->note ? d->note : "");
+	enum mg_status rc = MG_OK;
+
+	for (char *p = subject; *p; p++)
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	for (size_t i = 0; i < c->ncoordinators && rc == MG_OK; i++) {
+		if (!strcasecmp(c->coordinators[i], d->by))
+			continue;
+		char *k = xasprintf("%s:%s", key, c->coordinators[i]);
+		struct notice n = { k, NULL, c->coordinators[i], 0, h->message, subject, body, NULL };
+		rc = notice_enqueue(s, c, &n);
+		free(k);
+	}
+	free(key);
+	free(subject);
+	free(body);
+	return rc;
+}
+
+enum mg_status
+moderate_decide(struct store *s, const struct conf *c, const char *token, int64_t id,
+    const struct moderate_decision *d, char **detail)
+{
+	struct hold h = {0};
+	struct buf why = {0};
+	sqlite3_stmt *st;
+	enum mg_status rc;
+	char *body = NULL, *subject = NULL;
+
+	*detail = NULL;
+	if ((rc = store_begin(s)) != MG_OK)
+		return rc;
+	if ((rc = hold_get(s, token, id, &h)) != MG_OK)
+		goto fail;
+	if (strcmp(h.state, "open")) {
+		*detail = xasprintf("%s (%s)", h.by, h.state);
+		rc = MG_DUPLICATE;
+		goto fail;
+	}
+	if (!(st = store_stmt(s, q_decide))) {
+		rc = MG_INTERNAL;
+		goto fail;
+	}
+	sqlite3_bind_int64(st, 1, h.id);
+	store_bind_text(st, 2, decided_state[d->verb]);
+	sqlite3_bind_int64(st, 3, mg_now());
+	store_bind_text(st, 4, d->by);
+	store_bind_text(st, 5, d->note);
+	if ((rc = store_exec(st)) != MG_OK)
+		goto fail;
+	if (d->verb == MOD_REJECT) {
+		char *reason = xasprintf("rejected by %s: %s", d->by, d->note && *d->note ? d->note :
+		    "(no reason given)");
+		if (!(st = store_stmt(s, q_reject_msg))) {
+			free(reason);
+			rc = MG_INTERNAL;
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, h.message);
+		store_bind_text(st, 2, reason);
+		sqlite3_bind_int64(st, 3, mg_now());
+		rc = store_exec(st);
+		free(reason);
+		if (rc == MG_OK)
+			rc = tell_author(s, c, &h, d->note);
+	} else {
+		if (d->verb == MOD_REDACT) {
+			char *raw;
+			size_t len;
+			if ((rc = store_msg_raw(s, h.message, &raw, &len)) != MG_OK)
+				goto fail;
+			struct mime_msg *m = mime_parse(raw, len);
+			redacted(s, h.message, m->text, m->subject, &body, &subject);
+			mime_free(m);
+			free(raw);
+		} else if (d->verb == MOD_EDIT)
+			body = xstrdup(d->note);
+		rc = relay_release(s, c, h.message, body, subject, &why);
+		if (rc != MG_OK) {
+			*detail = why.s ? buf_steal(&why) : NULL;
+			goto fail;
+		}
+	}
+	if (rc == MG_OK)
+		rc = receipts(s, c, &h, d);
+	if (rc != MG_OK)
+		goto fail;
+	if ((rc = store_commit(s)) == MG_OK)
+		log_info("moderate decided hold=%lld message=%lld by=%s verb=%s", (long long)h.id,
+		    (long long)h.message, d->by, verbs[d->verb]);
+	goto out;
+fail:
+	store_rollback(s);
+out:
+	hold_clear(&h);
+	buf_free(&why);
+	free(body);
+	free(subject);
+	return rc;
+}
+
+/* Does raw carry, as its topmost Authentication-Results header from our own
+ * server (authserv_id), a DKIM or SPF pass?  Headers further down, or with
+ * another id, may come from anyone and are ignored. */
+static int
+authenticated(const struct conf *c, const char *raw, size_t len)
+{
+	char *v = mime_header(raw, len, "Authentication-Results");
+	size_t n;
+	int yes = 0;
+
+	if (!v || !c->authserv_id)
+		goto out;
+	n = strlen(c->authserv_id);
+	if (strncasecmp(v, c->authserv_id, n) || (v[n] != ';' && v[n] != ' '))
+		goto out;
+	for (char *p = v; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	yes = strstr(v, "dkim=pass") || strstr(v, "spf=pass");
+out:
+	free(v);
+	return yes;
+}
+
+static const char q_record[] =
+	"UPDATE messages SET state = 'ignored', kind = 'moderation', reason = ?2, decided = ?3,"
+	" from_addr = coalesce(?4, from_addr), subject = coalesce(?5, subject), body = ?6"
+	" WHERE id = ?1";
+
+/* The reply itself is recorded (not relayed), with what came of it. */
+static enum mg_status
+record_reply(struct store *s, int64_t message, const struct mime_msg *m, const char *outcome)
+{
+	sqlite3_stmt *st;
+	enum mg_status rc;
+
+	if ((rc = store_begin(s)) != MG_OK)
+		return rc;
+	if (!(st = store_stmt(s, q_record))) {
+		store_rollback(s);
+		return MG_INTERNAL;
+	}
+	sqlite3_bind_int64(st, 1, message);
+	store_bind_text(st, 2, outcome);
+	sqlite3_bind_int64(st, 3, mg_now());
+	store_bind_text(st, 4, m->from.addr);
+	store_bind_text(st, 5, m->subject);
+	store_bind_text(st, 6, m->text);
+	if ((rc = store_exec(st)) != MG_OK) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
+}
+
+/* A short answer to a coordinator (never to anyone else). */
+static enum mg_status
+answer(struct store *s, const struct conf *c, int64_t message, const char *to, const char *token,
+    const char *subject, const char *body)
+{
+	enum mg_status rc;
+	char *key = xasprintf("mod-answer:%lld", (long long)message);
+	char *reply_to = token ? mod_address(c, token) : NULL;
+	struct notice n = { key, NULL, to, 0, message, subject, body, reply_to };
+
+	if ((rc = store_begin(s)) == MG_OK) {
+		if ((rc = notice_enqueue(s, c, &n)) == MG_OK)
+			rc = store_commit(s);
+		else
+			store_rollback(s);
+	}
+	free(key);
+	free(reply_to);
+	return rc;
+}
+
+enum mg_status
+moderate_reply(struct store *s, const struct conf *c, int64_t message, const char *token,
+    const char *raw, size_t len, const struct mime_msg *m)
+{
+	struct moderate_decision d = {0};
+	char *from = mg_lower(m->from.addr ? m->from.addr : ""), *note = NULL, *detail = NULL;
+	char *text = reply_extract(m->text ? m->text : "", m->text ? strlen(m->text) : 0);
+	char *outcome = NULL, *body = NULL;
+	enum mg_status rc;
+	size_t i;
+
+	for (i = 0; i < c->ncoordinators && strcmp(c->coordinators[i], from); i++)
+		;
+	if (i == c->ncoordinators || (c->require_authentication && !authenticated(c, raw, len))) {
+		/* no answer: the sender may be forged, and is no coordinator */
+		outcome = xasprintf("moderation reply from %s refused: %s", from,
+		    i == c->ncoordinators ? "not a coordinator" : "not authenticated");
+		log_warn("moderate refused message=%lld from=%s", (long long)message, from);
+		rc = record_reply(s, message, m, outcome);
+		goto out;
+	}
+	d.by = from;
+	if (moderate_parse(text, &d, &note) != MG_OK) {
+		outcome = xstrdup("moderation reply without a decision: answered with help");
+		if ((rc = record_reply(s, message, m, outcome)) == MG_OK)
+			rc = answer(s, c, message, from, token, "Your reply was not understood",
+			    "Nothing was decided. Put one of these words on the first line of your reply:\n\n"
+			    "  approve\n  reject REASON\n  redact\n  edit   (then the new text on the next lines)\n");
+		goto out;
+	}
+	rc = moderate_decide(s, c, token, 0, &d, &detail);
+	if (rc == MG_OK)
+		outcome = xasprintf("moderation: %s by %s", verbs[d.verb], from);
+	else if (rc == MG_DUPLICATE) {
+		outcome = xasprintf("moderation: too late, already decided by %s", detail);
+		body = xasprintf("Thank you. This hold had already been decided by %s;\n"
+		    "your %s was not applied.\n", detail, verbs[d.verb]);
+	} else if (rc == MG_NOTFOUND) {
+		outcome = xstrdup("moderation reply for an unknown hold");
+		body = xstrdup("This reply names no hold we know of. Nothing was decided.\n");
+	} else if (rc == MG_DENIED) {
+		outcome = xasprintf("moderation: %s could not be applied: %s", verbs[d.verb],
+		    detail ? detail : "");
+		body = xasprintf("Your %s could not be applied: %s.\nThe hold is still open.\n",
+		    verbs[d.verb], detail ? detail : "");
+	} else
+		goto out;	/* a database problem: try the whole reply again later */
+	if ((rc = record_reply(s, message, m, outcome)) == MG_OK && body)
+		rc = answer(s, c, message, from, NULL, "About your moderation reply", body);
+out:
+	free(from);
+	free(note);
+	free(detail);
+	free(text);
+	free(outcome);
+	free(body);
+	return rc;
+}
+
+static const char q_list[] =
+	"SELECT h.id, h.created, h.state, h.reason, coalesce(m.from_addr, ''),"
+	" coalesce(m.subject, '') FROM holds h JOIN messages m ON m.id = h.message"
+	" WHERE h.state = 'open' ORDER BY h.id";
+
+enum mg_status
+moderate_list(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, q_list);
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		printf("%lld\t%lld\t%s\tfrom=%s\tsubject=%s\treason=%s\n",
+		    (long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1),
+		    sqlite3_column_text(st, 2), sqlite3_column_text(st, 4), sqlite3_column_text(st, 5),
+		    sqlite3_column_text(st, 3));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MG_OK : store_status(rc);
+}
+
+static const char q_show[] =
+	"SELECT h.id, h.message, h.state, h.reason, coalesce(h.decided_by, ''), coalesce(h.note, ''),"
+	" coalesce(m.from_addr, ''), coalesce(m.subject, ''), coalesce(m.body, '')"
+	" FROM holds h JOIN messages m ON m.id = h.message WHERE h.id = ?1";
+static const char q_show_flags[] =
+	"SELECT category, rule, action, excerpt FROM flags WHERE message = ?1 ORDER BY span_start";
+
+enum mg_status
+moderate_show(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = store_stmt(s, q_show);
+	int64_t message;
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
+	}
+	message = sqlite3_column_int64(st, 1);
+	printf("hold %lld (message %lld): %s\nreason: %s\n", (long long)id, (long long)message,
+	    sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
+	if (*sqlite3_column_text(st, 4))
+		printf("decided by: %s %s\n", sqlite3_column_text(st, 4), sqlite3_column_text(st, 5));
+	printf("from: %s\nsubject: %s\n\n%s", sqlite3_column_text(st, 6), sqlite3_column_text(st, 7),
+	    sqlite3_column_text(st, 8));
+	sqlite3_reset(st);
+	if (!(st = store_stmt(s, q_show_flags)))
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, message);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		printf("flag: %s %s %s: %s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+		    sqlite3_column_text(st, 2), sqlite3_column_text(st, 3));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? MG_OK : store_status(rc);
+}

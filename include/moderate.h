@@ -1,0 +1,72 @@
+/* moderate: holds and the coordinators' decisions.  Owns the holds table.
+ *
+ * A held message is mailed to every coordinator: who wrote to whom, why it
+ * is held, the text with the matched spans marked [[like this]], and how to
+ * answer.  Replies go to LOCAL+mod-TOKEN@DOMAIN, a token bound to that hold
+ * and spent by the first decision:
+ *     approve          relay it as written
+ *     reject REASON    do not relay; the author is told REASON kindly
+ *     redact           relay it with the marked spans replaced by
+ *                      "[removed by moderator]"
+ *     edit             relay the lines below this one instead
+ * Only configured coordinators decide (with require_authentication, only
+ * mail whose trusted Authentication-Results show DKIM or SPF pass); the
+ * other coordinators get a receipt "decided by X".  Nothing is ever decided
+ * by following a link. */
+#ifndef MODERATE_H
+#define MODERATE_H
+
+#include <stdint.h>
+
+#include "conf.h"
+#include "mg.h"
+#include "mime.h"
+#include "screen.h"
+#include "store.h"
+
+struct moderate_info {
+	const char *reason;
+	const char *author, *author_role;	/* names, or NULL for a stranger */
+	const char *recipient, *recipient_role;
+	const char *from_addr, *subject;
+	const char *text;			/* the screened text, or the body */
+	const struct screen_hit *hits;		/* spans of text to mark */
+	size_t nhits;
+};
+
+/* Record the hold of message and enqueue its mail to the coordinators;
+ * inside the caller's transaction. */
+enum mg_status moderate_hold(struct store *, const struct conf *, int64_t message,
+    const struct moderate_info *);
+
+enum moderate_verb { MOD_APPROVE, MOD_REJECT, MOD_REDACT, MOD_EDIT };
+
+struct moderate_decision {
+	enum moderate_verb verb;
+	const char *note;	/* reject: the reason; edit: the replacement text */
+	const char *by;		/* the coordinator's address, or "shell:USER" */
+};
+
+/* Read a coordinator's answer (the new text of the reply).  MG_BADINPUT
+ * when the first line is no verb (or edit has no text). */
+enum mg_status moderate_parse(const char *text, struct moderate_decision *, char **note);
+
+/* Decide the hold (by its token, or by id when token is NULL).  One
+ * transaction: the hold, the relayed copy or the author's notice, and the
+ * receipts.  MG_DUPLICATE when it was decided already (*detail says by
+ * whom), MG_DENIED when it cannot be relayed (*detail says why; the hold
+ * stays open), MG_NOTFOUND for no such hold.  Caller frees *detail. */
+enum mg_status moderate_decide(struct store *, const struct conf *, const char *token, int64_t id,
+    const struct moderate_decision *, char **detail);
+
+/* Mail to LOCAL+mod-TOKEN: check the sender, parse and decide, answer the
+ * sender when it helps.  Records the reply message as ignored (kind
+ * "moderation") in the same transaction. */
+enum mg_status moderate_reply(struct store *, const struct conf *, int64_t message,
+    const char *token, const char *raw, size_t len, const struct mime_msg *);
+
+/* Print open holds, or one hold in full. */
+enum mg_status moderate_list(struct store *);
+enum mg_status moderate_show(struct store *, int64_t id);
+
+#endif
