@@ -51,10 +51,14 @@ static const struct key keys[] = {
 	{ "smtp", "from_name", K_STR, F(from_name), 0, 0 },
 	{ "smtp", "timeout", K_INT, F(smtp_timeout), 1, 3600 },
 	{ "smtp", "batch_size", K_INT, F(batch_size), 1, 100000 },
-	{ "moderation", "coordinators", K_LIST, 0, 0, 0 },
+	{ "moderation", "coordinators", K_LIST, F(coordinators), 0, 0 },
 	{ "moderation", "require_authentication", K_BOOL, F(require_authentication), 0, 0 },
 	{ "moderation", "authserv_id", K_STR, F(authserv_id), 0, 0 },
 	{ "screening", "rules", K_PATH, F(rules_dir), 0, 0 },
+	{ "safeguarding", "addresses", K_LIST, F(safeguarding), 0, 0 },
+	{ "safeguarding", "escalation_chain", K_LIST, F(chain), 0, 0 },
+	{ "safeguarding", "escalation_minutes", K_INT, F(escalation_minutes), 1, 10080 },
+	{ "moderation", "hold_reminder_hours", K_INT, F(hold_reminder_hours), 1, 8760 },
 };
 #undef F
 
@@ -118,16 +122,19 @@ resolve(const char *cfgpath, const char *v)
 }
 
 static void
-add_list(struct reader *r, struct conf *c, char *v)
+add_list(struct reader *r, struct conf *c, size_t off, char *v)
 {
+	/* a list is a char ** followed by its size_t count */
+	char ***list = (char ***)(void *)((char *)c + off);
+	size_t *n = (size_t *)(void *)((char *)c + off + sizeof(char **));
+
 	for (char *tok = strtok(v, ", \t"); tok; tok = strtok(NULL, ", \t")) {
 		if (!conf_valid_address(tok)) {
 			bad(r, "'%s' is not an email address", tok);
 			continue;
 		}
-		c->coordinators = xrealloc(c->coordinators,
-		    (c->ncoordinators + 1) * sizeof *c->coordinators);
-		c->coordinators[c->ncoordinators++] = mg_lower(tok);
+		*list = xrealloc(*list, (*n + 1) * sizeof **list);
+		(*list)[(*n)++] = mg_lower(tok);
 	}
 }
 
@@ -192,7 +199,7 @@ set(struct reader *r, struct conf *c, const struct key *k, char *v)
 		break;
 	}
 	case K_LIST:
-		add_list(r, c, v);
+		add_list(r, c, k->off, v);
 		break;
 	case K_BOOL:
 		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
@@ -296,6 +303,8 @@ defaults(struct conf *c)
 	c->smtp_timeout = 60;
 	c->batch_size = 100;
 	c->pair_daily_cap = 30;
+	c->escalation_minutes = 30;
+	c->hold_reminder_hours = 24;
 }
 
 enum mg_status
@@ -369,9 +378,13 @@ conf_free(struct conf *c)
 		free(*strs[i]);
 	zfree(c->imap_password);
 	zfree(c->smtp_password);
-	for (size_t i = 0; i < c->ncoordinators; i++)
-		free(c->coordinators[i]);
-	free(c->coordinators);
+	char ***lists[] = { &c->coordinators, &c->safeguarding, &c->chain };
+	size_t *counts[] = { &c->ncoordinators, &c->nsafeguarding, &c->nchain };
+	for (size_t l = 0; l < 3; l++) {
+		for (size_t i = 0; i < *counts[l]; i++)
+			free((*lists[l])[i]);
+		free(*lists[l]);
+	}
 	rules_free(c->rules);
 	free(c);
 }

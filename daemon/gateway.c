@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escalate.h"
 #include "gateway.h"
 #include "imap.h"
 #include "log.h"
+#include "moderate.h"
 #include "outbox.h"
 #include "relay.h"
 
@@ -138,6 +140,15 @@ gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct ga
 		stats->imap_down = 1;
 		irc = MG_OK;
 	}
+	/* unanswered escalations move up the chain; long-waiting holds are
+	 * mailed again (before the flush, so they go in this pass) */
+	int n;
+	if (escalate_due(s, c, &n) != MG_OK)
+		log_warn("escalate check failed");
+	if (moderate_remind(s, c, &n) != MG_OK)
+		log_warn("hold reminders failed");
+	else if (n)
+		log_info("moderate reminded holds=%d", n);
 	/* the outbox is flushed whatever happened to the mailbox */
 	rc = outbox_flush(s, c, smtp, &os);
 	stats->sent = os.sent;

@@ -23,7 +23,8 @@ static const char *const decided_state[] = {
 };
 
 static const char q_add[] =
-	"INSERT INTO holds(message, token, reason, created) VALUES (?1, ?2, ?3, ?4)";
+	"INSERT INTO holds(message, token, reason, created, subject, mail)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
 static char *
 mod_address(const struct conf *c, const char *token)
@@ -58,25 +59,34 @@ marked(const char *text, const struct screen_hit *h, size_t n)
 	return b.s ? buf_steal(&b) : xstrdup("");
 }
 
+char *
+moderate_summary(const struct moderate_info *mi)
+{
+	char *who = mi->author ? xasprintf("%s (%s)", mi->author, mi->author_role) :
+	    xasprintf("%s (not a participant)", mi->from_addr ? mi->from_addr : "unknown sender");
+	char *text = marked(mi->text ? mi->text : "", mi->hits, mi->nhits);
+	char *out = xasprintf("From:    %s <%s>\nTo:      %s%s%s%s\nSubject: %s\nWhy:     %s\n\n"
+	    "----- the message%s -----\n%s\n----- end -----",
+	    who, mi->from_addr ? mi->from_addr : "", mi->recipient ? mi->recipient : "(nobody known)",
+	    mi->recipient ? " (" : "", mi->recipient ? mi->recipient_role : "", mi->recipient ? ")" : "",
+	    mi->subject ? mi->subject : "", mi->reason ? mi->reason : "held",
+	    mi->nhits ? " (matches marked [[like this]])" : "", text);
+
+	free(who);
+	free(text);
+	return out;
+}
+
 enum mg_status
 moderate_hold(struct store *s, const struct conf *c, int64_t message, const struct moderate_info *mi)
 {
 	sqlite3_stmt *st = store_stmt(s, q_add);
-	char token[25], *reply_to, *text, *subject, *body, *key, *who;
+	char token[25], *reply_to, *summary, *subject, *body, *key, *who;
 	struct buf cats = {0};
 	enum mg_status rc;
 
 	if (!st)
 		return MG_INTERNAL;
-	mg_random_token(token, sizeof token);
-	sqlite3_bind_int64(st, 1, message);
-	store_bind_text(st, 2, token);
-	store_bind_text(st, 3, mi->reason ? mi->reason : "held");
-	sqlite3_bind_int64(st, 4, mg_now());
-	if ((rc = store_exec(st)) != MG_OK)
-		return rc == MG_DUPLICATE ? MG_OK : rc;	/* held before: mailed before */
-	if (!c->ncoordinators)
-		return MG_OK;
 	for (size_t i = 0; i < mi->nhits; i++)
 		if (!cats.s || !strstr(cats.s, mi->hits[i].rule->category)) {
 			buf_adds(&cats, cats.len ? ", " : "");
@@ -84,39 +94,109 @@ moderate_hold(struct store *s, const struct conf *c, int64_t message, const stru
 		}
 	who = mi->author ? xasprintf("%s (%s)", mi->author, mi->author_role) :
 	    xasprintf("%s (not a participant)", mi->from_addr ? mi->from_addr : "unknown sender");
+	mg_random_token(token, sizeof token);
 	reply_to = mod_address(c, token);
-	text = marked(mi->text ? mi->text : "", mi->hits, mi->nhits);
+	summary = moderate_summary(mi);
 	subject = xasprintf("[%s] held: %s%s%s", c->name, who, cats.len ? " - " : "",
 	    cats.len ? cats.s : "");
 	for (char *p = subject; *p; p++)	/* one header line */
 		if (*p == '\r' || *p == '\n')
 			*p = ' ';
-	body = xasprintf("A message is held and has not reached anyone.\n\n"
-	    "From:    %s <%s>\nTo:      %s%s%s%s\nSubject: %s\nWhy:     %s\n\n"
-	    "----- the message%s -----\n%s\n----- end -----\n\n"
+	body = xasprintf("A message is held and has not reached anyone.\n\n%s\n\n"
 	    "To decide, reply to this email with one of these words on the first line:\n\n"
 	    "  approve          relay it as written\n"
 	    "  reject REASON    do not relay it; the author is told the reason kindly\n"
 	    "  redact           relay it with the marked parts replaced by [removed by moderator]\n"
 	    "  edit             relay your own text instead: write it on the lines below \"edit\"\n\n"
 	    "Only the coordinators' addresses can decide, and the first decision counts.\n"
-	    "From the shell: mentorctl hold show|approve|reject|redact HOLD_ID\n",
-	    who, mi->from_addr ? mi->from_addr : "", mi->recipient ? mi->recipient : "(nobody known)",
-	    mi->recipient ? " (" : "", mi->recipient ? mi->recipient_role : "", mi->recipient ? ")" : "",
-	    mi->subject ? mi->subject : "", mi->reason ? mi->reason : "held",
-	    mi->nhits ? " (matches marked [[like this]])" : "", text);
+	    "From the shell: mentorctl hold show|approve|reject|redact HOLD_ID\n", summary);
+	sqlite3_bind_int64(st, 1, message);
+	store_bind_text(st, 2, token);
+	store_bind_text(st, 3, mi->reason ? mi->reason : "held");
+	sqlite3_bind_int64(st, 4, mg_now());
+	store_bind_text(st, 5, subject);
+	store_bind_text(st, 6, body);
+	if ((rc = store_exec(st)) != MG_OK) {
+		if (rc == MG_DUPLICATE)	/* held before: mailed before */
+			rc = MG_OK;
+		goto out;
+	}
 	key = xasprintf("hold:%lld", (long long)message);
-	rc = notice_coordinators(s, c, key, message, subject, body, reply_to);
+	rc = c->ncoordinators ? notice_coordinators(s, c, key, message, subject, body, reply_to) : MG_OK;
 	if (rc == MG_OK)
 		log_info("moderate hold id=%lld mailed=%zu", (long long)message, c->ncoordinators);
 	free(key);
+out:
 	free(body);
 	free(subject);
-	free(text);
+	free(summary);
 	free(reply_to);
 	free(who);
 	buf_free(&cats);
 	return rc;
+}
+
+static const char q_waiting[] =
+	"SELECT id, message, token, subject, mail FROM holds WHERE state = 'open'"
+	" AND mail IS NOT NULL AND coalesce(reminded, created) <= ?1 ORDER BY id";
+static const char q_reminded[] = "UPDATE holds SET reminded = ?2 WHERE id = ?1";
+
+enum mg_status
+moderate_remind(struct store *s, const struct conf *c, int *sent)
+{
+	sqlite3_stmt *st;
+	enum mg_status rc;
+	int r;
+
+	*sent = 0;
+	if (!c->ncoordinators)
+		return MG_OK;
+	if ((rc = store_begin(s)) != MG_OK)
+		return rc;
+	if (!(st = store_stmt(s, q_waiting))) {
+		store_rollback(s);
+		return MG_INTERNAL;
+	}
+	sqlite3_bind_int64(st, 1, mg_now() - (int64_t)c->hold_reminder_hours * 3600);
+	struct w { int64_t id, message; char *token, *subject, *mail; } *v = NULL;
+	size_t n = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xrealloc(v, (n + 1) * sizeof *v);
+		v[n].id = sqlite3_column_int64(st, 0);
+		v[n].message = sqlite3_column_int64(st, 1);
+		v[n].token = store_col_text(st, 2);
+		v[n].subject = store_col_text(st, 3);
+		v[n].mail = store_col_text(st, 4);
+		n++;
+	}
+	sqlite3_reset(st);
+	rc = r == SQLITE_DONE ? MG_OK : store_status(r);
+	for (size_t i = 0; i < n && rc == MG_OK; i++) {
+		char *key = xasprintf("hold:%lld:reminder:%lld", (long long)v[i].message, (long long)mg_now());
+		char *subject = xasprintf("Reminder: %s", v[i].subject ? v[i].subject : "held message");
+		char *reply_to = mod_address(c, v[i].token);
+		rc = notice_coordinators(s, c, key, v[i].message, subject, v[i].mail, reply_to);
+		if (rc == MG_OK && (st = store_stmt(s, q_reminded))) {
+			sqlite3_bind_int64(st, 1, v[i].id);
+			sqlite3_bind_int64(st, 2, mg_now());
+			rc = store_exec(st);
+			(*sent)++;
+		}
+		free(key);
+		free(subject);
+		free(reply_to);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].token);
+		free(v[i].subject);
+		free(v[i].mail);
+	}
+	free(v);
+	if (rc != MG_OK) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s);
 }
 
 enum mg_status

@@ -10,6 +10,7 @@
 
 #include "bounce.h"
 #include "classify.h"
+#include "escalate.h"
 #include "log.h"
 #include "moderate.h"
 #include "mime.h"
@@ -120,6 +121,7 @@ struct job {
 	struct buf att;		/* attachments, "name\ttype\tbytes" lines */
 	char *screened;		/* subject, blank line, new text with signature */
 	char *screen_reason;	/* why screening holds it, or NULL */
+	int escalate;		/* a risk disclosure: the safeguarding list now */
 	char *raw;
 	size_t rawlen;
 	int to_mentor;
@@ -181,7 +183,14 @@ mail_hold(struct job *j)
 		.nhits = j->nhits,
 	};
 
-	return moderate_hold(j->s, j->c, j->id, &mi);
+	enum mg_status rc = moderate_hold(j->s, j->c, j->id, &mi);
+
+	if (rc == MG_OK && j->escalate && j->c->nsafeguarding) {
+		char *summary = moderate_summary(&mi);
+		rc = escalate_start(j->s, j->c, j->id, summary);
+		free(summary);
+	}
+	return rc;
 }
 
 static enum mg_status
@@ -436,6 +445,7 @@ screen(struct job *j)
 		return 0;
 	}
 	j->screen_reason = xasprintf("screening%s: %s", escalate ? " (escalate)" : "", why.s);
+	j->escalate = escalate;
 	buf_free(&why);
 	return 1;
 }
@@ -651,6 +661,10 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 		goto out;
 	if (j.token && !strncmp(j.token, "mod-", 4)) {
 		rc = moderate_reply(s, c, id, j.token + 4, j.raw, j.rawlen, j.m);
+		goto out;
+	}
+	if (j.token && !strncmp(j.token, "esc-", 4)) {
+		rc = escalate_reply(s, c, id, j.token + 4, j.m);
 		goto out;
 	}
 	if (!j.token) {

@@ -115,7 +115,15 @@ static const char *const migrations[] = {
 	" token TEXT NOT NULL UNIQUE, reason TEXT NOT NULL,"
 	" state TEXT NOT NULL DEFAULT 'open'"
 	"  CHECK (state IN ('open','approved','rejected','redacted','edited')),"
-	" created INTEGER NOT NULL, decided INTEGER, decided_by TEXT, note TEXT) STRICT;",
+	" created INTEGER NOT NULL, decided INTEGER, decided_by TEXT, note TEXT,"
+	" reminded INTEGER, subject TEXT, mail TEXT) STRICT;"
+	/* step 0: mailed to the safeguarding list; step k: to the k-th
+	 * address of the escalation chain; next_at: when the next step is due */
+	"CREATE TABLE escalations("
+	" id INTEGER PRIMARY KEY, message INTEGER NOT NULL UNIQUE REFERENCES messages(id),"
+	" token TEXT NOT NULL UNIQUE, summary TEXT NOT NULL, step INTEGER NOT NULL,"
+	" next_at INTEGER NOT NULL, exhausted INTEGER NOT NULL DEFAULT 0,"
+	" acked INTEGER, acked_by TEXT, created INTEGER NOT NULL) STRICT;",
 };
 
 enum mg_status

@@ -39,6 +39,13 @@ struct conf {
 	size_t ncoordinators;
 	int require_authentication;		/* decisions need DKIM/SPF pass */
 	char *authserv_id;			/* our server's Authentication-Results id */
+	int hold_reminder_hours;		/* re-send holds waiting this long */
+	/* [safeguarding] */
+	char **safeguarding;			/* mailed at once for a risk disclosure */
+	size_t nsafeguarding;
+	char **chain;				/* then one by one until someone acks */
+	size_t nchain;
+	int escalation_minutes;
 	/* [screening] */
 	char *rules_dir;			/* NULL: screening off */
 	struct rules *rules;			/* loaded and self-checked with the file */

@@ -39,6 +39,13 @@ struct moderate_info {
 enum mg_status moderate_hold(struct store *, const struct conf *, int64_t message,
     const struct moderate_info *);
 
+/* The "From/To/Subject/Why" block and the marked text; caller frees. */
+char *moderate_summary(const struct moderate_info *);
+
+/* Holds still open hold_reminder_hours after their mail (or last
+ * reminder) are mailed again.  *sent = how many. */
+enum mg_status moderate_remind(struct store *, const struct conf *, int *sent);
+
 enum moderate_verb { MOD_APPROVE, MOD_REJECT, MOD_REDACT, MOD_EDIT };
 
 struct moderate_decision {
