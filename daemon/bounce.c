@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "bounce.h"
 #include "log.h"
 #include "notice.h"
@@ -79,6 +80,14 @@ bounce_record(struct store *s, const struct conf *c, int64_t message, int64_t ou
 	if ((rc = store_exec(st)) != MG_OK)
 		goto out;
 	bounce = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+	{
+		char *detail = xasprintf("%s %s outbox %lld: %s", rcpt, permanent ? "permanent" : "transient",
+		    (long long)outbox_id, why ? why : "");
+		rc = audit_append(s, "bounced", message, 0, NULL, detail);
+		free(detail);
+		if (rc != MG_OK)
+			goto out;
+	}
 	log_info("bounce recorded id=%lld rcpt=%s permanent=%d outbox=%lld participant=%lld",
 	    (long long)bounce, rcpt, permanent, (long long)outbox_id, (long long)(known ? who.id : 0));
 	/* a non-participant (a coordinator, say) is only recorded: telling the
@@ -86,6 +95,8 @@ bounce_record(struct store *s, const struct conf *c, int64_t message, int64_t ou
 	if (!permanent || !known)
 		goto out;
 	if ((rc = roster_pause(s, who.id, why, &newly)) != MG_OK || !newly)
+		goto out;
+	if ((rc = audit_append(s, "paused", message, 0, NULL, who.email)) != MG_OK)
 		goto out;
 	char *key = xasprintf("bounce:%lld", (long long)bounce);
 	char *subject = xasprintf("[%s] mail to %s is failing: relay paused", c->name, who.name);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "bounce.h"
 #include "classify.h"
 #include "conf.h"
@@ -49,6 +50,7 @@ static const char usage_text[] =
 	"  outbox [--pending]                      outbound mail and its delivery state\n"
 	"  bounces                                 delivery failures, newest first\n"
 	"  hold list | show ID | approve ID | reject ID REASON | redact ID\n"
+	"  audit verify                            check the audit log's hash chain\n"
 	"  resume EMAIL                            relay to a paused (bouncing) participant again\n"
 	"exit status: 0 ok, 64 usage, 65 bad input, 66 not found, 75 try again, 78 bad config\n";
 
@@ -570,8 +572,27 @@ main(int argc, char **argv)
 		rc = cmd_hold(&x, argc, argv);
 	else if (!strcmp(argv[0], "bounces") && argc == 1)
 		rc = exit_for(bounce_list(x.store));
-	else if (!strcmp(argv[0], "resume") && argc == 2) {
-		enum mg_status st = roster_resume(x.store, argv[1]);
+	else if (!strcmp(argv[0], "audit") && argc == 2 && !strcmp(argv[1], "verify")) {
+		struct buf err = {0};
+		int64_t rows;
+		enum mg_status st = audit_verify(x.store, &rows, &err);
+		if (st == MG_OK)
+			printf("audit: %lld rows, the chain is whole\n", (long long)rows);
+		else
+			fputs(err.s ? err.s : "audit: cannot verify\n", stderr);
+		buf_free(&err);
+		rc = exit_for(st);
+	} else if (!strcmp(argv[0], "resume") && argc == 2) {
+		enum mg_status st = store_begin(x.store);
+		char *actor = xasprintf("shell:%s", getenv("USER") ? getenv("USER") : "unknown");
+		if (st == MG_OK) {
+			if ((st = roster_resume(x.store, argv[1])) == MG_OK &&
+			    (st = audit_append(x.store, "resumed", 0, 0, actor, argv[1])) == MG_OK)
+				st = store_commit(x.store);
+			else
+				store_rollback(x.store);
+		}
+		free(actor);
 		if (st == MG_OK)
 			printf("relay to %s resumed\n", argv[1]);
 		else

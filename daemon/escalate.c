@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audit.h"
 #include "escalate.h"
 #include "log.h"
 #include "notice.h"
@@ -83,6 +84,8 @@ escalate_start(struct store *s, const struct conf *c, int64_t message, const cha
 	if ((rc = store_exec(st)) != MG_OK)
 		return rc == MG_DUPLICATE ? MG_OK : rc;
 	if ((rc = mail_step(s, c, message, token, summary, 0)) == MG_OK)
+		rc = audit_append(s, "escalated", message, 0, NULL, "to the safeguarding list");
+	if (rc == MG_OK)
 		log_warn("escalate start message=%lld to=%zu", (long long)message, c->nsafeguarding);
 	return rc;
 }
@@ -125,6 +128,12 @@ escalate_due(struct store *s, const struct conf *c, int *stepped)
 			sqlite3_bind_int64(st, 3, mg_now() + (int64_t)c->escalation_minutes * 60);
 			sqlite3_bind_int(st, 4, exhausted);
 			rc = store_exec(st);
+		}
+		if (rc == MG_OK) {
+			char *detail = exhausted ? xstrdup("chain exhausted: nobody acknowledged") :
+			    xasprintf("step %d to %s", next, c->chain[next - 1]);
+			rc = audit_append(s, "escalated", v[i].message, 0, NULL, detail);
+			free(detail);
 		}
 		if (rc == MG_OK && exhausted)
 			log_err("escalate exhausted message=%lld: nobody acknowledged", (long long)v[i].message);
@@ -182,6 +191,9 @@ escalate_reply(struct store *s, const struct conf *c, int64_t message, const cha
 		sqlite3_bind_int64(st, 2, mg_now());
 		store_bind_text(st, 3, from);
 		if ((rc = store_exec(st)) != MG_OK)
+			goto fail;
+		if (sqlite3_changes(sqlite3_db_handle(st)) &&
+		    (rc = audit_append(s, "acknowledged", message, 0, from, token)) != MG_OK)
 			goto fail;
 		outcome = xasprintf("escalation acknowledged by %s", from);
 	} else

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "escalate.h"
 #include "gateway.h"
 #include "imap.h"
@@ -149,6 +150,8 @@ gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct ga
 		log_warn("hold reminders failed");
 	else if (n)
 		log_info("moderate reminded holds=%d", n);
+	if (audit_mail_head(s, c) != MG_OK)
+		log_warn("audit head mail failed");
 	/* the outbox is flushed whatever happened to the mailbox */
 	rc = outbox_flush(s, c, smtp, &os);
 	stats->sent = os.sent;

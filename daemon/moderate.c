@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audit.h"
 #include "log.h"
 #include "mime.h"
 #include "moderate.h"
@@ -455,6 +456,12 @@ moderate_decide(struct store *s, const struct conf *c, const char *token, int64_
 			*detail = why.s ? buf_steal(&why) : NULL;
 			goto fail;
 		}
+	}
+	if (rc == MG_OK) {
+		char *detail = xasprintf("hold %lld: %s%s%s", (long long)h.id, verbs[d->verb],
+		    d->note && d->verb == MOD_REJECT ? " - " : "", d->note && d->verb == MOD_REJECT ? d->note : "");
+		rc = audit_append(s, "decided", h.message, 0, d->by, detail);
+		free(detail);
 	}
 	if (rc == MG_OK)
 		rc = receipts(s, c, &h, d);

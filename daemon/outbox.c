@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "bounce.h"
 #include "log.h"
 #include "outbox.h"
@@ -149,7 +150,8 @@ fail_nocommit:
 }
 
 static enum mg_status
-record(struct store *s, const char *sql, int64_t id, int64_t t, const char *err, int bump)
+record(struct store *s, const char *sql, int64_t id, int64_t t, const char *err, int bump,
+    const char *rcpt)
 {
 	sqlite3_stmt *st;
 	enum mg_status rc;
@@ -166,7 +168,12 @@ record(struct store *s, const char *sql, int64_t id, int64_t t, const char *err,
 		store_bind_text(st, 3, err);
 		sqlite3_bind_int(st, 4, bump);
 	}
-	if ((rc = store_exec(st)) != MG_OK) {
+	if ((rc = store_exec(st)) == MG_OK && sql == q_sent) {
+		char *detail = xasprintf("outbox %lld to %s", (long long)id, rcpt ? rcpt : "");
+		rc = audit_append(s, "sent", 0, 0, NULL, detail);
+		free(detail);
+	}
+	if (rc != MG_OK) {
 		store_rollback(s);
 		return rc;
 	}
@@ -190,7 +197,12 @@ fail_row(struct store *s, const struct conf *c, const struct row *r, const char 
 	}
 	sqlite3_bind_int64(st, 1, r->id);
 	store_bind_text(st, 2, why);
-	if ((rc = store_exec(st)) == MG_OK && strcmp(r->kind, "notice"))
+	if ((rc = store_exec(st)) == MG_OK) {
+		char *detail = xasprintf("outbox %lld to %s: %s", (long long)r->id, r->rcpt, why);
+		rc = audit_append(s, "failed", 0, 0, NULL, detail);
+		free(detail);
+	}
+	if (rc == MG_OK && strcmp(r->kind, "notice"))
 		rc = bounce_record(s, c, 0, r->id, r->rcpt, 1, why);
 	if (rc != MG_OK) {
 		store_rollback(s);
@@ -228,14 +240,14 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 			switch (rc) {
 			case MG_OK:
 				/* The window: a crash here re-sends this one message. */
-				rc = record(s, q_sent, r.id, mg_now(), NULL, 0);
+				rc = record(s, q_sent, r.id, mg_now(), NULL, 0, r.rcpt);
 				stats->sent++;
 				log_info("outbox sent id=%lld rcpt=%s code=%d", (long long)r.id, r.rcpt, code);
 				mg_crashpoint("outbox sent");
 				break;
 			case MG_TEMPFAIL:
 				rc = record(s, q_retry, r.id, mg_now() + outbox_backoff(r.attempts + 1),
-				    err.s, 1);
+				    err.s, 1, NULL);
 				stats->retried++;
 				log_warn("outbox deferred id=%lld code=%d error=\"%s\"", (long long)r.id,
 				    code, err.s);
@@ -249,7 +261,7 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 				break;
 			default:	/* unreachable server: leave the rest as they were */
 				log_warn("outbox server unreachable error=\"%s\"", err.s ? err.s : "");
-				record(s, q_retry, r.id, 0, err.s, 0);
+				record(s, q_retry, r.id, 0, err.s, 0, NULL);
 				rc = MG_CONNFAIL;
 				break;
 			}
@@ -260,7 +272,7 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 		}
 		if (rc == MG_CONNFAIL) {
 			for (i++; i < n; i++)	/* give back the rest of the claim */
-				record(s, q_retry, ids[i], 0, NULL, 0);
+				record(s, q_retry, ids[i], 0, NULL, 0, NULL);
 			free(ids);
 			return MG_CONNFAIL;
 		}

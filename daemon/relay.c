@@ -8,6 +8,7 @@
 
 #include <gnutls/crypto.h>
 
+#include "audit.h"
 #include "bounce.h"
 #include "classify.h"
 #include "escalate.h"
@@ -86,6 +87,12 @@ relay_store(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t
 		rc = store_msg_add(s, &m, id);
 		if (rc == MG_OK)
 			rc = store_sync_set(s, mailbox, uidvalidity, uid);
+		if (rc == MG_OK) {
+			char *detail = xasprintf("mailbox=%s uid=%u from=%s", mailbox, uid,
+			    hv[H_FROM] ? hv[H_FROM] : "");
+			rc = audit_append(s, "received", *id, 0, NULL, detail);
+			free(detail);
+		}
 		if (rc == MG_OK)
 			rc = store_commit(s);
 		else
@@ -162,6 +169,12 @@ record_flags(struct job *j)
 		rc = store_flag_add(j->s, j->id, h->rule->name, h->rule->category,
 		    rules_action_name(h->rule->action), h->start, h->end, excerpt);
 		free(excerpt);
+		if (rc == MG_OK) {
+			char *detail = xasprintf("%s %s %s %zu-%zu", h->rule->category, h->rule->name,
+			    rules_action_name(h->rule->action), h->start, h->end);
+			rc = audit_append(j->s, "flagged", j->id, j->d.pair_id, NULL, detail);
+			free(detail);
+		}
 	}
 	return rc;
 }
@@ -201,6 +214,7 @@ commit_decision(struct job *j)
 	if ((rc = store_begin(j->s)) != MG_OK)
 		return rc;
 	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK || (rc = record_flags(j)) != MG_OK ||
+	    (rc = audit_append(j->s, j->d.state, j->id, j->d.pair_id, NULL, j->d.reason)) != MG_OK ||
 	    (!strcmp(j->d.state, "held") && (rc = mail_hold(j)) != MG_OK)) {
 		store_rollback(j->s);
 		return rc;
@@ -345,6 +359,18 @@ with_attachment_note(const struct job *j, char *body)
 }
 
 static enum mg_status
+audit_relayed(struct job *j, const char *key)
+{
+	char *detail = xasprintf("to %s (%s) outbox key %s%s", j->recipient->email, j->recipient->role, key,
+	    j->body_override ? ", text replaced by a coordinator" :
+	    j->in_tx ? ", released by a coordinator" : "");
+	enum mg_status rc = audit_append(j->s, "relayed", j->id, j->pair.id, NULL, detail);
+
+	free(detail);
+	return rc;
+}
+
+static enum mg_status
 relay(struct job *j)
 {
 	const struct conf *c = j->c;
@@ -392,7 +418,8 @@ relay(struct job *j)
 	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK || (rc = record_flags(j)) != MG_OK ||
 	    (rc = store_map_add(j->s, msgid, j->m->message_id, j->id, j->pair.id, j->author->id,
 	    j->recipient->id)) != MG_OK ||
-	    (rc = outbox_enqueue(j->s, &it)) != MG_OK) {
+	    (rc = outbox_enqueue(j->s, &it)) != MG_OK ||
+	    (rc = audit_relayed(j, key)) != MG_OK) {
 		if (!j->in_tx)
 			store_rollback(j->s);
 		goto out;
@@ -463,8 +490,12 @@ ignore(struct job *j, const char *kind, const char *reason,
 	j->d.reason = reason;
 	if ((rc = store_begin(j->s)) != MG_OK)
 		return rc;
-	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK ||
-	    (fn && (rc = fn(j, arg)) != MG_OK)) {
+	char *detail = xasprintf("%s: %s", kind, reason);
+	rc = store_msg_decide(j->s, j->id, &j->d);
+	if (rc == MG_OK)
+		rc = audit_append(j->s, "ignored", j->id, j->d.pair_id, NULL, detail);
+	free(detail);
+	if (rc != MG_OK || (fn && (rc = fn(j, arg)) != MG_OK)) {
 		store_rollback(j->s);
 		return rc;
 	}

@@ -123,7 +123,16 @@ static const char *const migrations[] = {
 	" id INTEGER PRIMARY KEY, message INTEGER NOT NULL UNIQUE REFERENCES messages(id),"
 	" token TEXT NOT NULL UNIQUE, summary TEXT NOT NULL, step INTEGER NOT NULL,"
 	" next_at INTEGER NOT NULL, exhausted INTEGER NOT NULL DEFAULT 0,"
-	" acked INTEGER, acked_by TEXT, created INTEGER NOT NULL) STRICT;",
+	" acked INTEGER, acked_by TEXT, created INTEGER NOT NULL) STRICT;"
+	/* the hash-chained event log (see audit.h); never updated or deleted */
+	"CREATE TABLE audit("
+	" id INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT NULL,"
+	" message INTEGER, pair INTEGER, actor TEXT, detail TEXT,"
+	" prev TEXT NOT NULL, hash TEXT NOT NULL) STRICT;"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
 enum mg_status

@@ -25,15 +25,16 @@ def test_risky_text_is_held_quotes_are_not_rescreened(stack):
                "> text me on 07700 900123"))
     stack.wait_count("relay@mentoring.test", 3)
     gw.once()
-    rows = gw.sql("SELECT subject, state, reason FROM messages ORDER BY id")
-    assert rows[0][1] == "held" and rows[0][2] == "screening: contact-phone", rows[0]
-    assert rows[1][1] == "held" and rows[1][2] == "screening (escalate): risk", rows[1]
-    assert rows[2][1] == "relayed", "a quote of a risky message is not screened again"
+    rows = {r[0]: r for r in gw.sql("SELECT subject, state, reason, id FROM messages")}
+    assert rows["Week 2"][1:3] == ("held", "screening: contact-phone"), rows
+    assert rows["Week 2 again"][1:3] == ("held", "screening (escalate): risk"), rows
+    assert rows["Re: Week 2"][1] == "relayed", "a quote of a risky message is not screened again"
     flags = gw.sql("SELECT message, category, action, excerpt FROM flags ORDER BY id")
-    assert (1, "contact-phone", "hold",
+    assert (rows["Week 2"][3], "contact-phone", "hold",
             "oh seven seven double oh nine double oh one two three") in flags, flags
-    assert any(f[0] == 2 and f[1] == "risk" and f[2] == "escalate" for f in flags), flags
-    assert all(f[0] != 3 for f in flags)
+    assert any(f[0] == rows["Week 2 again"][3] and f[1] == "risk" and f[2] == "escalate"
+               for f in flags), flags
+    assert all(f[0] != rows["Re: Week 2"][3] for f in flags)
     assert stack.count(MENTOR) == 0, "nothing held reaches the partner"
     assert stack.wait_count(MENTEE, 1) == 1
 
