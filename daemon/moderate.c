@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "audit.h"
+#include "authres.h"
 #include "log.h"
 #include "mime.h"
 #include "moderate.h"
@@ -481,27 +482,14 @@ out:
 	return rc;
 }
 
-/* Does raw carry, as its topmost Authentication-Results header from our own
- * server (authserv_id), a DKIM or SPF pass?  Headers further down, or with
- * another id, may come from anyone and are ignored. */
+/* Our server saw DKIM or SPF pass for this reply. */
 static int
 authenticated(const struct conf *c, const char *raw, size_t len)
 {
-	char *v = mime_header(raw, len, "Authentication-Results");
-	size_t n;
-	int yes = 0;
+	struct authres a;
 
-	if (!v || !c->authserv_id)
-		goto out;
-	n = strlen(c->authserv_id);
-	if (strncasecmp(v, c->authserv_id, n) || (v[n] != ';' && v[n] != ' '))
-		goto out;
-	for (char *p = v; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	yes = strstr(v, "dkim=pass") || strstr(v, "spf=pass");
-out:
-	free(v);
-	return yes;
+	authres_read(raw, len, c->authserv_id, &a);
+	return a.trusted && (a.dkim == AUTHRES_PASS || a.spf == AUTHRES_PASS);
 }
 
 static const char q_record[] =

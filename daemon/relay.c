@@ -9,6 +9,7 @@
 #include <gnutls/crypto.h>
 
 #include "audit.h"
+#include "authres.h"
 #include "bounce.h"
 #include "classify.h"
 #include "escalate.h"
@@ -603,6 +604,29 @@ automatic(struct job *j, const char *raw, size_t len, const struct classify *cl)
 	return rc;
 }
 
+/* Mail claiming a participant's address that our server saw fail DKIM,
+ * SPF or DMARC is held as a possible spoof.  MG_NOTFOUND when it is not. */
+static enum mg_status
+spoofed(struct job *j)
+{
+	struct authres a;
+	struct buf why = {0};
+	enum mg_status rc;
+
+	authres_read(j->raw, j->rawlen, j->c->authserv_id, &a);
+	if (a.dkim == AUTHRES_FAIL)
+		buf_adds(&why, " dkim=fail");
+	if (a.spf == AUTHRES_FAIL)
+		buf_adds(&why, " spf=fail");
+	if (a.dmarc == AUTHRES_FAIL)
+		buf_adds(&why, " dmarc=fail");
+	if (!why.len)
+		return MG_NOTFOUND;
+	rc = hold(j, "possible spoof of a participant's address:%s", why.s);
+	buf_free(&why);
+	return rc;
+}
+
 /* Load and read the stored message: everything that does not depend on
  * who it is from. */
 static enum mg_status
@@ -712,6 +736,8 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 		free(from);
 		goto out;
 	}
+	if (c->authserv_id && (rc = spoofed(&j)) != MG_NOTFOUND)
+		goto out;
 	if (c->rules && screen(&j)) {
 		rc = hold(&j, "%s", j.screen_reason);
 		goto out;

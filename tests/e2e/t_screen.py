@@ -52,3 +52,23 @@ def test_bad_rule_file_is_a_config_error(stack):
     r = subprocess.run([os.path.join(BUILD, "mentorgated"), "-c", gw.conf, "--once"],
                        capture_output=True, text=True)
     assert r.returncode == 78 and "10-x.rules:1" in r.stderr, r
+
+
+def test_failed_sender_authentication_is_held_as_spoof(stack):
+    gw = Gateway(stack, extra="\n[moderation]\nauthserv_id = mx.mentoring.test\n")
+    to_mentor, _ = gw.setup_pair()
+    cases = {
+        "a": "Authentication-Results: mx.mentoring.test; dkim=fail header.d=school.test; spf=fail\r\n",
+        "b": "Authentication-Results: mx.mentoring.test; spf=softfail smtp.mailfrom=school.test\r\n"
+             "Authentication-Results: mx.mentoring.test; dkim=pass header.d=school.test\r\n",
+        "c": "Authentication-Results: mx.mentoring.test; dkim=pass header.d=school.test\r\n",
+        "d": "Authentication-Results: evil.test; dkim=fail header.d=school.test\r\n",
+    }
+    for subject, header in cases.items():
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, subject, "hello", extra=header))
+    stack.wait_count("relay@mentoring.test", 4)
+    gw.once()
+    got = dict((s, (st, r)) for s, st, r in gw.sql("SELECT subject, state, reason FROM messages"))
+    assert got["a"] == ("held", "possible spoof of a participant's address: dkim=fail spf=fail"), got
+    assert got["b"] == ("held", "possible spoof of a participant's address: spf=fail"), got
+    assert got["c"][0] == "relayed" and got["d"][0] == "relayed", got
