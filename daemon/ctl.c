@@ -12,6 +12,7 @@
 #include "bounce.h"
 #include "classify.h"
 #include "conf.h"
+#include "export.h"
 #include "mime.h"
 #include "moderate.h"
 #include "outbox.h"
@@ -26,6 +27,7 @@
 #define EX_NOINPUT 66
 #define EX_SOFTWARE 70
 #define EX_TEMPFAIL 75
+#define EX_CANTCREAT 73
 #define EX_CONFIG 78
 
 struct ctx {
@@ -51,6 +53,7 @@ static const char usage_text[] =
 	"  bounces                                 delivery failures, newest first\n"
 	"  hold list | show ID | approve ID | reject ID REASON | redact ID\n"
 	"  audit verify                            check the audit log's hash chain\n"
+	"  export PAIR_ID [--format txt|mbox|html] [--output FILE]   the pair's whole record\n"
 	"  resume EMAIL                            relay to a paused (bouncing) participant again\n"
 	"exit status: 0 ok, 64 usage, 65 bad input, 66 not found, 75 try again, 78 bad config\n";
 
@@ -484,6 +487,45 @@ cmd_hold(struct ctx *x, int argc, char **argv)
 }
 
 static int
+cmd_export(struct ctx *x, int argc, char **argv)
+{
+	const char *format = "txt", *output = NULL;
+	char *end, *actor;
+	long long id;
+	FILE *f = stdout;
+	enum mg_status st;
+	int fmt;
+
+	if (argc < 2)
+		return usage();
+	id = strtoll(argv[1], &end, 10);
+	if (*end || id <= 0)
+		return usage();
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			format = argv[++i];
+		else if (!strcmp(argv[i], "--output") && i + 1 < argc)
+			output = argv[++i];
+		else
+			return usage();
+	}
+	if ((fmt = export_format(format)) < 0)
+		return usage();
+	if (output && !(f = fopen(output, "w"))) {
+		fprintf(stderr, "mentorctl: %s: %m\n", output);
+		return EX_CANTCREAT;
+	}
+	actor = xasprintf("shell:%s", getenv("USER") ? getenv("USER") : "unknown");
+	st = export_pair(x->store, id, (enum export_format)fmt, actor, f);
+	if (st == MG_NOTFOUND)
+		fprintf(stderr, "mentorctl: no pair %lld\n", id);
+	if (output && fclose(f) != 0 && st == MG_OK)
+		st = MG_TEMPFAIL;
+	free(actor);
+	return exit_for(st);
+}
+
+static int
 open_all(struct ctx *x, const char *cfgpath)
 {
 	struct buf errs = {0};
@@ -568,6 +610,8 @@ main(int argc, char **argv)
 	else if (!strcmp(argv[0], "outbox") && argc <= 2)
 		rc = argc == 2 && strcmp(argv[1], "--pending") ? usage() :
 		    exit_for(outbox_list(x.store, argc == 2));
+	else if (!strcmp(argv[0], "export"))
+		rc = cmd_export(&x, argc, argv);
 	else if (!strcmp(argv[0], "hold"))
 		rc = cmd_hold(&x, argc, argv);
 	else if (!strcmp(argv[0], "bounces") && argc == 1)

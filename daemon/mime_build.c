@@ -125,6 +125,36 @@ qp_body(struct buf *b, const char *s)
 		buf_adds(b, "\r\n");
 }
 
+static void
+base64_body(struct buf *b, const char *data, size_t len)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *d = (const unsigned char *)data;
+	size_t i, col = 0;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		char q[4] = { tab[d[i] >> 2], tab[((d[i] & 3) << 4) | (d[i + 1] >> 4)],
+			tab[((d[i + 1] & 15) << 2) | (d[i + 2] >> 6)], tab[d[i + 2] & 63] };
+		buf_add(b, q, 4);
+		if ((col += 4) >= 76) {
+			buf_adds(b, "\r\n");
+			col = 0;
+		}
+	}
+	if (len - i == 1) {
+		char q[4] = { tab[d[i] >> 2], tab[(d[i] & 3) << 4], '=', '=' };
+		buf_add(b, q, 4);
+		col += 4;
+	} else if (len - i == 2) {
+		char q[4] = { tab[d[i] >> 2], tab[((d[i] & 3) << 4) | (d[i + 1] >> 4)],
+			tab[(d[i + 1] & 15) << 2], '=' };
+		buf_add(b, q, 4);
+		col += 4;
+	}
+	if (col)
+		buf_adds(b, "\r\n");
+}
+
 enum mg_status
 mime_build(const struct mime_out *o, char **out, size_t *outlen)
 {
@@ -147,6 +177,11 @@ mime_build(const struct mime_out *o, char **out, size_t *outlen)
 		return MG_BADINPUT;
 	if (!o->from_addr || !o->to_addr || !o->message_id || !o->body)
 		return MG_BADINPUT;
+	/* an attachment's name and type go into headers: plain and one line */
+	if (o->attach_data && (!o->attach_name || !o->attach_type ||
+	    strpbrk(o->attach_name, "\r\n\"\\") || strpbrk(o->attach_type, "\r\n\"; ") ||
+	    !ascii_printable(o->attach_name)))
+		return MG_BADINPUT;
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	header_addr(&b, "From", o->from_name, o->from_addr);
@@ -167,10 +202,26 @@ mime_build(const struct mime_out *o, char **out, size_t *outlen)
 	}
 	if (o->auto_submitted)
 		buf_printf(&b, "Auto-Submitted: %s\r\n", o->auto_submitted);
-	buf_adds(&b, "MIME-Version: 1.0\r\n"
-	    "Content-Type: text/plain; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	qp_body(&b, o->body);
+	buf_adds(&b, "MIME-Version: 1.0\r\n");
+	if (o->attach_data) {
+		char boundary[40];
+		mg_random_token(boundary, 25);
+		snprintf(boundary + 24, sizeof boundary - 24, "=_mg");
+		buf_printf(&b, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", boundary);
+		buf_printf(&b, "--%s\r\n", boundary);
+		buf_adds(&b, "Content-Type: text/plain; charset=UTF-8\r\n"
+		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+		qp_body(&b, o->body);
+		buf_printf(&b, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\n"
+		    "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n", boundary,
+		    o->attach_type, o->attach_name);
+		base64_body(&b, o->attach_data, o->attach_len);
+		buf_printf(&b, "--%s--\r\n", boundary);
+	} else {
+		buf_adds(&b, "Content-Type: text/plain; charset=UTF-8\r\n"
+		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+		qp_body(&b, o->body);
+	}
 	*outlen = b.len;
 	*out = buf_steal(&b);
 	return MG_OK;

@@ -21,6 +21,10 @@ notice_enqueue(struct store *s, const struct conf *c, const struct notice *n)
 	o.to_name = n->to_name;
 	o.to_addr = n->to_addr;
 	o.reply_to = n->reply_to;
+	o.attach_name = n->attach_name;
+	o.attach_type = n->attach_type;
+	o.attach_data = n->attach_data;
+	o.attach_len = n->attach_len;
 	o.subject = n->subject;
 	o.message_id = msgid;
 	o.auto_submitted = "auto-generated";
@@ -46,7 +50,7 @@ notice_coordinators(struct store *s, const struct conf *c, const char *key, int6
 
 	for (size_t i = 0; i < c->ncoordinators && rc == MG_OK; i++) {
 		char *k = xasprintf("%s:%s", key, c->coordinators[i]);
-		struct notice n = { k, NULL, c->coordinators[i], 0, message, subject, body, reply_to };
+		struct notice n = { k, NULL, c->coordinators[i], 0, message, subject, body, reply_to, NULL, NULL, NULL, 0 };
 		rc = notice_enqueue(s, c, &n);
 		free(k);
 	}

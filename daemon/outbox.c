@@ -49,7 +49,8 @@ static const char q_recover[] = "UPDATE outbox SET state = 'queued' WHERE state 
 static const char q_due[] =
 	"SELECT id FROM outbox WHERE state = 'queued' AND next_attempt <= ?1 ORDER BY id LIMIT ?2";
 static const char q_claim[] = "UPDATE outbox SET state = 'sending' WHERE id = ?1 AND state = 'queued'";
-static const char q_row[] = "SELECT rcpt, data, attempts, kind FROM outbox WHERE id = ?1";
+static const char q_row[] =
+	"SELECT rcpt, data, attempts, kind, coalesce(message, 0) FROM outbox WHERE id = ?1";
 static const char q_sent[] =
 	"UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL"
 	" WHERE id = ?1";
@@ -60,7 +61,7 @@ static const char q_failed[] =
 	"UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2 WHERE id = ?1";
 
 struct row {
-	int64_t id;
+	int64_t id, message;
 	char *rcpt, *data, *kind;
 	size_t len;
 	int attempts;
@@ -88,6 +89,7 @@ load(struct store *s, int64_t id, struct row *r)
 	r->data[r->len] = 0;
 	r->attempts = sqlite3_column_int(st, 2);
 	r->kind = store_col_text(st, 3);
+	r->message = sqlite3_column_int64(st, 4);
 	sqlite3_reset(st);
 	return MG_OK;
 }
@@ -151,7 +153,7 @@ fail_nocommit:
 
 static enum mg_status
 record(struct store *s, const char *sql, int64_t id, int64_t t, const char *err, int bump,
-    const char *rcpt)
+    const char *rcpt, int64_t message)
 {
 	sqlite3_stmt *st;
 	enum mg_status rc;
@@ -170,7 +172,7 @@ record(struct store *s, const char *sql, int64_t id, int64_t t, const char *err,
 	}
 	if ((rc = store_exec(st)) == MG_OK && sql == q_sent) {
 		char *detail = xasprintf("outbox %lld to %s", (long long)id, rcpt ? rcpt : "");
-		rc = audit_append(s, "sent", 0, 0, NULL, detail);
+		rc = audit_append(s, "sent", message, 0, NULL, detail);
 		free(detail);
 	}
 	if (rc != MG_OK) {
@@ -199,7 +201,7 @@ fail_row(struct store *s, const struct conf *c, const struct row *r, const char 
 	store_bind_text(st, 2, why);
 	if ((rc = store_exec(st)) == MG_OK) {
 		char *detail = xasprintf("outbox %lld to %s: %s", (long long)r->id, r->rcpt, why);
-		rc = audit_append(s, "failed", 0, 0, NULL, detail);
+		rc = audit_append(s, "failed", r->message, 0, NULL, detail);
 		free(detail);
 	}
 	if (rc == MG_OK && strcmp(r->kind, "notice"))
@@ -240,14 +242,14 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 			switch (rc) {
 			case MG_OK:
 				/* The window: a crash here re-sends this one message. */
-				rc = record(s, q_sent, r.id, mg_now(), NULL, 0, r.rcpt);
+				rc = record(s, q_sent, r.id, mg_now(), NULL, 0, r.rcpt, r.message);
 				stats->sent++;
 				log_info("outbox sent id=%lld rcpt=%s code=%d", (long long)r.id, r.rcpt, code);
 				mg_crashpoint("outbox sent");
 				break;
 			case MG_TEMPFAIL:
 				rc = record(s, q_retry, r.id, mg_now() + outbox_backoff(r.attempts + 1),
-				    err.s, 1, NULL);
+				    err.s, 1, NULL, 0);
 				stats->retried++;
 				log_warn("outbox deferred id=%lld code=%d error=\"%s\"", (long long)r.id,
 				    code, err.s);
@@ -261,7 +263,7 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 				break;
 			default:	/* unreachable server: leave the rest as they were */
 				log_warn("outbox server unreachable error=\"%s\"", err.s ? err.s : "");
-				record(s, q_retry, r.id, 0, err.s, 0, NULL);
+				record(s, q_retry, r.id, 0, err.s, 0, NULL, 0);
 				rc = MG_CONNFAIL;
 				break;
 			}
@@ -272,7 +274,7 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 		}
 		if (rc == MG_CONNFAIL) {
 			for (i++; i < n; i++)	/* give back the rest of the claim */
-				record(s, q_retry, ids[i], 0, NULL, 0, NULL);
+				record(s, q_retry, ids[i], 0, NULL, 0, NULL, 0);
 			free(ids);
 			return MG_CONNFAIL;
 		}

@@ -13,6 +13,7 @@
 #include "bounce.h"
 #include "classify.h"
 #include "escalate.h"
+#include "export.h"
 #include "log.h"
 #include "moderate.h"
 #include "mime.h"
@@ -716,6 +717,10 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 		goto out;
 	if (j.token && !strncmp(j.token, "mod-", 4)) {
 		rc = moderate_reply(s, c, id, j.token + 4, j.raw, j.rawlen, j.m);
+		goto out;
+	}
+	if (j.token && !strcmp(j.token, "audit")) {
+		rc = export_reply(s, c, id, j.raw, j.rawlen, j.m);
 		goto out;
 	}
 	if (j.token && !strncmp(j.token, "esc-", 4)) {

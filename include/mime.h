@@ -76,6 +76,9 @@ struct mime_out {
 	const char *auto_submitted;		/* e.g. "auto-generated", or NULL */
 	const char *body;			/* UTF-8, LF or CRLF line ends */
 	long long date;				/* epoch seconds */
+	/* one attachment, or attach_data NULL: name is plain ASCII */
+	const char *attach_name, *attach_type, *attach_data;
+	size_t attach_len;
 };
 enum mg_status mime_build(const struct mime_out *, char **out, size_t *outlen);
 

@@ -20,6 +20,8 @@ struct notice {
 	const char *subject;		/* UTF-8; CR/LF refused */
 	const char *body;		/* UTF-8 text */
 	const char *reply_to;		/* where answers go, or NULL (the relay address) */
+	const char *attach_name, *attach_type, *attach_data;	/* or NULL */
+	size_t attach_len;
 };
 
 /* MG_OK also when the key was enqueued before. */
