@@ -14,7 +14,7 @@
 #include "conf.h"
 #include "rules.h"
 
-enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL, K_BOOL };
+enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL, K_BOOL, K_ATT };
 
 struct key {
 	const char *section, *name;
@@ -59,6 +59,8 @@ static const struct key keys[] = {
 	{ "safeguarding", "escalation_chain", K_LIST, F(chain), 0, 0 },
 	{ "safeguarding", "escalation_minutes", K_INT, F(escalation_minutes), 1, 10080 },
 	{ "moderation", "hold_reminder_hours", K_INT, F(hold_reminder_hours), 1, 8760 },
+	{ "moderation", "mentee_attachments", K_ATT, F(mentee_attachments), 0, 0 },
+	{ "moderation", "mentor_attachments", K_ATT, F(mentor_attachments), 0, 0 },
 };
 #undef F
 
@@ -201,6 +203,14 @@ set(struct reader *r, struct conf *c, const struct key *k, char *v)
 	case K_LIST:
 		add_list(r, c, k->off, v);
 		break;
+	case K_ATT:
+		if (!strcmp(v, "hold"))
+			*ip = CONF_ATT_HOLD;
+		else if (!strcmp(v, "note"))
+			*ip = CONF_ATT_NOTE;
+		else
+			bad(r, "%s: '%s' is hold or note", k->name, v);
+		break;
 	case K_BOOL:
 		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
 			*ip = 1;
@@ -304,6 +314,8 @@ defaults(struct conf *c)
 	c->batch_size = 100;
 	c->pair_daily_cap = 30;
 	c->escalation_minutes = 30;
+	c->mentee_attachments = CONF_ATT_HOLD;
+	c->mentor_attachments = CONF_ATT_NOTE;
 	c->hold_reminder_hours = 24;
 }
 

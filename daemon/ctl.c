@@ -16,6 +16,7 @@
 #include "mime.h"
 #include "moderate.h"
 #include "outbox.h"
+#include "replay.h"
 #include "reply.h"
 #include "rules.h"
 #include "screen.h"
@@ -41,6 +42,7 @@ static const char usage_text[] =
 	"       mentorctl classify [FILE|-]         bounce permanent|transient RCPTS, autoreply or message\n"
 	"       mentorctl [-c FILE] rules test [FILE|-]   screening hits: CATEGORY RULE ACTION START-END TEXT\n"
 	"       mentorctl [-c FILE] rules check     every rule against its own examples\n"
+	"       mentorctl -c FILE rules replay --days N   current rules over stored messages\n"
 	"commands:\n"
 	"  check                                   validate the configuration\n"
 	"  cohort add NAME --start YYYY-MM-DD --weeks N\n"
@@ -580,6 +582,21 @@ main(int argc, char **argv)
 		printf("%s: ok\n", cfgpath);
 		conf_free(x.conf);
 		return 0;
+	}
+	if (!strcmp(argv[0], "rules") && argc == 4 && !strcmp(argv[1], "replay") &&
+	    !strcmp(argv[2], "--days")) {
+		char *end;
+		long days = strtol(argv[3], &end, 10);
+		if (*end || days <= 0)
+			return usage();
+		if ((rc = open_all(&x, cfgpath)) == 0) {
+			if (!x.conf->rules) {
+				fprintf(stderr, "mentorctl: %s has no [screening] rules\n", cfgpath);
+				rc = EX_CONFIG;
+			} else
+				rc = exit_for(replay_rules(x.store, x.conf->rules, (int)days, stdout));
+		}
+		goto out;
 	}
 	if (!strcmp(argv[0], "rules")) {
 		struct buf errs = {0};

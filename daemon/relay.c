@@ -448,12 +448,10 @@ out:
 static int
 screen(struct job *j)
 {
-	char *text = reply_screen_text(j->m->text ? j->m->text : "", j->m->text ? strlen(j->m->text) : 0);
 	struct buf why = {0};
 	int escalate = 0, holds = 0;
 
-	j->screened = xasprintf("%s\n\n%s", j->m->subject ? j->m->subject : "", text);
-	free(text);
+	j->screened = screen_message_text(j->m);
 	j->nhits = screen_text(j->c->rules, j->screened, strlen(j->screened), &j->hits);
 	for (size_t i = 0; i < j->nhits; i++) {
 		const struct rule *r = j->hits[i].rule;
@@ -745,6 +743,14 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 		goto out;
 	if (c->rules && screen(&j)) {
 		rc = hold(&j, "%s", j.screen_reason);
+		goto out;
+	}
+	int att_policy = !strcmp(j.author->role, "mentee") ? c->mentee_attachments :
+	    c->mentor_attachments;
+	if (j.m->natt && att_policy == CONF_ATT_HOLD) {
+		char n[24];
+		snprintf(n, sizeof n, "%zu", j.m->natt);
+		rc = hold(&j, "attachments (%s) wait for a coordinator", n);
 		goto out;
 	}
 	if (strcmp(j.pair.state, "active")) {

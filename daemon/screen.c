@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mime.h"
+#include "reply.h"
 #include "screen.h"
 
 struct view {
@@ -263,4 +265,14 @@ screen_text(const struct rules *rs, const char *text, size_t len, struct screen_
 	if (n > 1)
 		qsort(*hits, n, sizeof **hits, by_start);
 	return n;
+}
+
+char *
+screen_message_text(const struct mime_msg *m)
+{
+	char *text = reply_screen_text(m->text ? m->text : "", m->text ? strlen(m->text) : 0);
+	char *out = xasprintf("%s\n\n%s", m->subject ? m->subject : "", text);
+
+	free(text);
+	return out;
 }

@@ -8,6 +8,9 @@
 struct rules;
 
 enum conf_tls { CONF_TLS_NONE, CONF_TLS_STARTTLS, CONF_TLS_IMPLICIT };
+/* What a participant's attachments do: hold the message for a coordinator,
+ * or relay its text with a note naming what was not passed on. */
+enum conf_attachments { CONF_ATT_HOLD, CONF_ATT_NOTE };
 
 struct conf {
 	char *path;
@@ -40,6 +43,7 @@ struct conf {
 	int require_authentication;		/* decisions need DKIM/SPF pass */
 	char *authserv_id;			/* our server's Authentication-Results id */
 	int hold_reminder_hours;		/* re-send holds waiting this long */
+	int mentee_attachments, mentor_attachments;	/* enum conf_attachments */
 	/* [safeguarding] */
 	char **safeguarding;			/* mailed at once for a risk disclosure */
 	size_t nsafeguarding;

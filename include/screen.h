@@ -20,6 +20,11 @@ struct screen_hit {
  * Returns how many. */
 size_t screen_text(const struct rules *, const char *text, size_t len, struct screen_hit **hits);
 
+/* What screening reads of a message: the subject, a blank line, and the
+ * new text with its signature (quoted history left out); caller frees. */
+struct mime_msg;
+char *screen_message_text(const struct mime_msg *);
+
 /* The spoken view of text and, for each of its bytes, the offset of the
  * byte of text it came from; caller frees both. */
 char *screen_spoken(const char *text, size_t len, size_t **map, size_t *outlen);

@@ -72,3 +72,32 @@ def test_failed_sender_authentication_is_held_as_spoof(stack):
     assert got["a"] == ("held", "possible spoof of a participant's address: dkim=fail spf=fail"), got
     assert got["b"] == ("held", "possible spoof of a participant's address: spf=fail"), got
     assert got["c"][0] == "relayed" and got["d"][0] == "relayed", got
+
+
+def test_rules_replay_reports_gains_and_losses_and_changes_nothing(stack):
+    import shutil
+    gw = Gateway(stack, extra=f"\n[screening]\nrules = {RULES}\n")
+    to_mentor, _ = gw.setup_pair()
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "a", "call me on 07700 900123"))
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "b", "I loved the football clip"))
+    stack.wait_count("relay@mentoring.test", 2)
+    gw.once()
+    newrules = os.path.join(gw.dir, "rules")
+    shutil.copytree(RULES, newrules)
+    os.remove(os.path.join(newrules, "10-contact-phone.rules"))
+    with open(os.path.join(newrules, "99-test.rules"), "w") as f:
+        f.write("[rule football]\ncategory = social\naction = flag\npattern = \\bfootball\\b\n"
+                "match = football\nnomatch = rugby\n")
+    with open(gw.conf) as f:
+        conf = f.read().replace(f"rules = {RULES}", f"rules = {newrules}")
+    with open(gw.conf, "w") as f:
+        f.write(conf)
+    before = gw.sql("SELECT * FROM flags"), gw.sql("SELECT id, state, reason FROM messages")
+    out = gw.ctl("rules", "replay", "--days", "7").stdout
+    assert "2 messages from the last 7 days" in out, out
+    rows = {l.split()[0]: l.split()[1:] for l in out.splitlines() if l.split() and l.split()[0] in
+            ("contact-phone", "social")}
+    assert rows["contact-phone"] == ["0", "1", "0", "1"], out
+    assert rows["social"] == ["1", "0", "1", "0"], out
+    assert "loses contact-phone" in out and "gains social" in out
+    assert (gw.sql("SELECT * FROM flags"), gw.sql("SELECT id, state, reason FROM messages")) == before

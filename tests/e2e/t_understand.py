@@ -194,16 +194,33 @@ def test_daily_cap_holds_ping_pong(stack):
     assert "daily cap" in gw.sql("SELECT reason FROM messages WHERE state = 'held'")[0][0]
 
 
-def test_attachment_is_named_not_dropped_silently(stack):
+def attachment_mail(to_mentor):
+    return (f"From: {MENTEE}\r\nTo: {to_mentor}\r\nSubject: My CV\r\nMessage-ID: <att.1@school.test>\r\n"
+            "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+            "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHere is my CV.\r\n"
+            "--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+            f"Content-Disposition: attachment; filename*=UTF-8''cv%20{MENTEE}%202026.pdf\r\n\r\n"
+            "JVBERi0xLjQKJcfsj6IK\r\n--b--\r\n")
+
+
+def test_mentee_attachment_is_held_by_default_and_released_with_a_note(stack):
     gw = Gateway(stack)
     to_mentor, _ = pair(gw)
-    raw = (f"From: {MENTEE}\r\nTo: {to_mentor}\r\nSubject: My CV\r\nMessage-ID: <att.1@school.test>\r\n"
-           "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
-           "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
-           "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHere is my CV.\r\n"
-           "--b\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
-           f"Content-Disposition: attachment; filename*=UTF-8''cv%20{MENTEE}%202026.pdf\r\n\r\n"
-           "JVBERi0xLjQKJcfsj6IK\r\n--b--\r\n")
+    stack.send(MENTEE, to_mentor, attachment_mail(to_mentor))
+    stack.wait_count("relay@mentoring.test", 1)
+    gw.once()
+    assert gw.sql("SELECT state, reason FROM messages") == [("held", "attachments (1) wait for a coordinator")]
+    gw.ctl("hold", "approve", "1")
+    gw.once()
+    assert stack.wait_count(MENTOR, 1) == 1
+    assert "[Not passed on by the programme: cv " in body_text(parse(stack.messages(MENTOR)[0]))
+
+
+def test_attachment_is_named_not_dropped_silently(stack):
+    gw = Gateway(stack, extra="\n[moderation]\nmentee_attachments = note\n")
+    to_mentor, _ = pair(gw)
+    raw = attachment_mail(to_mentor)
     got = gw.relay_through(MENTEE, to_mentor, raw, MENTOR)
     text = body_text(parse(got))
     assert "Here is my CV." in text
