@@ -23,10 +23,6 @@ static const char q_step[] =
 	"UPDATE escalations SET step = ?2, next_at = ?3, exhausted = ?4 WHERE id = ?1";
 static const char q_ack[] =
 	"UPDATE escalations SET acked = ?2, acked_by = ?3 WHERE token = ?1 AND acked IS NULL";
-static const char q_record[] =
-	"UPDATE messages SET state = 'ignored', kind = 'escalation', reason = ?2, decided = ?3,"
-	" from_addr = coalesce(?4, from_addr), subject = coalesce(?5, subject), body = ?6"
-	" WHERE id = ?1";
 
 /* Mail step's recipients: step 0 the safeguarding list, step k the k-th
  * address of the chain. */
@@ -200,18 +196,7 @@ escalate_reply(struct store *s, const struct conf *c, int64_t message, const cha
 	} else
 		outcome = xasprintf("escalation reply from %s not taken: %s", from,
 		    !allowed ? "not on the safeguarding or escalation lists" : "no \"ack\" on the first line");
-	if (!(st = store_stmt(s, q_record))) {
-		free(outcome);
-		rc = MG_INTERNAL;
-		goto fail;
-	}
-	sqlite3_bind_int64(st, 1, message);
-	store_bind_text(st, 2, outcome);
-	sqlite3_bind_int64(st, 3, mg_now());
-	store_bind_text(st, 4, m->from.addr);
-	store_bind_text(st, 5, m->subject);
-	store_bind_text(st, 6, m->text);
-	rc = store_exec(st);
+	rc = store_msg_command(s, message, "escalation", outcome, m->from.addr, m->subject, m->text);
 	log_info("escalate reply message=%lld outcome=\"%s\"", (long long)message, outcome);
 	free(outcome);
 	if (rc != MG_OK)

@@ -288,11 +288,6 @@ fail:
 	return rc;
 }
 
-static const char q_record[] =
-	"UPDATE messages SET state = 'ignored', kind = 'export', reason = ?2, decided = ?3,"
-	" from_addr = coalesce(?4, from_addr), subject = coalesce(?5, subject), body = ?6"
-	" WHERE id = ?1";
-
 enum mg_status
 export_reply(struct store *s, const struct conf *c, int64_t message, const char *raw, size_t len,
     const struct mime_msg *m)
@@ -304,7 +299,6 @@ export_reply(struct store *s, const struct conf *c, int64_t message, const char 
 	long long pair = 0;
 	char fmtname[8] = "txt";
 	enum mg_status rc = MG_OK;
-	sqlite3_stmt *st;
 	struct authres a;
 	FILE *f;
 	int fmt = EXPORT_TXT;
@@ -343,18 +337,7 @@ export_reply(struct store *s, const struct conf *c, int64_t message, const char 
 	}
 	if ((rc = store_begin(s)) != MG_OK)
 		goto out;
-	if (!(st = store_stmt(s, q_record))) {
-		store_rollback(s);
-		rc = MG_INTERNAL;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, message);
-	store_bind_text(st, 2, outcome);
-	sqlite3_bind_int64(st, 3, mg_now());
-	store_bind_text(st, 4, m->from.addr);
-	store_bind_text(st, 5, m->subject);
-	store_bind_text(st, 6, m->text);
-	rc = store_exec(st);
+	rc = store_msg_command(s, message, "export", outcome, m->from.addr, m->subject, m->text);
 	if (rc == MG_OK && body) {
 		key = xasprintf("export:%lld", (long long)message);
 		struct notice n = { key, NULL, from, 0, message, "Your export request", body, NULL,

@@ -492,31 +492,16 @@ authenticated(const struct conf *c, const char *raw, size_t len)
 	return a.trusted && (a.dkim == AUTHRES_PASS || a.spf == AUTHRES_PASS);
 }
 
-static const char q_record[] =
-	"UPDATE messages SET state = 'ignored', kind = 'moderation', reason = ?2, decided = ?3,"
-	" from_addr = coalesce(?4, from_addr), subject = coalesce(?5, subject), body = ?6"
-	" WHERE id = ?1";
-
 /* The reply itself is recorded (not relayed), with what came of it. */
 static enum mg_status
 record_reply(struct store *s, int64_t message, const struct mime_msg *m, const char *outcome)
 {
-	sqlite3_stmt *st;
 	enum mg_status rc;
 
 	if ((rc = store_begin(s)) != MG_OK)
 		return rc;
-	if (!(st = store_stmt(s, q_record))) {
-		store_rollback(s);
-		return MG_INTERNAL;
-	}
-	sqlite3_bind_int64(st, 1, message);
-	store_bind_text(st, 2, outcome);
-	sqlite3_bind_int64(st, 3, mg_now());
-	store_bind_text(st, 4, m->from.addr);
-	store_bind_text(st, 5, m->subject);
-	store_bind_text(st, 6, m->text);
-	if ((rc = store_exec(st)) != MG_OK) {
+	if ((rc = store_msg_command(s, message, "moderation", outcome, m->from.addr, m->subject,
+	    m->text)) != MG_OK) {
 		store_rollback(s);
 		return rc;
 	}

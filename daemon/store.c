@@ -601,6 +601,29 @@ static const char q_thread_topic[] =
 	"SELECT thread_id FROM messages WHERE pair_id = ?1 AND topic = ?2 AND id <> ?3"
 	"  AND thread_id IS NOT NULL ORDER BY received DESC, id DESC LIMIT 1";
 
+static const char q_command[] =
+	"UPDATE messages SET state = 'ignored', kind = ?2, reason = ?3, decided = ?4,"
+	" from_addr = coalesce(?5, from_addr), subject = coalesce(?6, subject), body = ?7"
+	" WHERE id = ?1";
+
+enum mg_status
+store_msg_command(struct store *s, int64_t id, const char *kind, const char *outcome,
+    const char *from, const char *subject, const char *body)
+{
+	sqlite3_stmt *st = store_stmt(s, q_command);
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, kind);
+	store_bind_text(st, 3, outcome);
+	sqlite3_bind_int64(st, 4, mg_now());
+	store_bind_text(st, 5, from);
+	store_bind_text(st, 6, subject);
+	store_bind_text(st, 7, body);
+	return store_exec(st);
+}
+
 static const char q_map_known[] = "SELECT 1 FROM msgid_map WHERE relay_id = ?1";
 
 enum mg_status

@@ -58,6 +58,12 @@ struct store_decision {
 };
 enum mg_status store_msg_decide(struct store *, int64_t id, const struct store_decision *);
 
+/* A mail to one of our command addresses (moderation, escalation, export)
+ * was handled: record it as ignored, of kind, with the outcome.  Inside the
+ * caller's transaction. */
+enum mg_status store_msg_command(struct store *, int64_t id, const char *kind,
+    const char *outcome, const char *from, const char *subject, const char *body);
+
 /* The Message-ID map: relay_id is a Message-ID we generated, known to
  * recipient; orig_id (or NULL for our own mail) is what author knows the same
  * message as.  Inside the caller's transaction. */
