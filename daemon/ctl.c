@@ -56,6 +56,7 @@ static const char usage_text[] =
 	"  hold list | show ID | approve ID | reject ID REASON | redact ID\n"
 	"  audit verify                            check the audit log's hash chain\n"
 	"  export PAIR_ID [--format txt|mbox|html] [--output FILE]   the pair's whole record\n"
+	"  erase MESSAGE_ID --reason TEXT          remove what a message said; audited\n"
 	"  resume EMAIL                            relay to a paused (bouncing) participant again\n"
 	"exit status: 0 ok, 64 usage, 65 bad input, 66 not found, 75 try again, 78 bad config\n";
 
@@ -488,6 +489,35 @@ cmd_hold(struct ctx *x, int argc, char **argv)
 	return exit_for(st);
 }
 
+/* Erase one message's content; the reason and who asked go to the audit log. */
+static int
+cmd_erase(struct ctx *x, const char *idarg, const char *reason)
+{
+	char *end, *actor, *detail;
+	long long id = strtoll(idarg, &end, 10);
+	int64_t pair;
+	enum mg_status st;
+
+	if (*end || id <= 0 || !*reason)
+		return usage();
+	actor = xasprintf("shell:%s", getenv("USER") ? getenv("USER") : "unknown");
+	detail = xasprintf("message %lld: %s", id, reason);
+	if ((st = store_begin(x->store)) == MG_OK) {
+		if ((st = store_msg_erase(x->store, id, &pair)) == MG_OK &&
+		    (st = audit_append(x->store, "erased", id, pair, actor, detail)) == MG_OK)
+			st = store_commit(x->store);
+		else
+			store_rollback(x->store);
+	}
+	if (st == MG_OK)
+		printf("message %lld erased\n", id);
+	else
+		fprintf(stderr, "mentorctl: message %lld: %s\n", id, mg_strerror(st));
+	free(actor);
+	free(detail);
+	return exit_for(st);
+}
+
 static int
 cmd_export(struct ctx *x, int argc, char **argv)
 {
@@ -627,6 +657,8 @@ main(int argc, char **argv)
 	else if (!strcmp(argv[0], "outbox") && argc <= 2)
 		rc = argc == 2 && strcmp(argv[1], "--pending") ? usage() :
 		    exit_for(outbox_list(x.store, argc == 2));
+	else if (!strcmp(argv[0], "erase") && argc == 4 && !strcmp(argv[2], "--reason"))
+		rc = cmd_erase(&x, argv[1], argv[3]);
 	else if (!strcmp(argv[0], "export"))
 		rc = cmd_export(&x, argc, argv);
 	else if (!strcmp(argv[0], "hold"))

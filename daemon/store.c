@@ -601,6 +601,35 @@ static const char q_thread_topic[] =
 	"SELECT thread_id FROM messages WHERE pair_id = ?1 AND topic = ?2 AND id <> ?3"
 	"  AND thread_id IS NOT NULL ORDER BY received DESC, id DESC LIMIT 1";
 
+static const char *const q_erase[] = {
+	"UPDATE messages SET raw = X'', body = NULL, new_text = NULL, subject = '[erased]',"
+	" attachments = NULL WHERE id = ?1",
+	"UPDATE flags SET excerpt = '[erased]' WHERE message = ?1",
+	"UPDATE outbox SET data = X'' WHERE message = ?1 AND state IN ('sent', 'failed')",
+	"UPDATE holds SET mail = NULL WHERE message = ?1",
+};
+
+enum mg_status
+store_msg_erase(struct store *s, int64_t id, int64_t *pair)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT coalesce(pair_id, 0) FROM messages WHERE id = ?1");
+	enum mg_status rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = one_id(st, pair)) != MG_OK)
+		return rc;
+	for (size_t i = 0; i < sizeof q_erase / sizeof *q_erase; i++) {
+		if (!(st = store_stmt(s, q_erase[i])))
+			return MG_INTERNAL;
+		sqlite3_bind_int64(st, 1, id);
+		if ((rc = store_exec(st)) != MG_OK)
+			return rc;
+	}
+	return MG_OK;
+}
+
 static const char q_command[] =
 	"UPDATE messages SET state = 'ignored', kind = ?2, reason = ?3, decided = ?4,"
 	" from_addr = coalesce(?5, from_addr), subject = coalesce(?6, subject), body = ?7"

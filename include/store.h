@@ -58,6 +58,13 @@ struct store_decision {
 };
 enum mg_status store_msg_decide(struct store *, int64_t id, const struct store_decision *);
 
+/* Erase what message id said (raw bytes, texts, subject, flagged excerpts,
+ * attachment names, the copies we sent once they are out of the queue),
+ * keeping the row, its content hash and every audit row.  *pair: its pair
+ * or 0.  MG_NOTFOUND for no such message.  Inside the caller's
+ * transaction. */
+enum mg_status store_msg_erase(struct store *, int64_t id, int64_t *pair);
+
 /* A mail to one of our command addresses (moderation, escalation, export)
  * was handled: record it as ignored, of kind, with the outcome.  Inside the
  * caller's transaction. */

@@ -80,3 +80,20 @@ def test_chain_records_events_and_catches_tampering(stack):
     gw.once()
     stack.wait_queue_empty()
     assert stack.count(SAFE) == 1, "one head a day"
+
+
+def test_erase_removes_content_keeps_the_chain(stack):
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    gw.relay_through(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "photo", "sent by mistake: SECRET"),
+                     MENTOR)
+    r = gw.ctl("erase", "1", "--reason", "sent by mistake, asked by the DSL")
+    assert r.stdout.strip() == "message 1 erased"
+    assert gw.sql("SELECT length(raw), body, new_text, subject FROM messages WHERE id = 1") == \
+        [(0, None, None, "[erased]")]
+    assert gw.sql("SELECT length(data) FROM outbox WHERE message = 1") == [(0,)]
+    assert gw.sql("SELECT event, actor LIKE 'shell:%', detail FROM audit WHERE event = 'erased'") == \
+        [("erased", 1, "message 1: sent by mistake, asked by the DSL")]
+    assert gw.ctl("audit", "verify").returncode == 0
+    assert "SECRET" not in gw.ctl("export", "1").stdout
+    assert gw.ctl("erase", "99", "--reason", "x", check=False).returncode == 66
