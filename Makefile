@@ -27,7 +27,7 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_OBJS := mg log conf store roster mime mime_text mime_build mime_attach pattern reply classify rules screen thread notice audit authres export replay bounce moderate escalate route smtp outbox \
+LIB_OBJS := mg log conf store roster mime mime_text mime_build mime_attach pattern reply classify rules screen thread notice audit authres export replay tmpl calendar sched bounce moderate escalate route smtp outbox \
             relay imap tlsverify gateway
 LIB  := $(patsubst %,$(BUILD)/%.o,$(LIB_OBJS))
 BINS := $(BUILD)/mentorgated $(BUILD)/mentorctl
@@ -69,7 +69,7 @@ $(BUILD)/bench: tests/bench/bench.c $(LIB)
 # Packages: build, the private mail stack for tests and the demo.
 DEB_PKGS := build-essential pkg-config libetpan-dev libcurl4-gnutls-dev libsqlite3-dev \
             libpcre2-dev libgnutls28-dev libdpkg-perl ca-certificates libsasl2-modules \
-            dovecot-imapd dovecot-lmtpd postfix openssl sqlite3 python3
+            dovecot-imapd dovecot-lmtpd postfix openssl sqlite3 python3 tzdata
 
 # `make fuzz` also needs clang and its libFuzzer runtime.
 FUZZ_PKGS := clang libclang-rt-14-dev

@@ -162,7 +162,7 @@ audit_mail_head(struct store *s, const struct conf *c)
 	    *hash ? hash : "(empty log)");
 	for (size_t i = 0; i < n && rc == MG_OK; i++) {
 		key = xasprintf("audit-head:%s:%s", day, to[i]);
-		struct notice nt = { key, NULL, to[i], 0, 0, subject, body, NULL, NULL, NULL, NULL, 0 };
+		struct notice nt = { key, NULL, to[i], 0, 0, subject, body, NULL, NULL, NULL, NULL, 0, NULL };
 		rc = notice_enqueue(s, c, &nt);
 		free(key);
 	}

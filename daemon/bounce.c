@@ -45,7 +45,7 @@ tell_partner(const struct roster_pair *p, void *arg)
 	    "This message was sent automatically by %s.\n",
 	    partner->name, t->who->role, first, t->c->name);
 	struct notice nt = { key, partner->name, partner->email, partner->id, t->message, subject,
-		body, NULL, NULL, NULL, NULL, 0 };
+		body, NULL, NULL, NULL, NULL, 0, NULL };
 	t->rc = notice_enqueue(t->s, t->c, &nt);
 	free(first);
 	free(key);

@@ -238,6 +238,8 @@ parse_line(struct reader *r, struct conf *c, char *line, char *section, size_t s
 		}
 		*e = 0;
 		snprintf(section, seclen, "%s", trim(s + 1));
+		if (!strcmp(section, "calendar") || !strcmp(section, "schedule"))
+			return;
 		for (k = keys; k < keys + sizeof keys / sizeof *keys; k++)
 			if (!strcmp(k->section, section))
 				return;
@@ -253,6 +255,12 @@ parse_line(struct reader *r, struct conf *c, char *line, char *section, size_t s
 	val = trim(eq + 1);
 	if (!*section) {
 		bad(r, "'%s' outside any [section]", key);
+		return;
+	}
+	if (!strcmp(section, "calendar") || !strcmp(section, "schedule")) {
+		char why[200];
+		if (sched_conf_key(&c->sched, section, key, val, r->line, why, sizeof why))
+			bad(r, "%s", why);
 		return;
 	}
 	for (k = keys; k < keys + sizeof keys / sizeof *keys; k++)
@@ -315,6 +323,8 @@ defaults(struct conf *c)
 	c->pair_daily_cap = 30;
 	c->escalation_minutes = 30;
 	c->mentee_attachments = CONF_ATT_HOLD;
+	c->sched.cal.send_hour = 16;
+	c->sched.late_days = 3;
 	c->mentor_attachments = CONF_ATT_NOTE;
 	c->hold_reminder_hours = 24;
 }
@@ -355,6 +365,8 @@ conf_load(const char *path, struct conf **out, struct buf *errs)
 		c->imap_mailbox = xstrdup("INBOX");
 	if (!c->from_name && c->name)
 		c->from_name = xstrdup(c->name);
+	if (!r.errors && sched_conf_done(&c->sched, path, c->templates, errs) != MG_OK)
+		r.errors++;
 	/* the rule sets are part of what a reload must get right */
 	if (!r.errors && c->rules_dir && (rules_load(c->rules_dir, &c->rules, errs) != MG_OK ||
 	    rules_check(c->rules, errs) != MG_OK))
@@ -398,6 +410,7 @@ conf_free(struct conf *c)
 		free(*lists[l]);
 	}
 	rules_free(c->rules);
+	sched_conf_free(&c->sched);
 	free(c);
 }
 

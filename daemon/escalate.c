@@ -46,14 +46,14 @@ mail_step(struct store *s, const struct conf *c, int64_t message, const char *to
 		for (size_t i = 0; i < c->nsafeguarding && rc == MG_OK; i++) {
 			char *key = xasprintf("esc:%s:0:%s", token, c->safeguarding[i]);
 			struct notice n = { key, NULL, c->safeguarding[i], 0, message, subject, body,
-				reply_to, NULL, NULL, NULL, 0 };
+				reply_to, NULL, NULL, NULL, 0, NULL };
 			rc = notice_enqueue(s, c, &n);
 			free(key);
 		}
 	} else if ((size_t)step <= c->nchain) {
 		char *key = xasprintf("esc:%s:%d", token, step);
 		struct notice n = { key, NULL, c->chain[step - 1], 0, message, subject, body, reply_to,
-			NULL, NULL, NULL, 0 };
+			NULL, NULL, NULL, 0, NULL };
 		rc = notice_enqueue(s, c, &n);
 		free(key);
 	}

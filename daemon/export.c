@@ -342,7 +342,7 @@ export_reply(struct store *s, const struct conf *c, int64_t message, const char 
 		key = xasprintf("export:%lld", (long long)message);
 		struct notice n = { key, NULL, from, 0, message, "Your export request", body, NULL,
 			name, fmt == EXPORT_HTML ? "text/html" : fmt == EXPORT_MBOX ? "application/mbox" :
-			"text/plain", name ? data : NULL, name ? dlen : 0 };
+			"text/plain", name ? data : NULL, name ? dlen : 0, NULL };
 		rc = notice_enqueue(s, c, &n);
 	}
 	if (rc == MG_OK)

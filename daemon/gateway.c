@@ -12,6 +12,7 @@
 #include "log.h"
 #include "moderate.h"
 #include "outbox.h"
+#include "sched.h"
 #include "relay.h"
 
 struct sync {
@@ -150,6 +151,8 @@ gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct ga
 		log_warn("hold reminders failed");
 	else if (n)
 		log_info("moderate reminded holds=%d", n);
+	if (sched_run(s, c, &n) != MG_OK)
+		log_warn("sched run failed");
 	if (audit_mail_head(s, c) != MG_OK)
 		log_warn("audit head mail failed");
 	/* the outbox is flushed whatever happened to the mailbox */

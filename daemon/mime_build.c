@@ -203,7 +203,19 @@ mime_build(const struct mime_out *o, char **out, size_t *outlen)
 	if (o->auto_submitted)
 		buf_printf(&b, "Auto-Submitted: %s\r\n", o->auto_submitted);
 	buf_adds(&b, "MIME-Version: 1.0\r\n");
-	if (o->attach_data) {
+	if (o->html && !o->attach_data) {
+		char boundary[40];
+		mg_random_token(boundary, 25);
+		snprintf(boundary + 24, sizeof boundary - 24, "=_alt");
+		buf_printf(&b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
+		buf_printf(&b, "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary);
+		qp_body(&b, o->body);
+		buf_printf(&b, "--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
+		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n", boundary);
+		qp_body(&b, o->html);
+		buf_printf(&b, "--%s--\r\n", boundary);
+	} else if (o->attach_data) {
 		char boundary[40];
 		mg_random_token(boundary, 25);
 		snprintf(boundary + 24, sizeof boundary - 24, "=_mg");

@@ -354,7 +354,7 @@ tell_author(struct store *s, const struct conf *c, const struct hold *h, const c
 	    "This message was sent automatically by %s.\n",
 	    who.name, h->subject, reason && *reason ? reason : "it could not be relayed as written.",
 	    c->name);
-	struct notice n = { key, who.name, who.email, who.id, h->message, subject, body, NULL, NULL, NULL, NULL, 0 };
+	struct notice n = { key, who.name, who.email, who.id, h->message, subject, body, NULL, NULL, NULL, NULL, 0, NULL };
 	rc = notice_enqueue(s, c, &n);
 	free(key);
 	free(subject);
@@ -384,7 +384,7 @@ receipts(struct store *s, const struct conf *c, const struct hold *h,
 		if (!strcasecmp(c->coordinators[i], d->by))
 			continue;
 		char *k = xasprintf("%s:%s", key, c->coordinators[i]);
-		struct notice n = { k, NULL, c->coordinators[i], 0, h->message, subject, body, NULL, NULL, NULL, NULL, 0 };
+		struct notice n = { k, NULL, c->coordinators[i], 0, h->message, subject, body, NULL, NULL, NULL, NULL, 0, NULL };
 		rc = notice_enqueue(s, c, &n);
 		free(k);
 	}
@@ -516,7 +516,7 @@ answer(struct store *s, const struct conf *c, int64_t message, const char *to, c
 	enum mg_status rc;
 	char *key = xasprintf("mod-answer:%lld", (long long)message);
 	char *reply_to = token ? mod_address(c, token) : NULL;
-	struct notice n = { key, NULL, to, 0, message, subject, body, reply_to, NULL, NULL, NULL, 0 };
+	struct notice n = { key, NULL, to, 0, message, subject, body, reply_to, NULL, NULL, NULL, 0, NULL };
 
 	if ((rc = store_begin(s)) == MG_OK) {
 		if ((rc = notice_enqueue(s, c, &n)) == MG_OK)

@@ -25,6 +25,7 @@ notice_enqueue(struct store *s, const struct conf *c, const struct notice *n)
 	o.attach_type = n->attach_type;
 	o.attach_data = n->attach_data;
 	o.attach_len = n->attach_len;
+	o.html = n->html;
 	o.subject = n->subject;
 	o.message_id = msgid;
 	o.auto_submitted = "auto-generated";
@@ -50,7 +51,8 @@ notice_coordinators(struct store *s, const struct conf *c, const char *key, int6
 
 	for (size_t i = 0; i < c->ncoordinators && rc == MG_OK; i++) {
 		char *k = xasprintf("%s:%s", key, c->coordinators[i]);
-		struct notice n = { k, NULL, c->coordinators[i], 0, message, subject, body, reply_to, NULL, NULL, NULL, 0 };
+		struct notice n = { k, NULL, c->coordinators[i], 0, message, subject, body, reply_to,
+			NULL, NULL, NULL, 0, NULL };
 		rc = notice_enqueue(s, c, &n);
 		free(k);
 	}

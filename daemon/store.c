@@ -132,7 +132,12 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
-	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	/* scheduled sends done (or skipped as too late) per cohort */
+	"CREATE TABLE sched_done("
+	" cohort_id INTEGER NOT NULL REFERENCES cohorts(id), send_key TEXT NOT NULL,"
+	" done_at INTEGER NOT NULL, skipped INTEGER NOT NULL,"
+	" PRIMARY KEY (cohort_id, send_key)) STRICT;",
 };
 
 enum mg_status

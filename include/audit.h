@@ -12,7 +12,8 @@
 #include "store.h"
 
 /* Events: received, flagged, held, ignored, decided, relayed, sent, failed,
- * bounced, paused, resumed, escalated, acknowledged, exported, erased. */
+ * bounced, paused, resumed, escalated, acknowledged, exported, erased,
+ * scheduled. */
 
 /* Append one row inside the caller's transaction.  message and pair may be
  * 0; actor ("daemon", an address, "shell:USER") and detail may be NULL. */

@@ -4,6 +4,7 @@
 #define CONF_H
 
 #include "mg.h"
+#include "sched.h"
 
 struct rules;
 
@@ -53,6 +54,8 @@ struct conf {
 	/* [screening] */
 	char *rules_dir;			/* NULL: screening off */
 	struct rules *rules;			/* loaded and self-checked with the file */
+	/* [calendar], [schedule] */
+	struct sched_conf sched;
 };
 
 /* Parse path.  On error returns MG_BADCONF with every problem appended to

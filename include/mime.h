@@ -76,6 +76,7 @@ struct mime_out {
 	const char *auto_submitted;		/* e.g. "auto-generated", or NULL */
 	const char *body;			/* UTF-8, LF or CRLF line ends */
 	long long date;				/* epoch seconds */
+	const char *html;			/* an HTML alternative, or NULL */
 	/* one attachment, or attach_data NULL: name is plain ASCII */
 	const char *attach_name, *attach_type, *attach_data;
 	size_t attach_len;

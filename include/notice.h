@@ -22,6 +22,7 @@ struct notice {
 	const char *reply_to;		/* where answers go, or NULL (the relay address) */
 	const char *attach_name, *attach_type, *attach_data;	/* or NULL */
 	size_t attach_len;
+	const char *html;		/* an HTML alternative, or NULL */
 };
 
 /* MG_OK also when the key was enqueued before. */
