@@ -37,10 +37,12 @@ on_signal(int sig)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mentorgated -c FILE [--once] [--foreground]\n"
+	fprintf(stderr, "usage: mentorgated -c FILE [--once] [--foreground] [--now TIME]\n"
 	    "  -c, --config FILE   configuration file (required)\n"
 	    "  --once              one pass: poll, process, flush the outbox, exit\n"
-	    "  --foreground        log to stderr instead of syslog\n");
+	    "  --foreground        log to stderr instead of syslog\n"
+	    "  --now TIME          pretend it is TIME (epoch seconds or YYYY-MM-DDTHH:MM:SSZ),\n"
+	    "                      as MENTORGATE_NOW does: for tests and demos\n");
 }
 
 /* One mentorgated per database: an flock beside it. */
@@ -100,6 +102,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "now", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -115,6 +118,13 @@ main(int argc, char **argv)
 		case 'c': cfgpath = optarg; break;
 		case 'o': once = 1; break;
 		case 'f': foreground = 1; break;
+		case 'n':
+			/* the clock override, as MENTORGATE_NOW (tests, demos) */
+			if (setenv("MENTORGATE_NOW", optarg, 1) || !mg_now_valid(optarg)) {
+				fprintf(stderr, "mentorgated: --now: epoch seconds or YYYY-MM-DDTHH:MM:SSZ\n");
+				return EX_USAGE;
+			}
+			break;
 		case 'h': usage(); return 0;
 		default: usage(); return EX_USAGE;
 		}

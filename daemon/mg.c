@@ -167,6 +167,22 @@ buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
+int
+mg_now_valid(const char *e)
+{
+	struct tm tm;
+	char *end;
+
+	if (!e || !*e)
+		return 0;
+	strtoll(e, &end, 10);
+	if (*end == 0)
+		return 1;
+	memset(&tm, 0, sizeof tm);
+	end = strptime(e, "%Y-%m-%dT%H:%M:%S", &tm);
+	return end && (*end == 'Z' || *end == 0);
+}
+
 int64_t
 mg_now(void)
 {

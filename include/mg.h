@@ -48,6 +48,8 @@ void buf_free(struct buf *);
 /* Seconds since the epoch; MENTORGATE_NOW (epoch seconds or
  * YYYY-MM-DDTHH:MM:SSZ) overrides it for tests and demos. */
 int64_t mg_now(void);
+/* Is s a time mg_now understands? */
+int mg_now_valid(const char *s);
 
 /* Lower-case ASCII copy; caller frees. */
 char *mg_lower(const char *);

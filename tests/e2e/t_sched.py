@@ -88,3 +88,16 @@ def test_a_reply_to_a_prompt_reaches_the_partner(stack):
     at(gw, 2026, 9, 1, 18)
     sam = prompts(stack, "sam@nhs.test")
     assert any("Hello Sam, I'm Alex!" in body_text(m) for m in sam), [str(m["Subject"]) for m in sam]
+
+
+def test_now_option(stack):
+    gw = wave_gateway(stack)
+    import subprocess
+    from harness import BUILD
+    r = subprocess.run([os.path.join(BUILD, "mentorgated"), "-c", gw.conf, "--once", "--now",
+                        "2026-09-01T17:00:00Z"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert gw.sql("SELECT count(*) FROM outbox WHERE dedupe_key LIKE 'prompt:%'") == [(5,)]
+    r = subprocess.run([os.path.join(BUILD, "mentorgated"), "-c", gw.conf, "--once", "--now",
+                        "yesterday"], capture_output=True, text=True)
+    assert r.returncode == 64 and "--now" in r.stderr
