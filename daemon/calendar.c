@@ -108,19 +108,34 @@ cal_next_allowed(const struct calendar *c, int64_t t)
 	return t;
 }
 
-int64_t
-cal_due(const struct calendar *c, int start, int week, int day)
+int
+cal_add_days(int ymd, int n)
 {
 	struct tm tm = {0};
-	int ymd;
 
-	/* the date: calendar arithmetic at noon UTC, away from any zone edge */
-	tm.tm_year = start / 10000 - 1900;
-	tm.tm_mon = start / 100 % 100 - 1;
-	tm.tm_mday = start % 100 + (week - 1) * 7 + (day - 1);
+	/* calendar arithmetic at noon UTC, away from any zone edge */
+	tm.tm_year = ymd / 10000 - 1900;
+	tm.tm_mon = ymd / 100 % 100 - 1;
+	tm.tm_mday = ymd % 100 + n;
 	tm.tm_hour = 12;
 	time_t t = timegm(&tm);
 	gmtime_r(&t, &tm);
-	ymd = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+int
+cal_ymd(const char *tz, int64_t t)
+{
+	struct tm tm;
+
+	local(tz, t, &tm);
+	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+int64_t
+cal_due(const struct calendar *c, int start, int week, int day)
+{
+	int ymd = cal_add_days(start, (week - 1) * 7 + (day - 1));
+
 	return cal_next_allowed(c, cal_local(c->tz, ymd, c->send_hour));
 }

@@ -238,7 +238,8 @@ parse_line(struct reader *r, struct conf *c, char *line, char *section, size_t s
 		}
 		*e = 0;
 		snprintf(section, seclen, "%s", trim(s + 1));
-		if (!strcmp(section, "calendar") || !strcmp(section, "schedule"))
+		if (!strcmp(section, "calendar") || !strcmp(section, "schedule") ||
+		    !strcmp(section, "digest"))
 			return;
 		for (k = keys; k < keys + sizeof keys / sizeof *keys; k++)
 			if (!strcmp(k->section, section))
@@ -257,7 +258,8 @@ parse_line(struct reader *r, struct conf *c, char *line, char *section, size_t s
 		bad(r, "'%s' outside any [section]", key);
 		return;
 	}
-	if (!strcmp(section, "calendar") || !strcmp(section, "schedule")) {
+	if (!strcmp(section, "calendar") || !strcmp(section, "schedule") ||
+	    !strcmp(section, "digest")) {
 		char why[200];
 		if (sched_conf_key(&c->sched, section, key, val, r->line, why, sizeof why))
 			bad(r, "%s", why);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "digest.h"
 #include "escalate.h"
 #include "gateway.h"
 #include "imap.h"
@@ -153,6 +154,8 @@ gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct ga
 		log_info("moderate reminded holds=%d", n);
 	if (sched_run(s, c, &n) != MG_OK)
 		log_warn("sched run failed");
+	if (digest_run(s, c, &n) != MG_OK)
+		log_warn("digest run failed");
 	if (audit_mail_head(s, c) != MG_OK)
 		log_warn("audit head mail failed");
 	/* the outbox is flushed whatever happened to the mailbox */

@@ -85,6 +85,32 @@ sched_conf_key(struct sched_conf *sc, const char *section, const char *key, cons
 		}
 		return 0;
 	}
+	if (!strcmp(section, "digest")) {
+		int *ip = !strcmp(key, "participants") ? &sc->weekly : !strcmp(key, "coordinators") ?
+		    &sc->daily : !strcmp(key, "nudge_after_days") ? &sc->nudge_after_days :
+		    !strcmp(key, "escalate_after_days") ? &sc->escalate_after_days : NULL;
+		char *end;
+		long d;
+		if (!ip) {
+			snprintf(why, n, "unknown key '%s' in [digest]", key);
+			return -1;
+		}
+		if (ip == &sc->weekly || ip == &sc->daily) {
+			if (strcmp(value, "yes") && strcmp(value, "no")) {
+				snprintf(why, n, "%s: yes or no", key);
+				return -1;
+			}
+			*ip = !strcmp(value, "yes");
+			return 0;
+		}
+		d = strtol(value, &end, 10);
+		if (*end || end == value || d < 0 || d > 365) {
+			snprintf(why, n, "%s: a number of days 0..365 (0: off)", key);
+			return -1;
+		}
+		*ip = (int)d;
+		return 0;
+	}
 	if (strcmp(key, "send")) {
 		snprintf(why, n, "unknown key '%s' in [schedule]", key);
 		return -1;

@@ -24,6 +24,12 @@ struct calendar {
 /* "YYYY-MM-DD" -> YYYYMMDD, or -1. */
 int cal_date(const char *s);
 
+/* ymd plus n days. */
+int cal_add_days(int ymd, int n);
+
+/* The local date (YYYYMMDD) of t in tz. */
+int cal_ymd(const char *tz, int64_t t);
+
 /* The local time y-m-d h:00 in tz as epoch seconds. */
 int64_t cal_local(const char *tz, int ymd, int hour);
 

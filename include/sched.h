@@ -37,6 +37,9 @@ struct sched_conf {
 	struct sched_send *v;
 	size_t n;
 	int late_days;		/* sends later than this are skipped, not sent */
+	/* [digest] */
+	int weekly, daily;	/* participants' weekly / coordinators' daily digest */
+	int nudge_after_days, escalate_after_days;	/* 0: no nudges / none named */
 };
 
 /* One key of [calendar] or [schedule]: 0, or -1 with why filled. */
