@@ -19,7 +19,7 @@ def at(gw, y, m, d, hh, mm=0):
 
 def wave_gateway(stack):
     with open(os.path.join(ROOT, "conf", "schedule-nhs-wave.conf")) as f:
-        schedule = f.read()
+        schedule = f.read().split("[digest]")[0]     # the prompts alone (t_digest has the rest)
     gw = Gateway(stack, extra=f"\n[programme]\ntemplates = {os.path.join(ROOT, 'templates')}\n\n{schedule}")
     gw.setup_pair()                      # cohort W1 starts Tuesday 2026-09-01, 10 weeks
     gw.ctl("pair", "jo@school.test", "kim@nhs.test")
