@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "rules.h"
+#include "survey.h"
 
 enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL, K_BOOL, K_ATT };
 
@@ -241,6 +242,12 @@ parse_line(struct reader *r, struct conf *c, char *line, char *section, size_t s
 		if (!strcmp(section, "calendar") || !strcmp(section, "schedule") ||
 		    !strcmp(section, "digest"))
 			return;
+		if (!strncmp(section, "survey ", 7)) {
+			char why[200];
+			if (survey_conf_section(&c->sched, section + 7, r->line, why, sizeof why))
+				bad(r, "%s", why);
+			return;
+		}
 		for (k = keys; k < keys + sizeof keys / sizeof *keys; k++)
 			if (!strcmp(k->section, section))
 				return;
@@ -256,6 +263,12 @@ parse_line(struct reader *r, struct conf *c, char *line, char *section, size_t s
 	val = trim(eq + 1);
 	if (!*section) {
 		bad(r, "'%s' outside any [section]", key);
+		return;
+	}
+	if (!strncmp(section, "survey ", 7)) {
+		char why[200];
+		if (survey_conf_key(&c->sched, key, val, why, sizeof why))
+			bad(r, "%s", why);
 		return;
 	}
 	if (!strcmp(section, "calendar") || !strcmp(section, "schedule") ||

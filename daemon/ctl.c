@@ -22,6 +22,7 @@
 #include "screen.h"
 #include "roster.h"
 #include "store.h"
+#include "survey.h"
 
 #define EX_USAGE 64
 #define EX_DATAERR 65
@@ -57,6 +58,7 @@ static const char usage_text[] =
 	"  audit verify                            check the audit log's hash chain\n"
 	"  export PAIR_ID [--format txt|mbox|html] [--output FILE]   the pair's whole record\n"
 	"  erase MESSAGE_ID --reason TEXT          remove what a message said; audited\n"
+	"  survey import FILE.csv                  web-form answers: token,q1,...,qN[,text]\n"
 	"  resume EMAIL                            relay to a paused (bouncing) participant again\n"
 	"exit status: 0 ok, 64 usage, 65 bad input, 66 not found, 75 try again, 78 bad config\n";
 
@@ -659,7 +661,17 @@ main(int argc, char **argv)
 		    exit_for(outbox_list(x.store, argc == 2));
 	else if (!strcmp(argv[0], "erase") && argc == 4 && !strcmp(argv[2], "--reason"))
 		rc = cmd_erase(&x, argv[1], argv[3]);
-	else if (!strcmp(argv[0], "export"))
+	else if (!strcmp(argv[0], "survey") && argc == 3 && !strcmp(argv[1], "import")) {
+		struct buf err = {0};
+		int n;
+		enum mg_status st = survey_import(x.store, x.conf, argv[2], &n, &err);
+		if (st == MG_OK)
+			printf("imported %d survey responses from %s\n", n, argv[2]);
+		else
+			fputs(err.s ? err.s : "survey import failed\n", stderr);
+		buf_free(&err);
+		rc = exit_for(st);
+	} else if (!strcmp(argv[0], "export"))
 		rc = cmd_export(&x, argc, argv);
 	else if (!strcmp(argv[0], "hold"))
 		rc = cmd_hold(&x, argc, argv);

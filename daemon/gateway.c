@@ -14,6 +14,7 @@
 #include "moderate.h"
 #include "outbox.h"
 #include "sched.h"
+#include "survey.h"
 #include "relay.h"
 
 struct sync {
@@ -154,6 +155,8 @@ gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct ga
 		log_info("moderate reminded holds=%d", n);
 	if (sched_run(s, c, &n) != MG_OK)
 		log_warn("sched run failed");
+	if (survey_run(s, c, &n) != MG_OK)
+		log_warn("survey run failed");
 	if (digest_run(s, c, &n) != MG_OK)
 		log_warn("digest run failed");
 	if (audit_mail_head(s, c) != MG_OK)

@@ -24,6 +24,7 @@
 #include "route.h"
 #include "rules.h"
 #include "screen.h"
+#include "survey.h"
 #include "thread.h"
 
 static char *
@@ -715,6 +716,10 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 		goto out;
 	if (j.token && !strncmp(j.token, "mod-", 4)) {
 		rc = moderate_reply(s, c, id, j.token + 4, j.raw, j.rawlen, j.m);
+		goto out;
+	}
+	if (j.token && !strncmp(j.token, "survey-", 7)) {
+		rc = survey_reply(s, c, id, j.token + 7, j.m);
 		goto out;
 	}
 	if (j.token && !strcmp(j.token, "audit")) {

@@ -11,6 +11,7 @@
 #include "roster.h"
 #include "sched.h"
 #include "store_p.h"
+#include "survey.h"
 
 static int
 range(const char *v, struct cal_range *r)
@@ -145,6 +146,14 @@ sched_conf_done(struct sched_conf *sc, const char *file, const char *dir, struct
 		buf_printf(errs, "%s: [schedule] needs [programme] templates\n", file);
 		return MG_BADCONF;
 	}
+	for (size_t i = 0; i < sc->nsurveys; i++) {
+		const struct survey_def *d = &sc->surveys[i];
+		if (!d->week || !d->nquestions) {
+			buf_printf(errs, "%s:%d: [survey %s] needs a week and at least one question\n", file,
+			    d->line, d->name);
+			bad++;
+		}
+	}
 	for (size_t i = 0; i < sc->n; i++) {
 		struct buf e = {0};
 		for (size_t k = 0; k < i; k++)	/* one load per template */
@@ -177,6 +186,7 @@ sched_conf_free(struct sched_conf *sc)
 		free(sc->v[i].template);
 	}
 	free(sc->v);
+	survey_conf_free(sc);
 	free(sc->cal.tz);
 	free(sc->cal.excluded);
 	memset(sc, 0, sizeof *sc);

@@ -133,6 +133,18 @@ static const char *const migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	/* survey invitations (one per survey and participant) and answers;
+	 * question N+1 holds the free text */
+	"CREATE TABLE survey_invites("
+	" id INTEGER PRIMARY KEY, survey TEXT NOT NULL,"
+	" cohort_id INTEGER NOT NULL REFERENCES cohorts(id),"
+	" participant_id INTEGER NOT NULL REFERENCES participants(id),"
+	" token TEXT NOT NULL UNIQUE, sent INTEGER NOT NULL, reminders INTEGER NOT NULL DEFAULT 0,"
+	" reminded INTEGER, answered INTEGER, UNIQUE (survey, participant_id)) STRICT;"
+	"CREATE TABLE survey_answers("
+	" invite_id INTEGER NOT NULL REFERENCES survey_invites(id), question INTEGER NOT NULL,"
+	" score INTEGER CHECK (score BETWEEN 1 AND 5), text TEXT, updated INTEGER NOT NULL,"
+	" PRIMARY KEY (invite_id, question)) STRICT;"
 	/* scheduled sends done (or skipped as too late) per cohort */
 	"CREATE TABLE sched_done("
 	" cohort_id INTEGER NOT NULL REFERENCES cohorts(id), send_key TEXT NOT NULL,"

@@ -21,6 +21,7 @@
 
 struct conf;
 struct store;
+struct survey_def;
 
 enum sched_audience { AUD_MENTEES = 1, AUD_MENTORS = 2, AUD_BOTH = 3, AUD_COORDINATORS = 4 };
 
@@ -37,6 +38,8 @@ struct sched_conf {
 	struct sched_send *v;
 	size_t n;
 	int late_days;		/* sends later than this are skipped, not sent */
+	struct survey_def *surveys;	/* [survey NAME] sections */
+	size_t nsurveys;
 	/* [digest] */
 	int weekly, daily;	/* participants' weekly / coordinators' daily digest */
 	int nudge_after_days, escalate_after_days;	/* 0: no nudges / none named */
