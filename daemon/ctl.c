@@ -17,6 +17,7 @@
 #include "moderate.h"
 #include "outbox.h"
 #include "replay.h"
+#include "report.h"
 #include "reply.h"
 #include "rules.h"
 #include "screen.h"
@@ -59,6 +60,7 @@ static const char usage_text[] =
 	"  export PAIR_ID [--format txt|mbox|html] [--output FILE]   the pair's whole record\n"
 	"  erase MESSAGE_ID --reason TEXT          remove what a message said; audited\n"
 	"  survey import FILE.csv                  web-form answers: token,q1,...,qN[,text]\n"
+	"  report COHORT [--format text|csv|html]  the cohort's evaluation\n"
 	"  resume EMAIL                            relay to a paused (bouncing) participant again\n"
 	"exit status: 0 ok, 64 usage, 65 bad input, 66 not found, 75 try again, 78 bad config\n";
 
@@ -661,7 +663,19 @@ main(int argc, char **argv)
 		    exit_for(outbox_list(x.store, argc == 2));
 	else if (!strcmp(argv[0], "erase") && argc == 4 && !strcmp(argv[2], "--reason"))
 		rc = cmd_erase(&x, argv[1], argv[3]);
-	else if (!strcmp(argv[0], "survey") && argc == 3 && !strcmp(argv[1], "import")) {
+	else if (!strcmp(argv[0], "report") && (argc == 2 || (argc == 4 && !strcmp(argv[2], "--format")))) {
+		const char *f = argc == 4 ? argv[3] : "text";
+		int fmt = !strcmp(f, "text") ? REPORT_TEXT : !strcmp(f, "csv") ? REPORT_CSV :
+		    !strcmp(f, "html") ? REPORT_HTML : -1;
+		if (fmt < 0)
+			rc = usage();
+		else {
+			enum mg_status st = report_write(x.store, x.conf, argv[1], (enum report_format)fmt, stdout);
+			if (st == MG_NOTFOUND)
+				fprintf(stderr, "mentorctl: no cohort %s\n", argv[1]);
+			rc = exit_for(st);
+		}
+	} else if (!strcmp(argv[0], "survey") && argc == 3 && !strcmp(argv[1], "import")) {
 		struct buf err = {0};
 		int n;
 		enum mg_status st = survey_import(x.store, x.conf, argv[2], &n, &err);

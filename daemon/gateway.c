@@ -13,6 +13,7 @@
 #include "log.h"
 #include "moderate.h"
 #include "outbox.h"
+#include "report.h"
 #include "sched.h"
 #include "survey.h"
 #include "relay.h"
@@ -155,6 +156,8 @@ gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct ga
 		log_info("moderate reminded holds=%d", n);
 	if (sched_run(s, c, &n) != MG_OK)
 		log_warn("sched run failed");
+	if (report_run(s, c, &n) != MG_OK)
+		log_warn("report run failed");
 	if (survey_run(s, c, &n) != MG_OK)
 		log_warn("survey run failed");
 	if (digest_run(s, c, &n) != MG_OK)
