@@ -57,7 +57,10 @@ def test_a_whole_wave(stack):
     at(gw, 2026, 11, 12, 17)                             # again: nothing twice
     for user in PEOPLE:
         assert stack.wait_count(user, 10) == 10, user
-    assert stack.wait_count("coord@mentoring.test", 1) == 1
+    # the coordinators: the week-1 note and, after week 10, the end-of-wave report
+    assert stack.wait_count("coord@mentoring.test", 2) == 2
+    assert sorted(str(m["Subject"]).split(":")[0] for m in prompts(stack, "coord@mentoring.test")) == \
+        ["NHS Mentoring, W1", "[NHS Mentoring] end-of-wave report"]
     stack.wait_queue_empty()
     for user in PEOPLE:
         got = prompts(stack, user)
