@@ -19,7 +19,7 @@ def at(gw, y, m, d, hh, mm=0):
 
 def wave_gateway(stack):
     with open(os.path.join(ROOT, "conf", "schedule-nhs-wave.conf")) as f:
-        schedule = f.read().split("[digest]")[0]     # the prompts alone (t_digest has the rest)
+        schedule = f.read().split("[survey")[0]      # the prompts alone (the last test has the rest)
     gw = Gateway(stack, extra=f"\n[programme]\ntemplates = {os.path.join(ROOT, 'templates')}\n\n{schedule}")
     gw.setup_pair()                      # cohort W1 starts Tuesday 2026-09-01, 10 weeks
     gw.ctl("pair", "jo@school.test", "kim@nhs.test")
@@ -104,3 +104,46 @@ def test_now_option(stack):
     r = subprocess.run([os.path.join(BUILD, "mentorgated"), "-c", gw.conf, "--once", "--now",
                         "yesterday"], capture_output=True, text=True)
     assert r.returncode == 64 and "--now" in r.stderr
+
+
+def test_a_whole_wave_with_surveys_digests_and_nudges(stack):
+    """The shipped wave as it is: count every kind of mail in every mailbox."""
+    with open(os.path.join(ROOT, "conf", "schedule-nhs-wave.conf")) as f:
+        conf = f.read()
+    gw = Gateway(stack, extra=f"\n[programme]\ntemplates = {os.path.join(ROOT, 'templates')}\n\n{conf}")
+    os.environ["MENTORGATE_NOW"] = str(int(datetime.datetime(2026, 8, 20, 12, tzinfo=LONDON).timestamp()))
+    try:
+        gw.setup_pair()
+        gw.ctl("pair", "jo@school.test", "kim@nhs.test")
+    finally:
+        del os.environ["MENTORGATE_NOW"]
+    day = datetime.date(2026, 8, 31)
+    while day <= datetime.date(2026, 11, 12):
+        at(gw, day.year, day.month, day.day, 17)
+        at(gw, day.year, day.month, day.day, 22)          # quiet hours: nothing
+        day += datetime.timedelta(days=1)
+    stack.wait_queue_empty()
+
+    def kinds(user):
+        out = {}
+        for m in prompts(stack, user):
+            s = str(m["Subject"])
+            k = ("survey reminder" if s.startswith("Reminder:") else "survey" if "quick questions" in s
+                 else "nudge" if "waiting to hear" in s else "digest" if "your conversation" in s
+                 else "prompt")
+            out[k] = out.get(k, 0) + 1
+        return out
+    for mentee in ("alex@school.test", "jo@school.test"):
+        assert kinds(mentee) == {"prompt": 10, "survey": 2, "survey reminder": 2, "nudge": 1}, \
+            (mentee, kinds(mentee))
+    for mentor in ("sam@nhs.test", "kim@nhs.test"):
+        assert kinds(mentor) == {"prompt": 10, "survey": 2, "survey reminder": 2}, (mentor, kinds(mentor))
+    assert gw.sql("SELECT count(*) FROM survey_invites") == [(8,)]
+    days = [m for m in prompts(stack, "coord@mentoring.test") if "the day in the programme" in str(m["Subject"])]
+    assert len(days) == len({str(m["Subject"]) for m in days}) == 74, len(days)   # Aug 31 .. Nov 12
+    sent = gw.sql("SELECT count(*), count(DISTINCT dedupe_key) FROM outbox")[0]
+    assert sent[0] == sent[1], "nothing twice"
+    hours = gw.sql("SELECT created FROM outbox")
+    for (t,) in hours:
+        h = datetime.datetime.fromtimestamp(t, LONDON).hour
+        assert not (h >= 21 or h < 8), "nothing queued in quiet hours"
