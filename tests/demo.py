@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """make demo: the gateway end to end on a private Dovecot + Postfix on
 127.0.0.1, with a sample cohort of two pairs."""
+import datetime
 import os
+import zoneinfo
 import subprocess
 import sys
 import time
@@ -37,13 +39,18 @@ def main():
     stack = Stack()
     try:
         print(f"IMAP 127.0.0.1:{stack.imap_port}, SMTP 127.0.0.1:{stack.smtp_port}, state in {stack.dir}")
+        with open(os.path.join(ROOT, "conf", "schedule-nhs-wave.conf")) as f:
+            wave = f.read()
         gw = Gateway(stack, name="demo",
-                     extra=f"\n[screening]\nrules = {os.path.join(ROOT, 'conf', 'rules')}\n")
+                     extra=f"\n[screening]\nrules = {os.path.join(ROOT, 'conf', 'rules')}\n"
+                           f"\n[programme]\ntemplates = {os.path.join(ROOT, 'templates')}\n\n{wave}")
         step("configuration (checked)")
         print(open(gw.conf).read().replace("password = secret", "password = ******"))
         run(gw, "check")
         step("a sample cohort with two pairs")
-        run(gw, "cohort", "add", "Wave1", "--start", "2026-09-07", "--weeks", "10")
+        # the wave starts in a fortnight: the programme engine is shown at the end
+        start = datetime.date.today() + datetime.timedelta(days=14)
+        run(gw, "cohort", "add", "Wave1", "--start", start.isoformat(), "--weeks", "10")
         run(gw, "import", os.path.join(ROOT, "conf", "sample-participants.csv"))
         out = run(gw, "pair", "alex@school.test", "sam@nhs.test")
         a_to_sam = [l.split()[-1] for l in out.splitlines() if l.strip().startswith("mentee")][0]
@@ -110,6 +117,19 @@ def main():
         r = gw.once(check=False)
         sys.stdout.write(r.stderr)
         run(gw, "messages")
+
+        step("the programme engine: the wave's first day, 17:00 London time (mentorgated --now)")
+        first = datetime.datetime(start.year, start.month, start.day, 17,
+                                  tzinfo=zoneinfo.ZoneInfo("Europe/London"))
+        r = gw.once(env={"MENTORGATE_NOW": str(int(first.timestamp()))}, check=False)
+        sys.stdout.write(r.stderr)
+        stack.wait_count("jo@school.test", 2)
+        welcome = [m for m in map(parse, stack.messages("jo@school.test"))
+                   if str(m["Subject"]).startswith("Welcome")][0]
+        print("Jo's inbox now holds: " + str(welcome["Subject"]) + "  (Reply-To "
+              + welcome["Reply-To"].addresses[0].addr_spec + ")\n")
+        print(body_text(welcome))
+        run(gw, "report", "Wave1")
 
         step("the stored thread (the new text of each reply) and the held message")
         run(gw, "thread", "1")
