@@ -619,8 +619,8 @@ static const char q_thread_topic[] =
 	"  AND thread_id IS NOT NULL ORDER BY received DESC, id DESC LIMIT 1";
 
 static const char *const q_erase[] = {
-	"UPDATE messages SET raw = X'', body = NULL, new_text = NULL, subject = '[erased]',"
-	" attachments = NULL WHERE id = ?1",
+	("UPDATE messages SET raw = X'', body = NULL, new_text = NULL, subject = '[erased]',"
+	 " attachments = NULL WHERE id = ?1"),
 	"UPDATE flags SET excerpt = '[erased]' WHERE message = ?1",
 	"UPDATE outbox SET data = X'' WHERE message = ?1 AND state IN ('sent', 'failed')",
 	"UPDATE holds SET mail = NULL WHERE message = ?1",
