@@ -108,7 +108,21 @@ bench: deps
 	$(MAKE) bench-bin
 	python3 tests/bench/run.py $(BUILD)/bench
 
+# make install [PREFIX=/usr/local] [DESTDIR=]: the two programs, the manuals,
+# the shipped rules and templates, an example configuration.
+PREFIX  ?= /usr/local
+SHARE   := $(DESTDIR)$(PREFIX)/share/mentorgate
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(SHARE)/rules $(SHARE)/templates
+	install -m 755 $(BUILD)/mentorgated $(BUILD)/mentorctl $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 man/mentorgate.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/mentorgated.8 man/mentorctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 conf/rules/*.rules $(SHARE)/rules/
+	install -m 644 templates/*.txt $(SHARE)/templates/
+	install -m 644 conf/mentorgate.conf.example conf/schedule-nhs-wave.conf $(SHARE)/
+
 clean:
 	rm -rf build build-san build-fuzz mentorgated mentorctl
 
-.PHONY: all units fuzzers bench-bin deps test demo fuzz bench clean
+.PHONY: all units fuzzers bench-bin deps test demo fuzz bench install clean

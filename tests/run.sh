@@ -29,6 +29,10 @@ for t in "$BUILD"/t_*; do
 	tally "$log" "$t"
 done
 
+echo "# manuals and install"
+python3 tests/docs.py 2>&1 | tee "$log"
+tally "$log" "tests/docs.py"
+
 echo "# corpora (reply extraction, bounces, auto-replies)"
 python3 tests/corpus/run.py 2>&1 | tee "$log"
 tally "$log" "tests/corpus/run.py"

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""The manuals agree with the programs: every mentorctl command in --help is
+in mentorctl(8) and the other way round, every configuration key the parser
+knows is in mentorgate.conf(5), the pages render without warnings, and
+`make install` puts everything in place.  Ends with "N passed, N failed"."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+passed = failed = 0
+
+
+def check(good, name):
+    global passed, failed
+    print(("ok - " if good else "not ok - ") + name)
+    passed += bool(good)
+    failed += not good
+
+
+def page(name):
+    with open(os.path.join(ROOT, "man", name)) as f:
+        return f.read()
+
+
+def words(roff):
+    """The text of a page, roff escapes and fonts dropped."""
+    t = re.sub(r"\\f[BIRP]", "", roff).replace("\\-", "-")
+    return re.sub(r"^\.(TP|B|BI|BR|IR|IB|RB|I|PP|br|nf|fi)\s*", "", t, flags=re.M)
+
+
+helptext = subprocess.run([os.path.join(BUILD, "mentorctl"), "--help"], capture_output=True,
+                          text=True).stdout
+ctl = words(page("mentorctl.8"))
+commands = set()
+for line in helptext.splitlines():
+    m = re.match(r"\s+(?:mentorctl (?:\[-c FILE\] |-c FILE )?)?([a-z]+(?: [a-z]+)?)\b", line)
+    if m and not line.strip().startswith(("usage", "commands", "exit")):
+        commands.add(m.group(1))
+missing = sorted(c for c in commands if c.split()[0] not in ctl)
+check(commands and not missing, "every command of mentorctl --help is in mentorctl(8) %s" % missing)
+manual = set(re.findall(r"^\.BI? \"?([a-z]+)", page("mentorctl.8"), re.M))
+undocumented = sorted(c for c in manual if c not in helptext and c not in ("mentorctl",))
+check(not undocumented, "every command of mentorctl(8) is in --help %s" % undocumented)
+
+src = open(os.path.join(ROOT, "daemon", "conf.c")).read()
+keys = set(re.findall(r'\{ "[a-z]+", "([a-z_]+)", K_', src))
+for f in ("sched.c", "survey.c"):
+    keys |= set(re.findall(r'strcmp\(key, "([a-z_]+)"\)', open(os.path.join(ROOT, "daemon", f)).read()))
+conf5 = words(page("mentorgate.conf.5"))
+missing = sorted(k for k in keys if not re.search(r"\b%s\b" % re.escape(k), conf5))
+check(len(keys) > 40 and not missing, "every configuration key is in mentorgate.conf(5) %s" % missing)
+
+for name in ("mentorgated.8", "mentorctl.8", "mentorgate.conf.5"):
+    r = subprocess.run(["groff", "-man", "-ww", "-z", os.path.join(ROOT, "man", name)],
+                       capture_output=True, text=True)
+    check(r.returncode == 0 and not r.stderr.strip(), "%s renders without warnings %s" % (name, r.stderr))
+
+with tempfile.TemporaryDirectory() as dest:
+    san = ["SAN=1"] if os.path.basename(BUILD) == "build-san" else []
+    r = subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + dest, "PREFIX=/usr"] + san,
+                       capture_output=True, text=True)
+    want = ["usr/sbin/mentorgated", "usr/sbin/mentorctl", "usr/share/man/man5/mentorgate.conf.5",
+            "usr/share/man/man8/mentorctl.8", "usr/share/mentorgate/rules/70-risk.rules",
+            "usr/share/mentorgate/templates/welcome-mentee.txt",
+            "usr/share/mentorgate/mentorgate.conf.example"]
+    absent = [w for w in want if not os.path.exists(os.path.join(dest, w))]
+    check(r.returncode == 0 and not absent, "make install DESTDIR=... PREFIX=/usr %s %s" % (absent, r.stderr[-300:]))
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
