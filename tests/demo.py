@@ -123,7 +123,7 @@ def main():
                                   tzinfo=zoneinfo.ZoneInfo("Europe/London"))
         r = gw.once(env={"MENTORGATE_NOW": str(int(first.timestamp()))}, check=False)
         sys.stdout.write(r.stderr)
-        stack.wait_count("jo@school.test", 2)
+        stack.wait_count("jo@school.test", 1)
         welcome = [m for m in map(parse, stack.messages("jo@school.test"))
                    if str(m["Subject"]).startswith("Welcome")][0]
         print("Jo's inbox now holds: " + str(welcome["Subject"]) + "  (Reply-To "
