@@ -493,14 +493,21 @@ autoreply(const char *raw, size_t len, const struct mime_msg *m, struct classify
 void
 classify_message(const char *raw, size_t len, struct classify *c)
 {
-	struct mime_msg *m;
+	struct mime_msg *m = mime_parse(raw, len);
+
+	classify_parsed(raw, len, m, c);
+	mime_free(m);
+}
+
+void
+classify_parsed(const char *raw, size_t len, const struct mime_msg *m, struct classify *c)
+{
 	size_t a, b;
 	char *failed;
 	int sender, says, body_bounce, dsn = 0;
 
 	memset(c, 0, sizeof *c);
 	pthread_once(&pats_once, pats_compile);
-	m = mime_parse(raw, len);
 	c->why = "";
 
 	/* the first delivery-status part that names a recipient (some
@@ -509,14 +516,14 @@ classify_message(const char *raw, size_t len, struct classify *c)
 		dsn = dsn_parse(raw + a, b - a, c);
 		if (c->kind == CLASS_BOUNCE) {
 			c->why = "delivery-status report";
-			goto out;
+			return;
 		}
 	}
 	if (dsn) {
 		/* a report of successful delivery: neither a failure nor a
 		 * reply (the relay still ignores it as automatic mail) */
 		c->why = "delivery-status report without failures";
-		goto out;
+		return;
 	}
 	/* non-standard formats */
 	body_bounce = has(P_BODY_BOUNCE, m->text);
@@ -542,8 +549,6 @@ classify_message(const char *raw, size_t len, struct classify *c)
 	free(failed);
 	if (c->kind != CLASS_BOUNCE && autoreply(raw, len, m, c))
 		c->kind = CLASS_AUTOREPLY;
-out:
-	mime_free(m);
 }
 
 int

@@ -293,26 +293,17 @@ static char *
 slurp(const char *path, size_t *len)
 {
 	FILE *f = (!path || !strcmp(path, "-")) ? stdin : fopen(path, "rb");
-	struct buf b = {0};
-	char chunk[65536];
-	size_t n;
+	char *s;
 
 	if (!f) {
 		fprintf(stderr, "mentorctl: %s: %m\n", path);
 		return NULL;
 	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	if (ferror(f)) {
+	if (!(s = mg_read_all(f, len)))
 		fprintf(stderr, "mentorctl: %s: read error\n", path ? path : "stdin");
-		buf_free(&b);
-		b.s = NULL;
-	} else if (!b.s)
-		b.s = xstrdup("");
 	if (f != stdin)
 		fclose(f);
-	*len = b.len;
-	return b.s;
+	return s;
 }
 
 static int

@@ -13,7 +13,6 @@
 #include "route.h"
 #include "store_p.h"
 
-static const char q_cohorts[] = "SELECT id, name, start_date, weeks FROM cohorts ORDER BY id";
 static const char q_done[] = "SELECT 1 FROM sched_done WHERE cohort_id = ?1 AND send_key = ?2";
 static const char q_mark[] =
 	"INSERT OR IGNORE INTO sched_done(cohort_id, send_key, done_at, skipped) VALUES (?1, ?2, ?3, 0)";
@@ -25,40 +24,6 @@ static const char q_last[] =
 	"SELECT id, received, recipient_id FROM messages WHERE pair_id = ?1 AND state = 'relayed'"
 	" ORDER BY received DESC, id DESC LIMIT 1";
 static const char q_pair_created[] = "SELECT created FROM pairs WHERE id = ?1";
-
-struct cohort {
-	int64_t id;
-	char *name;
-	int start, weeks;
-};
-
-static size_t
-cohorts(struct store *s, struct cohort **out)
-{
-	sqlite3_stmt *st = store_stmt(s, q_cohorts);
-	size_t n = 0;
-
-	*out = NULL;
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		*out = xrealloc(*out, (n + 1) * sizeof **out);
-		(*out)[n].id = sqlite3_column_int64(st, 0);
-		(*out)[n].name = store_col_text(st, 1);
-		(*out)[n].start = cal_date((const char *)sqlite3_column_text(st, 2));
-		(*out)[n].weeks = sqlite3_column_int(st, 3);
-		n++;
-	}
-	if (st)
-		sqlite3_reset(st);
-	return n;
-}
-
-static void
-cohorts_free(struct cohort *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-}
 
 static int
 done(struct store *s, int64_t cohort, const char *key)
@@ -190,7 +155,7 @@ week_pair(const struct roster_pair *p, void *arg)
 }
 
 static enum mg_status
-weekly(struct store *s, const struct conf *c, const struct cohort *co, int *queued)
+weekly(struct store *s, const struct conf *c, const struct roster_cohort *co, int *queued)
 {
 	const struct calendar *cal = &c->sched.cal;
 	int64_t now = mg_now();
@@ -231,7 +196,7 @@ weekly(struct store *s, const struct conf *c, const struct cohort *co, int *queu
 struct nudge {
 	struct store *s;
 	const struct conf *c;
-	const struct cohort *co;
+	const struct roster_cohort *co;
 	int queued;
 	enum mg_status rc;
 };
@@ -417,7 +382,7 @@ enum mg_status
 digest_run(struct store *s, const struct conf *c, int *queued)
 {
 	const struct sched_conf *sc = &c->sched;
-	struct cohort *co;
+	struct roster_cohort *co;
 	size_t n;
 	enum mg_status rc = MG_OK;
 
@@ -426,7 +391,8 @@ digest_run(struct store *s, const struct conf *c, int *queued)
 		return MG_OK;
 	if (cal_next_allowed(&sc->cal, mg_now()) != mg_now())
 		return MG_OK;	/* quiet hours or an excluded day: later */
-	n = cohorts(s, &co);
+	if ((rc = roster_cohorts(s, &co, &n)) != MG_OK)
+		return rc;
 	for (size_t i = 0; i < n && rc == MG_OK; i++) {
 		if (co[i].start <= 0)
 			continue;
@@ -446,7 +412,7 @@ digest_run(struct store *s, const struct conf *c, int *queued)
 			*queued += u.queued;
 		}
 	}
-	cohorts_free(co, n);
+	roster_cohorts_free(co, n);
 	if (rc == MG_OK && sc->daily)
 		rc = daily(s, c, queued);
 	return rc;

@@ -261,3 +261,20 @@ mg_random_token(char *out, size_t n)
 		out[i] = alphabet[r[i] & 31];
 	out[want] = 0;
 }
+
+char *
+mg_read_all(FILE *f, size_t *len)
+{
+	struct buf b = {0};
+	char chunk[65536];
+	size_t n;
+
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(f)) {
+		buf_free(&b);
+		return NULL;
+	}
+	*len = b.len;
+	return b.s ? buf_steal(&b) : xstrdup("");
+}

@@ -699,7 +699,7 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 
 	if ((rc = job_prepare(&j)) != MG_OK)
 		goto out;
-	classify_message(j.raw, j.rawlen, &cl);
+	classify_parsed(j.raw, j.rawlen, j.m, &cl);
 	if (j.token && !strncmp(j.token, "bounce-", 7)) {
 		rc = verp_report(&j, &cl);
 		goto out;

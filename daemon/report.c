@@ -8,6 +8,7 @@
 #include "log.h"
 #include "notice.h"
 #include "report.h"
+#include "roster.h"
 #include "store_p.h"
 #include "survey.h"
 
@@ -427,7 +428,6 @@ report_write(struct store *s, const struct conf *c, const char *name, enum repor
 	return rc == MG_OK && ferror(f) ? MG_TEMPFAIL : rc;
 }
 
-static const char q_cohorts[] = "SELECT id, name, start_date, weeks FROM cohorts ORDER BY id";
 static const char q_reported[] =
 	"SELECT count(*) FROM sched_done WHERE cohort_id = ?1 AND send_key = 'report'";
 static const char q_mark_reported[] =
@@ -436,24 +436,17 @@ static const char q_mark_reported[] =
 enum mg_status
 report_run(struct store *s, const struct conf *c, int *queued)
 {
-	sqlite3_stmt *st = store_stmt(s, q_cohorts);
-	struct co { int64_t id; char *name; int start, weeks; } *v = NULL;
-	size_t n = 0;
-	enum mg_status rc = MG_OK;
+	sqlite3_stmt *st;
+	struct roster_cohort *v;
+	size_t n;
+	enum mg_status rc;
 	int64_t now = mg_now();
 
 	*queued = 0;
-	if (!c->sched.n || !c->ncoordinators || !st)
-		return st ? MG_OK : MG_INTERNAL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		v = xrealloc(v, (n + 1) * sizeof *v);
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].name = store_col_text(st, 1);
-		v[n].start = cal_date((const char *)sqlite3_column_text(st, 2));
-		v[n].weeks = sqlite3_column_int(st, 3);
-		n++;
-	}
-	sqlite3_reset(st);
+	if (!c->sched.n || !c->ncoordinators)
+		return MG_OK;
+	if ((rc = roster_cohorts(s, &v, &n)) != MG_OK)
+		return rc;
 	for (size_t i = 0; i < n && rc == MG_OK; i++) {
 		if (v[i].start <= 0 || now < cal_due(&c->sched.cal, v[i].start, v[i].weeks + 1, 1))
 			continue;	/* the day after the last week, at the send hour */
@@ -505,8 +498,6 @@ report_run(struct store *s, const struct conf *c, int *queued)
 		free(body);
 		free(page);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
+	roster_cohorts_free(v, n);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "calendar.h"
 #include "roster.h"
 #include "store_p.h"
 
@@ -514,6 +515,43 @@ roster_person_by_email(struct store *s, const char *email, struct roster_person 
 	if (rc == SQLITE_ROW)
 		return MG_OK;
 	return rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
+}
+
+static const char q_cohorts[] = "SELECT id, name, start_date, weeks FROM cohorts ORDER BY id";
+
+enum mg_status
+roster_cohorts(struct store *s, struct roster_cohort **out, size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, q_cohorts);
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return MG_INTERNAL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof **out);
+		(*out)[*n].id = sqlite3_column_int64(st, 0);
+		(*out)[*n].name = store_col_text(st, 1);
+		(*out)[*n].start = cal_date((const char *)sqlite3_column_text(st, 2));
+		(*out)[*n].weeks = sqlite3_column_int(st, 3);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return MG_OK;
+	roster_cohorts_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return store_status(rc);
+}
+
+void
+roster_cohorts_free(struct roster_cohort *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
 }
 
 static const char q_pair_add[] =

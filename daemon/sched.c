@@ -194,7 +194,6 @@ sched_conf_free(struct sched_conf *sc)
 
 /* --- sending -------------------------------------------------------- */
 
-static const char q_cohorts[] = "SELECT id, name, start_date, weeks FROM cohorts ORDER BY id";
 static const char q_done[] = "SELECT 1 FROM sched_done WHERE cohort_id = ?1 AND send_key = ?2";
 static const char q_mark[] =
 	"INSERT INTO sched_done(cohort_id, send_key, done_at, skipped) VALUES (?1, ?2, ?3, ?4)";
@@ -342,35 +341,20 @@ run_send(struct store *s, const struct conf *c, int64_t cohort, const char *name
 enum mg_status
 sched_run(struct store *s, const struct conf *c, int *queued)
 {
-	sqlite3_stmt *st = store_stmt(s, q_cohorts);
-	struct cohort { int64_t id; char *name; int start, weeks; } *v = NULL;
-	size_t n = 0;
-	enum mg_status rc = MG_OK;
-	int r;
+	struct roster_cohort *v;
+	size_t n;
+	enum mg_status rc;
 
 	*queued = 0;
 	if (!c->sched.n)
 		return MG_OK;
-	if (!st)
-		return MG_INTERNAL;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xrealloc(v, (n + 1) * sizeof *v);
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].name = store_col_text(st, 1);
-		v[n].start = cal_date((const char *)sqlite3_column_text(st, 2));
-		v[n].weeks = sqlite3_column_int(st, 3);
-		n++;
-	}
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		rc = store_status(r);
+	if ((rc = roster_cohorts(s, &v, &n)) != MG_OK)
+		return rc;
 	for (size_t i = 0; i < n && rc == MG_OK; i++)
 		for (size_t k = 0; k < c->sched.n && rc == MG_OK; k++)
 			if (v[i].start > 0)
 				rc = run_send(s, c, v[i].id, v[i].name, v[i].start, v[i].weeks, &c->sched.v[k],
 				    queued);
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
+	roster_cohorts_free(v, n);
 	return rc;
 }

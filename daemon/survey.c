@@ -208,7 +208,6 @@ survey_parse(const char *text, size_t nq, int *scores, char **free_text, int *ch
 
 /* --- invitations and reminders ----------------------------------------- */
 
-static const char q_cohorts[] = "SELECT id, name, start_date, weeks FROM cohorts ORDER BY id";
 static const char q_invite[] =
 	"INSERT OR IGNORE INTO survey_invites(survey, cohort_id, participant_id, token, sent)"
 	" VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -382,18 +381,10 @@ survey_run(struct store *s, const struct conf *c, int *queued)
 	*queued = 0;
 	if (!sc->nsurveys || cal_next_allowed(&sc->cal, now) != now)
 		return MG_OK;
-	struct co { int64_t id; int start, weeks; } *v = NULL;
-	size_t n = 0;
-	if (!(st = store_stmt(s, q_cohorts)))
-		return MG_INTERNAL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		v = xrealloc(v, (n + 1) * sizeof *v);
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].start = cal_date((const char *)sqlite3_column_text(st, 2));
-		v[n].weeks = sqlite3_column_int(st, 3);
-		n++;
-	}
-	sqlite3_reset(st);
+	struct roster_cohort *v;
+	size_t n;
+	if ((rc = roster_cohorts(s, &v, &n)) != MG_OK)
+		return rc;
 	for (size_t k = 0; k < sc->nsurveys && rc == MG_OK; k++) {
 		const struct survey_def *d = &sc->surveys[k];
 		if ((rc = store_begin(s)) != MG_OK)
@@ -429,7 +420,7 @@ survey_run(struct store *s, const struct conf *c, int *queued)
 		else
 			store_rollback(s);
 	}
-	free(v);
+	roster_cohorts_free(v, n);
 	return rc;
 }
 

@@ -10,17 +10,15 @@ static char *
 slurp(const char *path, int *missing)
 {
 	FILE *f = fopen(path, "r");
-	struct buf b = {0};
-	char chunk[4096];
 	size_t n;
+	char *s;
 
 	*missing = !f && errno == ENOENT;
 	if (!f)
 		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
+	s = mg_read_all(f, &n);
 	fclose(f);
-	return b.s ? buf_steal(&b) : xstrdup("");
+	return s;
 }
 
 static int

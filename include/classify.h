@@ -21,6 +21,9 @@ struct classify {
 
 /* Classify raw (len bytes).  Never fails; free with classify_clear. */
 void classify_message(const char *raw, size_t len, struct classify *out);
+/* The same for a message already parsed (m from mime_parse of raw). */
+struct mime_msg;
+void classify_parsed(const char *raw, size_t len, const struct mime_msg *m, struct classify *out);
 void classify_clear(struct classify *);
 
 /* Written by a machine by its own account (Auto-Submitted other than "no")? */

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 /* Graded by what the caller does next. */
@@ -44,6 +45,10 @@ void buf_vprintf(struct buf *, const char *, va_list);
 /* Hand the string to the caller (who frees it); the buffer is left empty. */
 char *buf_steal(struct buf *);
 void buf_free(struct buf *);
+
+/* The rest of stream f, NUL-terminated (*len without the NUL); NULL on a
+ * read error.  Caller frees. */
+char *mg_read_all(FILE *f, size_t *len);
 
 /* Seconds since the epoch; MENTORGATE_NOW (epoch seconds or
  * YYYY-MM-DDTHH:MM:SSZ) overrides it for tests and demos. */

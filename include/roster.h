@@ -23,6 +23,17 @@ struct roster_pair {
 	char *to_mentee_token;	/* the mentee's masked address, as the mentor sees it */
 };
 
+struct roster_cohort {
+	int64_t id;
+	char *name;
+	int start;		/* YYYYMMDD, or -1 for a date that does not parse */
+	int weeks;
+};
+
+/* Every cohort, in id order; free with roster_cohorts_free. */
+enum mg_status roster_cohorts(struct store *, struct roster_cohort **out, size_t *n);
+void roster_cohorts_free(struct roster_cohort *, size_t n);
+
 /* Frees the strings inside (not the struct itself); accepts zeroed structs. */
 void roster_person_clear(struct roster_person *);
 void roster_pair_clear(struct roster_pair *);

@@ -27,17 +27,13 @@ static char *
 load(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	struct buf b = {0};
-	char chunk[65536];
-	size_t n;
+	char *s;
 
 	if (!f)
 		return NULL;
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
+	s = mg_read_all(f, len);
 	fclose(f);
-	*len = b.len;
-	return b.s ? b.s : xstrdup("");
+	return s;
 }
 
 int
