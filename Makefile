@@ -28,7 +28,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 LIB_OBJS := mg log conf store roster mime mime_text mime_build mime_attach pattern reply classify rules screen thread notice audit authres export replay tmpl calendar sched digest survey report bounce moderate escalate route smtp outbox \
-            relay imap tlsverify gateway
+            relay imap tlsverify gateway oauth service serve
 LIB  := $(patsubst %,$(BUILD)/%.o,$(LIB_OBJS))
 BINS := $(BUILD)/mentorgated $(BUILD)/mentorctl
 UNIT := $(patsubst tests/unit/%.c,$(BUILD)/%,$(wildcard tests/unit/t_*.c))
@@ -109,7 +109,7 @@ bench: deps
 	python3 tests/bench/run.py $(BUILD)/bench
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the two programs, the manuals,
-# the shipped rules and templates, an example configuration.
+# the shipped rules and templates, an example configuration, a systemd unit.
 PREFIX  ?= /usr/local
 SHARE   := $(DESTDIR)$(PREFIX)/share/mentorgate
 install: all
@@ -121,6 +121,7 @@ install: all
 	install -m 644 conf/rules/*.rules $(SHARE)/rules/
 	install -m 644 templates/*.txt $(SHARE)/templates/
 	install -m 644 conf/mentorgate.conf.example conf/schedule-nhs-wave.conf $(SHARE)/
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' conf/mentorgated.service >$(SHARE)/mentorgated.service
 
 clean:
 	rm -rf build build-san build-fuzz mentorgated mentorctl

@@ -39,6 +39,8 @@ static const struct key keys[] = {
 	{ "imap", "username", K_STR, F(imap_username), 0, 0 },
 	{ "imap", "password", K_STR, F(imap_password), 0, 0 },
 	{ "imap", "password_command", K_STR, F(imap_password_command), 0, 0 },
+	{ "imap", "oauth2_token_command", K_STR, F(imap_oauth2_command), 0, 0 },
+	{ "imap", "idle", K_BOOL, F(imap_idle), 0, 0 },
 	{ "imap", "mailbox", K_STR, F(imap_mailbox), 0, 0 },
 	{ "imap", "processed_mailbox", K_STR, F(imap_processed), 0, 0 },
 	{ "imap", "poll_interval", K_INT, F(poll_interval), 1, 86400 },
@@ -49,6 +51,8 @@ static const struct key keys[] = {
 	{ "smtp", "username", K_STR, F(smtp_username), 0, 0 },
 	{ "smtp", "password", K_STR, F(smtp_password), 0, 0 },
 	{ "smtp", "password_command", K_STR, F(smtp_password_command), 0, 0 },
+	{ "smtp", "oauth2_token_command", K_STR, F(smtp_oauth2_command), 0, 0 },
+	{ "smtp", "tls_verify", K_BOOL, F(smtp_tls_verify), 0, 0 },
 	{ "smtp", "from_name", K_STR, F(from_name), 0, 0 },
 	{ "smtp", "timeout", K_INT, F(smtp_timeout), 1, 3600 },
 	{ "smtp", "batch_size", K_INT, F(batch_size), 1, 100000 },
@@ -62,6 +66,9 @@ static const struct key keys[] = {
 	{ "moderation", "hold_reminder_hours", K_INT, F(hold_reminder_hours), 1, 8760 },
 	{ "moderation", "mentee_attachments", K_ATT, F(mentee_attachments), 0, 0 },
 	{ "moderation", "mentor_attachments", K_ATT, F(mentor_attachments), 0, 0 },
+	{ "daemon", "user", K_STR, F(user), 0, 0 },
+	{ "daemon", "pidfile", K_PATH, F(pidfile), 0, 0 },
+	{ "daemon", "reconnect_max", K_INT, F(reconnect_max), 5, 86400 },
 };
 #undef F
 
@@ -303,12 +310,13 @@ check_whole(struct reader *r, struct conf *c, int mode)
 	require(r, c->imap_host, "[imap] host");
 	require(r, c->imap_username, "[imap] username");
 	require(r, c->smtp_url, "[smtp] url");
-	if (!c->imap_password == !c->imap_password_command)
-		bad(r, "[imap] needs exactly one of password, password_command");
-	if (c->smtp_password && c->smtp_password_command)
-		bad(r, "[smtp] has both password and password_command");
-	if ((c->smtp_password || c->smtp_password_command) && !c->smtp_username)
-		bad(r, "[smtp] password given without username");
+	if (!!c->imap_password + !!c->imap_password_command + !!c->imap_oauth2_command != 1)
+		bad(r, "[imap] needs exactly one of password, password_command, oauth2_token_command");
+	if (!!c->smtp_password + !!c->smtp_password_command + !!c->smtp_oauth2_command > 1)
+		bad(r, "[smtp] takes at most one of password, password_command, oauth2_token_command");
+	if ((c->smtp_password || c->smtp_password_command || c->smtp_oauth2_command) &&
+	    !c->smtp_username)
+		bad(r, "[smtp] password or token given without username");
 	if (c->require_authentication && !c->authserv_id)
 		bad(r, "[moderation] require_authentication needs authserv_id (your server's"
 		    " Authentication-Results id)");
@@ -330,6 +338,9 @@ defaults(struct conf *c)
 	c->imap_port = -1;
 	c->imap_tls = CONF_TLS_STARTTLS;
 	c->imap_tls_verify = 1;
+	c->imap_idle = 1;
+	c->smtp_tls_verify = 1;
+	c->reconnect_max = 300;
 	c->smtp_tls = CONF_TLS_NONE;
 	c->poll_interval = 60;
 	c->imap_timeout = 60;
@@ -412,7 +423,8 @@ conf_free(struct conf *c)
 		&c->database, &c->templates, &c->imap_host, &c->imap_ca_file,
 		&c->imap_username, &c->imap_password_command, &c->imap_mailbox,
 		&c->imap_processed, &c->smtp_url, &c->smtp_ca_file, &c->smtp_username,
-		&c->smtp_password_command, &c->from_name, &c->rules_dir, &c->authserv_id };
+		&c->smtp_password_command, &c->from_name, &c->rules_dir, &c->authserv_id,
+		&c->imap_oauth2_command, &c->smtp_oauth2_command, &c->user, &c->pidfile };
 	for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
 		free(*strs[i]);
 	zfree(c->imap_password);
@@ -430,13 +442,38 @@ conf_free(struct conf *c)
 }
 
 enum mg_status
-conf_secret(const char *password, const char *command, char **out, struct buf *err)
+conf_command(const char *command, char **out, struct buf *err)
 {
 	struct buf b = {0};
 	char chunk[256];
 	size_t n;
 	FILE *p;
 	int rc;
+
+	*out = NULL;
+	if (!(p = popen(command, "r"))) {
+		buf_printf(err, "command: %s", strerror(errno));
+		return MG_TEMPFAIL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
+		buf_add(&b, chunk, n);
+	explicit_bzero(chunk, sizeof chunk);
+	rc = pclose(p);
+	if (rc != 0 || !b.s) {
+		buf_printf(err, "command exited with status %d", WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
+		if (b.s)
+			explicit_bzero(b.s, b.len);
+		buf_free(&b);
+		return MG_TEMPFAIL;
+	}
+	*out = buf_steal(&b);
+	return MG_OK;
+}
+
+enum mg_status
+conf_secret(const char *password, const char *command, char **out, struct buf *err)
+{
+	enum mg_status st;
 
 	*out = NULL;
 	if (password) {
@@ -447,22 +484,8 @@ conf_secret(const char *password, const char *command, char **out, struct buf *e
 		*out = xstrdup("");
 		return MG_OK;
 	}
-	if (!(p = popen(command, "r"))) {
-		buf_printf(err, "password_command: %s", strerror(errno));
-		return MG_TEMPFAIL;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		buf_add(&b, chunk, n);
-	explicit_bzero(chunk, sizeof chunk);
-	rc = pclose(p);
-	if (rc != 0 || !b.s) {
-		buf_printf(err, "password_command exited with status %d", WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
-		if (b.s)
-			explicit_bzero(b.s, b.len);
-		buf_free(&b);
-		return MG_TEMPFAIL;
-	}
-	b.s[strcspn(b.s, "\r\n")] = 0;
-	*out = buf_steal(&b);
+	if ((st = conf_command(command, out, err)) != MG_OK)
+		return st;
+	(*out)[strcspn(*out, "\r\n")] = 0;
 	return MG_OK;
 }

@@ -25,6 +25,7 @@ struct sync {
 	uint32_t *done;
 	size_t ndone;
 	struct gateway_stats *stats;
+	int stopped;
 };
 
 static void
@@ -41,6 +42,10 @@ on_message(uint32_t uid, const char *raw, size_t len, void *arg)
 	int64_t id = 0;
 	enum mg_status rc;
 
+	if (mg_stop_requested()) {	/* SIGTERM: the message in hand is done */
+		y->stopped = 1;
+		return MG_TEMPFAIL;
+	}
 	rc = relay_store(y->s, y->c->imap_mailbox, y->uidvalidity, uid, raw, len, &id);
 	if (rc == MG_DUPLICATE) {
 		y->stats->duplicates++;
@@ -70,19 +75,21 @@ decide_leftovers(struct store *s, const struct conf *c, struct gateway_stats *st
 	free(ids);
 }
 
-static enum mg_status
-sync_mailbox(struct store *s, const struct conf *c, struct gateway_stats *stats)
+enum mg_status
+gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
+    struct gateway_stats *stats)
 {
-	struct sync y = { s, c, 0, NULL, 0, stats };
-	struct imap *im = NULL;
+	struct sync y = { s, c, 0, NULL, 0, stats, 0 };
 	struct buf err = {0};
 	uint32_t *uids = NULL, *fresh = NULL, old_v = 0, last = 0;
 	size_t n = 0, nfresh = 0;
-	enum mg_status rc;
+	enum mg_status rc = MG_OK;
 
-	if ((rc = imap_open(c, &im, &err)) != MG_OK)
+	if (!*imp && (rc = imap_open(c, imp, &err)) != MG_OK)
 		goto out;
-	if ((rc = imap_select(im, &y.uidvalidity, &err)) != MG_OK)
+	if ((rc = imap_idle_done(*imp, &err)) != MG_OK)
+		goto out;
+	if ((rc = imap_select(*imp, &y.uidvalidity, &err)) != MG_OK)
 		goto out;
 	rc = store_sync_get(s, c->imap_mailbox, &old_v, &last);
 	if (rc == MG_NOTFOUND || (rc == MG_OK && old_v != y.uidvalidity)) {
@@ -96,7 +103,7 @@ sync_mailbox(struct store *s, const struct conf *c, struct gateway_stats *stats)
 	}
 	if (rc != MG_OK)
 		goto out;
-	if ((rc = imap_pending(im, &uids, &n, &err)) != MG_OK)
+	if ((rc = imap_pending(*imp, &uids, &n, &err)) != MG_OK)
 		goto out;
 	fresh = xcalloc(n ? n : 1, sizeof *fresh);
 	for (size_t i = 0; i < n; i++) {
@@ -108,11 +115,13 @@ sync_mailbox(struct store *s, const struct conf *c, struct gateway_stats *stats)
 		else
 			fresh[nfresh++] = uids[i];
 	}
-	rc = imap_fetch(im, fresh, nfresh, on_message, &y, &err);
+	rc = imap_fetch(*imp, fresh, nfresh, on_message, &y, &err);
+	if (y.stopped)
+		rc = MG_OK;
 	/* only what is committed gets moved, whatever happened above */
 	if (y.ndone) {
 		struct buf err2 = {0};
-		enum mg_status r2 = imap_done(im, y.done, y.ndone, &err2);
+		enum mg_status r2 = imap_done(*imp, y.done, y.ndone, &err2);
 		if (r2 != MG_OK) {
 			log_warn("imap mark-handled failed n=%zu error=\"%s\"", y.ndone, err2.s);
 			if (rc == MG_OK)
@@ -122,9 +131,15 @@ sync_mailbox(struct store *s, const struct conf *c, struct gateway_stats *stats)
 		buf_free(&err2);
 	}
 out:
-	if (rc != MG_OK && err.s)
-		log_warn("imap error status=\"%s\" error=\"%s\"", mg_strerror(rc), err.s);
-	imap_close(im);
+	if (rc != MG_OK) {
+		stats->imap_error = err.s ? xstrdup(err.s) : NULL;
+		if (rc == MG_CONNFAIL || rc == MG_DENIED || rc == MG_BADCONF) {
+			stats->imap_down = 1;
+			imap_close(*imp);	/* start afresh next time */
+			*imp = NULL;
+		} else if (err.s)
+			log_warn("imap error status=\"%s\" error=\"%s\"", mg_strerror(rc), err.s);
+	}
 	buf_free(&err);
 	free(uids);
 	free(fresh);
@@ -133,21 +148,16 @@ out:
 }
 
 enum mg_status
-gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct gateway_stats *stats)
+gateway_work(struct store *s, const struct conf *c, struct smtp *smtp, int send,
+    struct gateway_stats *stats)
 {
 	struct outbox_stats os;
-	enum mg_status rc;
+	enum mg_status rc = MG_OK;
+	int n;
 
-	memset(stats, 0, sizeof *stats);
 	decide_leftovers(s, c, stats);
-	enum mg_status irc = sync_mailbox(s, c, stats);
-	if (irc == MG_CONNFAIL || irc == MG_DENIED || irc == MG_BADCONF) {
-		stats->imap_down = 1;
-		irc = MG_OK;
-	}
 	/* unanswered escalations move up the chain; long-waiting holds are
 	 * mailed again (before the flush, so they go in this pass) */
-	int n;
 	if (escalate_due(s, c, &n) != MG_OK)
 		log_warn("escalate check failed");
 	if (moderate_remind(s, c, &n) != MG_OK)
@@ -164,14 +174,41 @@ gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct ga
 		log_warn("digest run failed");
 	if (audit_mail_head(s, c) != MG_OK)
 		log_warn("audit head mail failed");
-	/* the outbox is flushed whatever happened to the mailbox */
+	if (!send || mg_stop_requested())
+		return MG_OK;
 	rc = outbox_flush(s, c, smtp, &os);
-	stats->sent = os.sent;
-	stats->deferred = os.retried;
-	stats->failed = os.failed;
+	stats->sent += os.sent;
+	stats->deferred += os.retried;
+	stats->failed += os.failed;
 	if (rc == MG_CONNFAIL) {
 		stats->smtp_down = 1;
 		rc = MG_OK;
 	}
+	return rc;
+}
+
+enum mg_status
+gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct gateway_stats *stats)
+{
+	struct imap *im = NULL;
+	enum mg_status irc, rc;
+
+	memset(stats, 0, sizeof *stats);
+	decide_leftovers(s, c, stats);
+	irc = gateway_sync(s, c, &im, stats);
+	imap_close(im);
+	if (stats->imap_down) {
+		log_warn("imap down error=\"%s\"", stats->imap_error ? stats->imap_error : "");
+		irc = MG_OK;
+	}
+	/* the outbox is flushed whatever happened to the mailbox */
+	rc = gateway_work(s, c, smtp, 1, stats);
 	return irc != MG_OK ? irc : rc;
+}
+
+void
+gateway_stats_clear(struct gateway_stats *st)
+{
+	free(st->imap_error);
+	memset(st, 0, sizeof *st);
 }

@@ -13,6 +13,7 @@
 
 #include "imap.h"
 #include "log.h"
+#include "oauth.h"
 #include "tlsverify.h"
 
 #define DONE_KEYWORD "$MentorgateDone"
@@ -22,7 +23,7 @@
 struct imap {
 	const struct conf *conf;
 	mailimap *s;
-	int has_move, has_uidplus;
+	int has_move, has_uidplus, has_idle, idling;
 	/* watchdog */
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -103,11 +104,45 @@ why(struct imap *im, struct buf *err, const char *what, int r)
 	buf_printf(err, "%s failed (libetpan %d)%s%s", what, r, *resp ? ": " : "", resp);
 }
 
+/* LOGIN with a password, or AUTHENTICATE XOAUTH2 with a token; a refused
+ * token is dropped from the cache and a fresh one tried once. */
+static enum mg_status
+login(struct imap *im, struct buf *err)
+{
+	const struct conf *c = im->conf;
+	enum mg_status st;
+	char *secret = NULL;
+	int r;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (c->imap_oauth2_command) {
+			if ((st = oauth_token(c->imap_oauth2_command, &secret, err)) != MG_OK)
+				return st;
+			r = mailimap_oauth2_authenticate(im->s, c->imap_username, secret);
+		} else {
+			if ((st = conf_secret(c->imap_password, c->imap_password_command, &secret,
+			    err)) != MG_OK)
+				return st;
+			r = mailimap_login(im->s, c->imap_username, secret);
+		}
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+		secret = NULL;
+		if ((st = status_of(r)) == MG_OK)
+			return MG_OK;
+		if (!c->imap_oauth2_command || st == MG_CONNFAIL || attempt == 1) {
+			why(im, err, c->imap_oauth2_command ? "AUTHENTICATE XOAUTH2" : "login", r);
+			return st == MG_TEMPFAIL ? MG_DENIED : st;
+		}
+		oauth_reject(c->imap_oauth2_command);
+	}
+	return MG_DENIED;
+}
+
 enum mg_status
 imap_open(const struct conf *c, struct imap **out, struct buf *err)
 {
 	struct imap *im = xcalloc(1, sizeof *im);
-	char *password = NULL;
 	enum mg_status st;
 	int r;
 
@@ -144,21 +179,19 @@ imap_open(const struct conf *c, struct imap **out, struct buf *err)
 		} else
 			log_warn("imap tls-unverified host=%s (tls_verify = no)", c->imap_host);
 	}
-	if ((st = conf_secret(c->imap_password, c->imap_password_command, &password, err)) != MG_OK)
-		goto fail;
-	r = mailimap_login(im->s, c->imap_username, password);
-	explicit_bzero(password, strlen(password));
-	free(password);
-	if ((st = status_of(r)) != MG_OK) {
-		why(im, err, "login", r);
-		goto fail;
-	}
-	/* the pre-TLS capability list is stale: ask again */
+	/* the pre-TLS capability list is stale: ask again before logging in */
 	struct mailimap_capability_data *cap = NULL;
+	if (c->imap_tls == CONF_TLS_STARTTLS &&
+	    mailimap_capability(im->s, &cap) == MAILIMAP_NO_ERROR && cap)
+		mailimap_capability_data_free(cap);
+	if ((st = login(im, err)) != MG_OK)
+		goto fail;
+	cap = NULL;
 	if (mailimap_capability(im->s, &cap) == MAILIMAP_NO_ERROR && cap)
 		mailimap_capability_data_free(cap);
 	im->has_move = mailimap_has_extension(im->s, "MOVE");
 	im->has_uidplus = mailimap_has_uidplus(im->s);
+	im->has_idle = mailimap_has_idle(im->s);
 	if (c->imap_processed) {
 		r = mailimap_create(im->s, c->imap_processed);	/* "exists already" is fine */
 		if (status_of(r) == MG_CONNFAIL) {
@@ -180,6 +213,12 @@ imap_close(struct imap *im)
 {
 	if (!im)
 		return;
+	if (im->idling) {
+		struct buf err = {0};
+		if (imap_idle_done(im, &err) != MG_OK)	/* LOGOUT is not allowed in IDLE */
+			im->s->imap_state = MAILIMAP_STATE_DISCONNECTED;
+		buf_free(&err);
+	}
 	if (im->started) {
 		pthread_mutex_lock(&im->mu);
 		im->quit = 1;
@@ -416,6 +455,58 @@ out:
 	if (r != MAILIMAP_NO_ERROR) {
 		why(im, err, what, r);
 		return status_of(r) == MG_OK ? MG_TEMPFAIL : status_of(r);
+	}
+	return MG_OK;
+}
+
+int
+imap_can_idle(const struct imap *im)
+{
+	return im->has_idle && im->conf->imap_idle;
+}
+
+enum mg_status
+imap_idle_start(struct imap *im, int *fd, struct buf *err)
+{
+	int r;
+
+	*fd = -1;
+	arm(im, im->conf->imap_timeout * 2);
+	r = mailimap_idle(im->s);
+	disarm(im);
+	if (r != MAILIMAP_NO_ERROR) {
+		/* libetpan 1.9.4 fails when untagged data comes before "+ idling":
+		 * the session is unusable, reconnect */
+		why(im, err, "IDLE", r);
+		return MG_CONNFAIL;
+	}
+	im->idling = 1;
+	*fd = mailimap_idle_get_fd(im->s);
+	return MG_OK;
+}
+
+int
+imap_idle_buffered(const struct imap *im)
+{
+	/* "* N EXISTS" in the same packet as "+ idling" is already read into
+	 * libetpan's buffer: poll() on the socket would never wake for it */
+	return im->idling && im->s->imap_stream && im->s->imap_stream->read_buffer_len > 0;
+}
+
+enum mg_status
+imap_idle_done(struct imap *im, struct buf *err)
+{
+	int r;
+
+	if (!im->idling)
+		return MG_OK;
+	im->idling = 0;
+	arm(im, im->conf->imap_timeout * 2);
+	r = mailimap_idle_done(im->s);
+	disarm(im);
+	if (r != MAILIMAP_NO_ERROR) {
+		why(im, err, "IDLE DONE", r);
+		return MG_CONNFAIL;
 	}
 	return MG_OK;
 }

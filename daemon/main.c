@@ -1,5 +1,5 @@
-/* mentorgated: argument parsing, the single-instance lock, signals, and the
- * poll loop around gateway_pass. */
+/* mentorgated: argument parsing, the pidfile and dropping root, a lock per
+ * database, signals; then one pass (--once) or the event loop (serve). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,9 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <pwd.h>
+
 #include "conf.h"
 #include "gateway.h"
 #include "log.h"
+#include "serve.h"
+#include "service.h"
 #include "smtp.h"
 #include "store.h"
 
@@ -23,7 +27,7 @@
 #define EX_TEMPFAIL 75
 #define EX_SOFTWARE 70
 
-static volatile sig_atomic_t stop_flag, reload_flag;
+static volatile sig_atomic_t reload_flag;
 
 static void
 on_signal(int sig)
@@ -31,16 +35,20 @@ on_signal(int sig)
 	if (sig == SIGHUP)
 		reload_flag = 1;
 	else
-		stop_flag = 1;
+		mg_request_stop();
 }
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mentorgated -c FILE [--once] [--foreground] [--now TIME]\n"
-	    "  -c, --config FILE   configuration file (required)\n"
+	fprintf(stderr, "usage: mentorgated -c FILE [-c FILE ...] [--once] [--foreground]\n"
+	    "                   [--pidfile FILE] [--now TIME]\n"
+	    "  -c, --config FILE   configuration file of a programme (required; repeat it to\n"
+	    "                      serve several programmes, each with its own mailbox and\n"
+	    "                      database, from one daemon)\n"
 	    "  --once              one pass: poll, process, flush the outbox, exit\n"
 	    "  --foreground        log to stderr instead of syslog\n"
+	    "  --pidfile FILE      write the PID here (overrides [daemon] pidfile)\n"
 	    "  --now TIME          pretend it is TIME (epoch seconds or YYYY-MM-DDTHH:MM:SSZ),\n"
 	    "                      as MENTORGATE_NOW does: for tests and demos\n");
 }
@@ -68,7 +76,7 @@ setup_signals(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;	/* no SA_RESTART: a sleep must wake */
+	sa.sa_handler = on_signal;	/* no SA_RESTART: a poll must wake */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -76,23 +84,55 @@ setup_signals(void)
 	signal(SIGPIPE, SIG_IGN);	/* libetpan writes to dead sockets */
 }
 
-static struct conf *
-reload(const char *path, struct conf *old)
+/* Open each programme's lock and database (after dropping root). */
+static int
+open_progs(struct prog *p, size_t n)
 {
 	struct buf errs = {0};
-	struct conf *c;
 
-	if (conf_load(path, &c, &errs) != MG_OK) {
-		log_err("conf reload-rejected path=%s errors=\"%s\"", path, errs.s ? errs.s : "");
-		buf_free(&errs);
-		return old;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(p[i].c->database, p[j].c->database)) {
+				fprintf(stderr, "mentorgated: %s and %s share the database %s\n",
+				    p[j].path, p[i].path, p[i].c->database);
+				return EX_CONFIG;
+			}
+		if ((p[i].lockfd = lock_database(p[i].c->database)) < 0) {
+			fprintf(stderr, "mentorgated: %s: %s\n", p[i].c->database, p[i].lockfd == -2 ?
+			    "another mentorgated is running on this database" : strerror(errno));
+			return EX_TEMPFAIL;
+		}
+		if (store_open(p[i].c->database, &p[i].s, &errs) != MG_OK) {
+			fprintf(stderr, "mentorgated: %s\n", errs.s);
+			buf_free(&errs);
+			return EX_TEMPFAIL;
+		}
 	}
-	if (strcmp(c->database, old->database))
-		log_warn("conf database-change-ignored until restart");
-	log_info("conf reloaded path=%s", path);
-	buf_free(&errs);
-	conf_free(old);
-	return c;
+	return 0;
+}
+
+static int
+run_once(struct prog *p, size_t n)
+{
+	int status = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct gateway_stats st;
+		struct smtp *smtp = smtp_new(p[i].c);
+		enum mg_status rc = gateway_pass(p[i].s, p[i].c, smtp, &st);
+
+		log_info("pass done programme=%s stored=%d duplicates=%d decided=%d sent=%d"
+		    " deferred=%d failed=%d imap_down=%d smtp_down=%d", p[i].c->name, st.stored,
+		    st.duplicates, st.decided, st.sent, st.deferred, st.failed, st.imap_down,
+		    st.smtp_down);
+		if (rc != MG_OK)
+			status = rc == MG_TEMPFAIL ? EX_TEMPFAIL : EX_SOFTWARE;
+		else if ((st.imap_down || st.smtp_down) && !status)
+			status = EX_TEMPFAIL;
+		gateway_stats_clear(&st);
+		smtp_free(smtp);
+	}
+	return status;
 }
 
 int
@@ -102,22 +142,28 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "pidfile", required_argument, NULL, 'p' },
 		{ "now", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cfgpath = NULL;
-	int once = 0, foreground = 0, ch, lockfd, status = 0;
+	const char *pidpath = NULL;
+	int once = 0, foreground = 0, ch, status = 0, pidfd = -1;
 	struct buf errs = {0};
-	struct conf *c = NULL;
-	struct store *s = NULL;
-	struct smtp *smtp = NULL;
+	struct prog *progs = NULL;
+	size_t n = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': cfgpath = optarg; break;
+		case 'c':
+			progs = xrealloc(progs, (n + 1) * sizeof *progs);
+			memset(&progs[n], 0, sizeof *progs);
+			progs[n].path = optarg;
+			progs[n++].lockfd = -1;
+			break;
 		case 'o': once = 1; break;
 		case 'f': foreground = 1; break;
+		case 'p': pidpath = optarg; break;
 		case 'n':
 			/* the clock override, as MENTORGATE_NOW (tests, demos) */
 			if (setenv("MENTORGATE_NOW", optarg, 1) || !mg_now_valid(optarg)) {
@@ -129,59 +175,64 @@ main(int argc, char **argv)
 		default: usage(); return EX_USAGE;
 		}
 	}
-	if (!cfgpath || optind != argc) {
+	if (!n || optind != argc) {
 		usage();
 		return EX_USAGE;
 	}
 	umask(077);
 	setup_signals();
 	log_init("mentorgated", foreground || once);
-	if (conf_load(cfgpath, &c, &errs) != MG_OK) {
-		fputs(errs.s, stderr);
-		buf_free(&errs);
-		return EX_CONFIG;
-	}
-	if ((lockfd = lock_database(c->database)) < 0) {
-		fprintf(stderr, "mentorgated: %s\n", lockfd == -2 ?
-		    "another mentorgated is running on this database" : strerror(errno));
-		conf_free(c);
-		return EX_TEMPFAIL;
-	}
-	if (store_open(c->database, &s, &errs) != MG_OK) {
+	for (size_t i = 0; i < n; i++)
+		if (conf_load(progs[i].path, &progs[i].c, &errs) != MG_OK) {
+			fputs(errs.s, stderr);
+			status = EX_CONFIG;
+			goto out;
+		}
+	/* [daemon] is process-wide: the first file's settings count */
+	const struct conf *first = progs[0].c;
+	for (size_t i = 1; i < n; i++)
+		if ((progs[i].c->user || progs[i].c->pidfile) &&
+		    (!progs[i].c->user != !first->user || !progs[i].c->pidfile != !first->pidfile ||
+		    (first->user && strcmp(progs[i].c->user, first->user)) ||
+		    (first->pidfile && strcmp(progs[i].c->pidfile, first->pidfile)))) {
+			fprintf(stderr, "mentorgated: %s: [daemon] differs from %s, whose settings"
+			    " apply to the whole daemon\n", progs[i].path, progs[0].path);
+			status = EX_CONFIG;
+			goto out;
+		}
+	if (!pidpath)
+		pidpath = first->pidfile;
+	if (pidpath && !once && (pidfd = service_pidfile(pidpath, &errs)) < 0) {
 		fprintf(stderr, "mentorgated: %s\n", errs.s);
-		buf_free(&errs);
-		conf_free(c);
-		return EX_TEMPFAIL;
+		status = EX_TEMPFAIL;
+		goto out;
 	}
-	smtp = smtp_new(c);
-	log_info("daemon started once=%d mailbox=%s", once, c->imap_mailbox);
-	while (!stop_flag) {
-		struct gateway_stats st;
-		enum mg_status rc = gateway_pass(s, c, smtp, &st);
-
-		log_info("pass done stored=%d duplicates=%d decided=%d sent=%d deferred=%d failed=%d"
-		    " imap_down=%d smtp_down=%d", st.stored, st.duplicates, st.decided, st.sent,
-		    st.deferred, st.failed, st.imap_down, st.smtp_down);
-		if (once) {
-			if (rc != MG_OK)
-				status = rc == MG_TEMPFAIL ? EX_TEMPFAIL : EX_SOFTWARE;
-			else if (st.imap_down || st.smtp_down)
-				status = EX_TEMPFAIL;
-			break;
+	if (first->user) {
+		if (pidfd >= 0) {	/* so that the user can remove it at exit */
+			struct passwd *pw = getpwnam(first->user);
+			if (pw && fchown(pidfd, pw->pw_uid, pw->pw_gid) < 0)
+				log_warn("pidfile chown failed path=%s", pidpath);
 		}
-		for (int waited = 0; waited < c->poll_interval * 10 && !stop_flag && !reload_flag; waited++)
-			poll(NULL, 0, 100);
-		if (reload_flag) {
-			reload_flag = 0;
-			c = reload(cfgpath, c);
-			smtp_free(smtp);
-			smtp = smtp_new(c);
+		if (service_drop(first->user, &errs) != MG_OK) {
+			fprintf(stderr, "mentorgated: %s\n", errs.s);
+			status = EX_CONFIG;
+			goto out;
 		}
 	}
-	log_info("daemon stopping");
-	smtp_free(smtp);
-	store_close(s);
-	conf_free(c);
-	close(lockfd);
+	if ((status = open_progs(progs, n)) != 0)
+		goto out;
+	log_info("daemon started once=%d programmes=%zu mailbox=%s", once, n,
+	    progs[0].c->imap_mailbox);
+	status = once ? run_once(progs, n) : serve(progs, n, &reload_flag);
+out:
+	buf_free(&errs);
+	for (size_t i = 0; i < n; i++) {
+		store_close(progs[i].s);
+		if (progs[i].lockfd >= 0)
+			close(progs[i].lockfd);
+		conf_free(progs[i].c);
+	}
+	service_pidfile_remove(pidpath, pidfd);
+	free(progs);
 	return status;
 }

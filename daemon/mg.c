@@ -236,8 +236,11 @@ mg_crashpoint(const char *what)
 	if (at <= 0 || (*name && strcmp(name, what)))
 		return;
 	if (++count == at) {
-		fprintf(stderr, "crashpoint %ld %s\n", count, what);
-		kill(getpid(), SIGKILL);
+		/* MENTORGATE_CRASH_SIGNAL=TERM: a polite stop at that step instead */
+		const char *sig = getenv("MENTORGATE_CRASH_SIGNAL");
+		int term = sig && !strcmp(sig, "TERM");
+		fprintf(stderr, "crashpoint %ld %s%s\n", count, what, term ? " (SIGTERM)" : "");
+		kill(getpid(), term ? SIGTERM : SIGKILL);
 	}
 }
 
@@ -277,4 +280,39 @@ mg_read_all(FILE *f, size_t *len)
 	}
 	*len = b.len;
 	return b.s ? buf_steal(&b) : xstrdup("");
+}
+
+static volatile sig_atomic_t stop_requested;
+
+void
+mg_request_stop(void)
+{
+	stop_requested = 1;
+}
+
+int
+mg_stop_requested(void)
+{
+	return stop_requested;
+}
+
+int64_t
+mg_backoff_ms(int failures, int64_t cap_ms, uint32_t rnd)
+{
+	int64_t d = 1000;
+
+	for (int i = 1; i < failures && d < cap_ms; i++)
+		d *= 2;
+	if (d > cap_ms)
+		d = cap_ms;
+	return d / 2 + (int64_t)(rnd % (uint32_t)(d / 2 + 1));
+}
+
+int64_t
+mg_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -6,6 +6,8 @@
 
 #include <curl/curl.h>
 
+#include "log.h"
+#include "oauth.h"
 #include "smtp.h"
 
 struct smtp {
@@ -92,7 +94,10 @@ setup(struct smtp *s, struct buf *err)
 
 	if (s->curl)
 		return MG_OK;
-	if (!s->password && (c->smtp_password || c->smtp_password_command)) {
+	if (!s->password && c->smtp_oauth2_command) {
+		if (oauth_token(c->smtp_oauth2_command, &s->password, err) != MG_OK)
+			return MG_CONNFAIL;
+	} else if (!s->password && (c->smtp_password || c->smtp_password_command)) {
 		enum mg_status st = conf_secret(c->smtp_password, c->smtp_password_command,
 		    &s->password, err);
 		if (st != MG_OK)
@@ -113,16 +118,63 @@ setup(struct smtp *s, struct buf *err)
 		curl_easy_setopt(s->curl, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (c->smtp_ca_file)
 		curl_easy_setopt(s->curl, CURLOPT_CAINFO, c->smtp_ca_file);
+	if (!c->smtp_tls_verify) {
+		log_warn("smtp tls-unverified url=%s (tls_verify = no)", c->smtp_url);
+		curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(s->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
 	if (c->smtp_username) {
 		curl_easy_setopt(s->curl, CURLOPT_USERNAME, c->smtp_username);
-		curl_easy_setopt(s->curl, CURLOPT_PASSWORD, s->password ? s->password : "");
+		if (c->smtp_oauth2_command)	/* SASL XOAUTH2 / OAUTHBEARER */
+			curl_easy_setopt(s->curl, CURLOPT_XOAUTH2_BEARER, s->password);
+		else
+			curl_easy_setopt(s->curl, CURLOPT_PASSWORD, s->password ? s->password : "");
 	}
 	return MG_OK;
 }
 
+static void
+forget(struct smtp *s)
+{
+	if (s->curl)
+		curl_easy_cleanup(s->curl);
+	s->curl = NULL;
+	if (s->password) {
+		explicit_bzero(s->password, strlen(s->password));
+		free(s->password);
+		s->password = NULL;
+	}
+}
+
+static enum mg_status send_once(struct smtp *, const char *, const char *, const char *,
+    size_t, int *, CURLcode *, struct buf *);
+
 enum mg_status
 smtp_send(struct smtp *s, const char *env_from, const char *rcpt, const char *data,
     size_t len, int *code, struct buf *err)
+{
+	CURLcode cc = CURLE_OK;
+	enum mg_status st = send_once(s, env_from, rcpt, data, len, code, &cc, err);
+
+	if (cc == CURLE_LOGIN_DENIED && s->conf->smtp_oauth2_command) {
+		/* the token was refused (revoked, expired early): a fresh one, once */
+		oauth_reject(s->conf->smtp_oauth2_command);
+		forget(s);
+		buf_free(err);
+		st = send_once(s, env_from, rcpt, data, len, code, &cc, err);
+	}
+	if (cc == CURLE_LOGIN_DENIED) {
+		if (s->conf->smtp_oauth2_command)
+			oauth_reject(s->conf->smtp_oauth2_command);
+		forget(s);	/* a password_command may give a new one next time */
+		st = MG_CONNFAIL;
+	}
+	return st;
+}
+
+static enum mg_status
+send_once(struct smtp *s, const char *env_from, const char *rcpt, const char *data,
+    size_t len, int *code, CURLcode *ccp, struct buf *err)
 {
 	struct curl_slist *rcpts = NULL;
 	struct upload u;
@@ -150,7 +202,7 @@ smtp_send(struct smtp *s, const char *env_from, const char *rcpt, const char *da
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpts);
 	curl_easy_setopt(s->curl, CURLOPT_READDATA, &u);
 	curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)normlen);
-	cc = curl_easy_perform(s->curl);
+	cc = *ccp = curl_easy_perform(s->curl);
 	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &rc);
 	*code = (int)rc;
 	if (cc == CURLE_OK)

@@ -783,3 +783,16 @@ store_messages(struct store *s, int64_t pair_id, const char *state,
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? MG_OK : store_status(rc);
 }
+
+int64_t
+store_data_version(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, "PRAGMA data_version");
+	int64_t v = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return v;
+}

@@ -27,6 +27,8 @@ struct conf {
 	char *imap_ca_file;
 	int imap_tls_verify;			/* 0 only by an explicit opt-out */
 	char *imap_username, *imap_password, *imap_password_command;
+	char *imap_oauth2_command;		/* XOAUTH2 instead of a password */
+	int imap_idle;				/* use IDLE when the server has it */
 	char *imap_mailbox, *imap_processed;	/* processed NULL: flag instead of move */
 	int poll_interval;			/* seconds */
 	int imap_timeout;			/* seconds */
@@ -34,7 +36,9 @@ struct conf {
 	char *smtp_url;
 	enum conf_tls smtp_tls;
 	char *smtp_ca_file;
+	int smtp_tls_verify;			/* 0 only by an explicit opt-out */
 	char *smtp_username, *smtp_password, *smtp_password_command;
+	char *smtp_oauth2_command;
 	char *from_name;
 	int smtp_timeout;
 	int batch_size;				/* messages per SMTP connection */
@@ -54,6 +58,10 @@ struct conf {
 	/* [screening] */
 	char *rules_dir;			/* NULL: screening off */
 	struct rules *rules;			/* loaded and self-checked with the file */
+	/* [daemon]: process-wide, read from the first configuration file */
+	char *user;				/* drop privileges to this user */
+	char *pidfile;
+	int reconnect_max;			/* seconds: cap of the reconnect backoff */
 	/* [calendar], [schedule] */
 	struct sched_conf sched;
 };
@@ -67,6 +75,10 @@ void conf_free(struct conf *);
  * line the command prints.  Caller frees (and should zero) *out. */
 enum mg_status conf_secret(const char *password, const char *command, char **out,
     struct buf *err);
+
+/* Everything command (run by sh) prints on stdout; MG_TEMPFAIL when it
+ * fails or prints nothing.  Caller frees (and should zero) *out. */
+enum mg_status conf_command(const char *command, char **out, struct buf *err);
 
 /* Is s a plausible bare address local@domain with no spaces, CR or LF? */
 int conf_valid_address(const char *s);

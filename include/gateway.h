@@ -8,14 +8,32 @@
 #include "smtp.h"
 #include "store.h"
 
+struct imap;
+
 struct gateway_stats {
 	int stored, duplicates, decided, sent, deferred, failed;
 	int imap_down, smtp_down;	/* a server could not be reached */
+	char *imap_error;		/* why, when imap_down */
 };
 
-/* MG_OK even when a server was unreachable (see stats); another status for
- * a local failure such as the database. */
+/* Sync the mailbox over *im, opening it when NULL; on a lost or refused
+ * session *im is closed and NULLed and stats->imap_down set.  A SIGTERM
+ * (mg_request_stop) ends the fetch after the message in hand. */
+enum mg_status gateway_sync(struct store *, const struct conf *, struct imap **im,
+    struct gateway_stats *);
+
+/* Everything but the mailbox: leftovers, escalations, reminders, schedules,
+ * surveys, digests; then, when send, the outbox (stats->smtp_down when the
+ * server is unreachable). */
+enum mg_status gateway_work(struct store *, const struct conf *, struct smtp *, int send,
+    struct gateway_stats *);
+
+/* One whole pass over a fresh IMAP session (--once).  MG_OK even when a
+ * server was unreachable (see stats); another status for a local failure
+ * such as the database. */
 enum mg_status gateway_pass(struct store *, const struct conf *, struct smtp *,
     struct gateway_stats *);
+
+void gateway_stats_clear(struct gateway_stats *);
 
 #endif

@@ -34,4 +34,15 @@ enum mg_status imap_fetch(struct imap *, const uint32_t *uids, size_t n, imap_fe
  * EXPUNGE without MOVE), or the $MentorgateDone keyword when none is set. */
 enum mg_status imap_done(struct imap *, const uint32_t *uids, size_t n, struct buf *err);
 
+/* IDLE, when the server offers it and the configuration allows it. */
+int imap_can_idle(const struct imap *);
+/* Send IDLE; *fd becomes readable when the server says something.  Until
+ * imap_idle_done no other command may be sent.  MG_CONNFAIL: reconnect. */
+enum mg_status imap_idle_start(struct imap *, int *fd, struct buf *err);
+/* Has the server's news already been read into libetpan's buffer?  Check
+ * before poll(): the fd will not wake for it. */
+int imap_idle_buffered(const struct imap *);
+/* Send DONE and read the end of IDLE.  MG_CONNFAIL: the session is gone. */
+enum mg_status imap_idle_done(struct imap *, struct buf *err);
+
 #endif

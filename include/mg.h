@@ -56,6 +56,18 @@ int64_t mg_now(void);
 /* Is s a time mg_now understands? */
 int mg_now_valid(const char *s);
 
+/* Milliseconds to wait before reconnect attempt number failures (1, 2,
+ * ...): doubling from one second, capped at cap_ms, each drawn uniformly
+ * from its upper half (jitter) using rnd. */
+int64_t mg_backoff_ms(int failures, int64_t cap_ms, uint32_t rnd);
+/* A monotonic clock in milliseconds. */
+int64_t mg_mono_ms(void);
+
+/* A stop was asked for (SIGTERM): long loops finish the item in hand and
+ * return.  mg_request_stop is async-signal-safe. */
+void mg_request_stop(void);
+int mg_stop_requested(void);
+
 /* Lower-case ASCII copy; caller frees. */
 char *mg_lower(const char *);
 /* Does s contain CR, LF or NUL within n bytes (or a CR/LF anywhere in a C string)? */
@@ -65,7 +77,8 @@ void mg_random_token(char *out, size_t n);
 /* Test-only crash injection: MENTORGATE_CRASH_AT=N kills the process with
  * SIGKILL at its N-th durable step; MENTORGATE_CRASH_AT=NAME:N at the N-th
  * step called NAME ("stored", "relayed", "held", "imap moved",
- * "outbox claimed", "outbox sent"). */
+ * "outbox claimed", "outbox sent").  With MENTORGATE_CRASH_SIGNAL=TERM the
+ * process sends itself SIGTERM there instead (a stop in mid-work). */
 void mg_crashpoint(const char *what);
 
 #endif

@@ -114,6 +114,9 @@ enum mg_status store_messages(struct store *, int64_t pair_id, const char *state
     int (*cb)(const struct store_row *, void *), void *arg);
 
 /* IMAP sync state per mailbox; MG_NOTFOUND when never synced. */
+/* Changes whenever another connection (mentorctl) commits. */
+int64_t store_data_version(struct store *);
+
 enum mg_status store_sync_get(struct store *, const char *mailbox, uint32_t *uidvalidity,
     uint32_t *last_uid);
 /* last_uid only grows within one UIDVALIDITY; a new UIDVALIDITY replaces it. */

@@ -46,6 +46,15 @@ manual = set(re.findall(r"^\.BI? \"?([a-z]+)", page("mentorctl.8"), re.M))
 undocumented = sorted(c for c in manual if c not in helptext and c not in ("mentorctl",))
 check(not undocumented, "every command of mentorctl(8) is in --help %s" % undocumented)
 
+# every mentorgated option in --help is in mentorgated(8), and the other way round
+dhelp = subprocess.run([os.path.join(BUILD, "mentorgated"), "--help"], capture_output=True,
+                       text=True).stderr
+dman = open(os.path.join(ROOT, "man", "mentorgated.8")).read().replace("\\-", "-")
+hopts = set(re.findall(r"--[a-z]+", dhelp))
+mopts = set(re.findall(r"--[a-z]+", dman))
+check(len(hopts) >= 5 and hopts == mopts,
+      "mentorgated --help and mentorgated(8) list the same options %s" % sorted(hopts ^ mopts))
+
 src = open(os.path.join(ROOT, "daemon", "conf.c")).read()
 keys = set(re.findall(r'\{ "[a-z]+", "([a-z_]+)", K_', src))
 for f in ("sched.c", "survey.c"):
@@ -69,6 +78,10 @@ with tempfile.TemporaryDirectory() as dest:
             "usr/share/mentorgate/mentorgate.conf.example"]
     absent = [w for w in want if not os.path.exists(os.path.join(dest, w))]
     check(r.returncode == 0 and not absent, "make install DESTDIR=... PREFIX=/usr %s %s" % (absent, r.stderr[-300:]))
+    unit = os.path.join(dest, "usr/share/mentorgate/mentorgated.service")
+    text = open(unit).read() if os.path.exists(unit) else ""
+    check("ExecStart=/usr/sbin/mentorgated -c " in text and "Type=notify" in text,
+          "the systemd unit is installed, Type=notify, pointing at PREFIX's mentorgated")
 
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)

@@ -7,7 +7,7 @@
 # Users (password "secret"): see USERS below.
 set -eu
 
-USERS="relay@mentoring.test coord@mentoring.test safe@mentoring.test
+USERS="relay@mentoring.test research@mentoring.test coord@mentoring.test safe@mentoring.test
 alex@school.test jo@school.test mallory@school.test sam@nhs.test kim@nhs.test"
 DOMAINS="mentoring.test school.test nhs.test"
 
@@ -83,7 +83,7 @@ first_valid_uid = 100
 mail_location = maildir:~/Maildir
 mail_max_userip_connections = 200
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2
 auth_failure_delay = 0
 recipient_delimiter = +
 lmtp_save_to_detail_mailbox = no

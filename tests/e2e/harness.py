@@ -14,7 +14,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 MAILSTACK = os.path.join(ROOT, "tests", "mailstack.sh")
-USERS = ["relay@mentoring.test", "coord@mentoring.test", "safe@mentoring.test",
+RULES_DIR = os.path.join(ROOT, "conf", "rules")
+USERS = ["relay@mentoring.test", "research@mentoring.test", "coord@mentoring.test", "safe@mentoring.test",
          "alex@school.test", "jo@school.test", "mallory@school.test",
          "sam@nhs.test", "kim@nhs.test"]
 
@@ -222,3 +223,58 @@ def make_mail(frm, to, subject, body, msgid=None, extra=""):
     return (f"From: {frm}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {msgid}\r\n"
             f"Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n{extra}"
             f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n")
+
+
+class Daemon:
+    """mentorgated running in the foreground; its log is collected by a
+    thread so tests can wait (bounded) for a line."""
+
+    def __init__(self, confs, env=None, args=()):
+        import threading
+        e = dict(os.environ)
+        e.update(env or {})
+        cmd = [os.path.join(BUILD, "mentorgated"), "--foreground"] + list(args)
+        for c in confs:
+            cmd += ["-c", c]
+        self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=e)
+        self.lines = []
+        self.cv = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            with self.cv:
+                self.lines.append(line.rstrip("\n"))
+                self.cv.notify_all()
+        with self.cv:
+            self.lines.append(None)      # end of log
+            self.cv.notify_all()
+
+    def count(self, text):
+        with self.cv:
+            return sum(1 for l in self.lines if l is not None and text in l)
+
+    def wait_log(self, text, n=1, timeout=60):
+        """Wait until text has appeared in n log lines; the log so far on failure."""
+        deadline = time.time() + timeout
+        with self.cv:
+            while sum(1 for l in self.lines if l is not None and text in l) < n:
+                left = deadline - time.time()
+                if left <= 0 or (self.lines and self.lines[-1] is None):
+                    raise AssertionError(f"no {n} x {text!r} in log:\n" + self.log())
+                self.cv.wait(left)
+
+    def log(self):
+        return "\n".join(l for l in self.lines if l is not None)
+
+    def stop(self, timeout=60):
+        """SIGTERM; the exit status."""
+        import signal
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("daemon ignored SIGTERM:\n" + self.log())

@@ -12,7 +12,8 @@ MENTOR = "sam@nhs.test"
 
 
 def test_daemon_polls_and_stops_on_sigterm(stack):
-    gw = Gateway(stack)
+    # idle = no: the polling fallback for servers without IDLE
+    gw = Gateway(stack, extra="\n[imap]\nidle = no\n")
     to_mentor, _ = gw.setup_pair()
     d = subprocess.Popen([os.path.join(BUILD, "mentorgated"), "-c", gw.conf, "--foreground"],
                          stderr=subprocess.PIPE, text=True)

@@ -1,0 +1,25 @@
+/* serve: the long-running daemon over one or more programmes (one
+ * configuration file and database each): an IMAP session per programme
+ * kept open in IDLE (polling where the server has no IDLE), a timer for
+ * schedules and retries, reconnects with capped exponential backoff and
+ * jitter, SIGHUP reloads, SIGTERM finishes the message in hand. */
+#ifndef SERVE_H
+#define SERVE_H
+
+#include <signal.h>
+
+#include "conf.h"
+#include "store.h"
+
+struct prog {
+	const char *path;	/* its configuration file */
+	struct conf *c;
+	struct store *s;
+	int lockfd;
+};
+
+/* Run until mg_stop_requested(); *reload is set by SIGHUP and cleared
+ * here.  Returns the exit status. */
+int serve(struct prog *, size_t n, volatile sig_atomic_t *reload);
+
+#endif

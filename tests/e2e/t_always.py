@@ -1,0 +1,155 @@
+"""Always on: IDLE push, a Dovecot restart while idling, sends enqueued by
+mentorctl, SIGHUP with a broken file, SIGTERM in mid-ingest, and several
+programmes in one daemon."""
+import os
+import smtplib
+import subprocess
+
+from harness import BUILD, RULES_DIR, Daemon, Gateway, make_mail, parse
+
+MENTEE = "alex@school.test"
+MENTOR = "sam@nhs.test"
+DEBUG = {"MENTORGATE_LOG": "debug"}
+
+
+def idle_gateway(stack, extra=""):
+    """A gateway that polls only hourly: anything relayed sooner came by IDLE
+    (or by the daemon noticing mentorctl's commits)."""
+    gw = Gateway(stack, extra="\n[daemon]\nreconnect_max = 5\n" + extra)
+    with open(gw.conf) as f:
+        text = f.read()
+    with open(gw.conf, "w") as f:
+        f.write(text.replace("poll_interval = 1\n", "poll_interval = 3600\n"))
+    return gw
+
+
+def test_idle_push_survives_a_dovecot_restart(stack):
+    gw = idle_gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    d = Daemon([gw.conf], env=DEBUG)
+    try:
+        d.wait_log("imap idling")
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "pushed", "hello"))
+        assert stack.wait_count(MENTOR, 1, timeout=30) == 1
+        # Dovecot goes away under the idling session, and comes back
+        stack.run("stop-dovecot")
+        d.wait_log("imap down")
+        stack.run("start-dovecot")
+        d.wait_log("imap recovered", timeout=60)
+        d.wait_log("imap idling", n=d.count("imap idling") + 1)
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "after restart", "again"))
+        assert stack.wait_count(MENTOR, 2, timeout=30) == 2
+        assert d.proc.poll() is None
+    finally:
+        rc = d.stop()
+    assert rc == 0, d.log()
+    # the outage is logged once, not once per attempt
+    assert d.count("warn imap down") == 1, d.log()
+    subjects = sorted(parse(m)["Subject"] for m in stack.messages(MENTOR))
+    assert subjects == ["after restart", "pushed"], subjects
+    assert gw.sql("SELECT count(*) FROM messages") == [(2,)]
+
+
+def test_mentorctl_approval_is_sent_at_once(stack):
+    gw = idle_gateway(stack, extra=f"\n[screening]\nrules = {RULES_DIR}\n")
+    to_mentor, _ = gw.setup_pair()
+    d = Daemon([gw.conf], env=DEBUG)
+    try:
+        d.wait_log("imap idling")
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "number",
+                                                "ring me on 07700 900123 tonight"))
+        stack.wait_count("coord@mentoring.test", 1, timeout=30)     # the hold notice
+        assert gw.sql("SELECT count(*) FROM holds WHERE state = 'open'") == [(1,)]
+        assert stack.count(MENTOR) == 0
+        gw.ctl("hold", "approve", "1")
+        # no poll is due for an hour: the daemon saw the commit
+        assert stack.wait_count(MENTOR, 1, timeout=30) == 1
+    finally:
+        assert d.stop() == 0, d.log()
+
+
+def test_sighup_with_a_broken_file_keeps_the_old_configuration(stack):
+    gw = idle_gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    d = Daemon([gw.conf], env=DEBUG)
+    try:
+        d.wait_log("imap idling")
+        with open(gw.conf) as f:
+            good = f.read()
+        with open(gw.conf, "w") as f:
+            f.write(good.replace("[smtp]\n", "[smtp]\nurl smtp://nowhere\n"))
+        d.proc.send_signal(1)       # SIGHUP
+        d.wait_log("reload-rejected")
+        assert "gw.conf:" in d.log() and "reload-rejected" in d.log()
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "still here", "hello"))
+        assert stack.wait_count(MENTOR, 1, timeout=30) == 1
+        # a good file is taken, and the sessions reopened with it
+        with open(gw.conf, "w") as f:
+            f.write(good.replace("from_name = NHS Mentoring", "from_name = NHS Mentoring Two"))
+        d.proc.send_signal(1)
+        d.wait_log("conf reloaded")
+        d.wait_log("imap idling", n=d.count("imap idling") + 1)
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "reloaded", "hello"))
+        assert stack.wait_count(MENTOR, 2, timeout=30) == 2
+    finally:
+        assert d.stop() == 0, d.log()
+
+
+def test_sigterm_during_ingest_loses_nothing(stack):
+    gw = Gateway(stack, extra="\n[programme]\npair_daily_cap = 1000\n")
+    to_mentor, _ = gw.setup_pair()
+    n = 120
+    with smtplib.SMTP("127.0.0.1", stack.smtp_port) as s:
+        for i in range(n):
+            s.sendmail(MENTEE, [to_mentor], make_mail(MENTEE, to_mentor, f"ingest {i:03d}",
+                                                      "Some words. " * 50).encode())
+    assert stack.wait_count("relay@mentoring.test", n, timeout=120) == n
+    # SIGTERM arrives as the 40th message is being stored
+    d = Daemon([gw.conf], env={"MENTORGATE_CRASH_AT": "stored:40",
+                               "MENTORGATE_CRASH_SIGNAL": "TERM"})
+    rc = d.proc.wait(timeout=120)
+    assert rc == 0, d.log()
+    assert "crashpoint 40 stored (SIGTERM)" in d.log()
+    # it finished the message in hand and stopped: 40 stored and moved
+    assert gw.sql("SELECT count(*) FROM messages") == [(40,)]
+    assert stack.count("relay@mentoring.test") == n - 40
+    assert stack.count("relay@mentoring.test", "Processed") == 40
+    gw.once()
+    assert stack.wait_count(MENTOR, n, timeout=120) == n
+    subjects = [parse(m)["Subject"] for m in stack.messages(MENTOR)]
+    assert sorted(subjects) == [f"ingest {i:03d}" for i in range(n)]      # each once
+
+
+def test_two_programmes_in_one_daemon(stack):
+    nhs = idle_gateway(stack)
+    research = Gateway(stack, name="research")
+    with open(research.conf) as f:
+        text = f.read()
+    with open(research.conf, "w") as f:
+        f.write(text.replace("relay@mentoring.test", "research@mentoring.test")
+                .replace("name = NHS Mentoring", "name = Research Mentoring")
+                .replace("poll_interval = 1\n", "poll_interval = 3600\n"))
+    to_mentor, _ = nhs.setup_pair()
+    r_to_mentor, _ = research.setup_pair("jo@school.test", "kim@nhs.test")
+    assert "research+" in r_to_mentor
+    d = Daemon([nhs.conf, research.conf], env=DEBUG)
+    try:
+        d.wait_log("imap idling", n=2)
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "nhs", "hello"))
+        stack.send("jo@school.test", r_to_mentor,
+                   make_mail("jo@school.test", r_to_mentor, "research", "hello"))
+        assert stack.wait_count(MENTOR, 1, timeout=30) == 1
+        assert stack.wait_count("kim@nhs.test", 1, timeout=30) == 1
+    finally:
+        assert d.stop() == 0, d.log()
+    assert nhs.sql("SELECT subject FROM messages") == [("nhs",)]
+    assert research.sql("SELECT subject FROM messages") == [("research",)]
+    # a second daemon on either database is refused
+    d = Daemon([research.conf])
+    try:
+        d.wait_log("daemon started")
+        r = subprocess.run([os.path.join(BUILD, "mentorgated"), "--once", "-c", nhs.conf,
+                            "-c", research.conf], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 75 and "another mentorgated is running" in r.stderr, r
+    finally:
+        assert d.stop() == 0
