@@ -102,11 +102,17 @@ fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh build-fuzz
 
 # Messages per second for normalisation + reply extraction over the corpora,
-# in one process, with the ratio to Python's email package and planer-style
-# regex extraction measured in the same run.
-bench: deps
-	$(MAKE) bench-bin
+# in one process, with the ratio to planer and email-reply-parser (npm)
+# measured in the same run.
+# Then the daemon on the private mail stack: ingest vs mbsync, outbound vs
+# smtp-source, relay latency over IDLE, peak memory (tests/bench/stack.py).
+BENCH_PKGS := isync
+BENCH_N ?= 10000
+bench:
+	$(MAKE) deps EXTRA_PKGS="$(BENCH_PKGS)"
+	$(MAKE) all bench-bin
 	python3 tests/bench/run.py $(BUILD)/bench
+	BUILD=$(BUILD) python3 tests/bench/stack.py $(BENCH_N)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the two programs, the manuals,
 # the shipped rules and templates, an example configuration, a systemd unit.

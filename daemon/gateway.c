@@ -23,29 +23,54 @@ struct sync {
 	const struct conf *c;
 	uint32_t uidvalidity;
 	uint32_t *done;
-	size_t ndone;
+	size_t ndone, cap;
 	struct gateway_stats *stats;
 	int stopped;
+	/* group commit: messages since store_batch_begin, and how many of
+	 * done[] are durable (only those may leave the mailbox) */
+	int in_batch, nbatch;
+	size_t ncommitted;
 };
+
+#define GROUP_COMMIT 256	/* messages per fsync while ingesting */
 
 static void
 mark(struct sync *y, uint32_t uid)
 {
-	y->done = xrealloc(y->done, (y->ndone + 1) * sizeof *y->done);
+	if (y->ndone == y->cap) {
+		y->cap = y->cap ? 2 * y->cap : 256;
+		y->done = xrealloc(y->done, y->cap * sizeof *y->done);
+	}
 	y->done[y->ndone++] = uid;
 }
 
+/* Make the batch durable; on failure forget the marks it held, so that
+ * nothing uncommitted leaves the mailbox. */
 static enum mg_status
-on_message(uint32_t uid, const char *raw, size_t len, void *arg)
+commit_batch(struct sync *y)
 {
-	struct sync *y = arg;
+	enum mg_status rc = MG_OK;
+
+	if (!y->in_batch)
+		return MG_OK;
+	y->in_batch = 0;
+	if ((rc = store_batch_commit(y->s)) == MG_OK) {
+		y->ncommitted = y->ndone;
+		mg_crashpoint("batch committed");
+	} else {
+		log_err("ingest commit failed n=%zu status=\"%s\"", y->ndone - y->ncommitted,
+		    mg_strerror(rc));
+		y->ndone = y->ncommitted;
+	}
+	return rc;
+}
+
+static enum mg_status
+ingest_one(struct sync *y, uint32_t uid, const char *raw, size_t len)
+{
 	int64_t id = 0;
 	enum mg_status rc;
 
-	if (mg_stop_requested()) {	/* SIGTERM: the message in hand is done */
-		y->stopped = 1;
-		return MG_TEMPFAIL;
-	}
 	rc = relay_store(y->s, y->c->imap_mailbox, y->uidvalidity, uid, raw, len, &id);
 	if (rc == MG_DUPLICATE) {
 		y->stats->duplicates++;
@@ -55,10 +80,32 @@ on_message(uint32_t uid, const char *raw, size_t len, void *arg)
 	if (rc != MG_OK)
 		return rc;
 	y->stats->stored++;
-	mark(y, uid);	/* stored durably: safe to move even if deciding fails */
+	mark(y, uid);	/* stored: safe to move once committed, even if deciding fails */
 	if (relay_decide(y->s, y->c, id) == MG_OK)
 		y->stats->decided++;
 	return MG_OK;
+}
+
+static enum mg_status
+on_message(uint32_t uid, const char *raw, size_t len, void *arg)
+{
+	struct sync *y = arg;
+	enum mg_status rc;
+
+	if (mg_stop_requested()) {	/* SIGTERM: the message in hand is done */
+		y->stopped = 1;
+		return MG_TEMPFAIL;
+	}
+	if (!y->in_batch) {
+		if ((rc = store_batch_begin(y->s)) != MG_OK)
+			return rc;
+		y->in_batch = 1;
+		y->nbatch = 0;
+	}
+	rc = ingest_one(y, uid, raw, len);
+	if (rc == MG_OK && ++y->nbatch >= GROUP_COMMIT)
+		rc = commit_batch(y);
+	return rc;
 }
 
 static void
@@ -79,7 +126,7 @@ enum mg_status
 gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
     struct gateway_stats *stats)
 {
-	struct sync y = { s, c, 0, NULL, 0, stats, 0 };
+	struct sync y = { .s = s, .c = c, .stats = stats };
 	struct buf err = {0};
 	uint32_t *uids = NULL, *fresh = NULL, old_v = 0, last = 0;
 	size_t n = 0, nfresh = 0;
@@ -115,15 +162,19 @@ gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
 		else
 			fresh[nfresh++] = uids[i];
 	}
+	y.ncommitted = y.ndone;		/* known before: committed long ago */
 	rc = imap_fetch(*imp, fresh, nfresh, on_message, &y, &err);
 	if (y.stopped)
 		rc = MG_OK;
+	enum mg_status crc = commit_batch(&y);
+	if (rc == MG_OK)
+		rc = crc;
 	/* only what is committed gets moved, whatever happened above */
-	if (y.ndone) {
+	if (y.ncommitted) {
 		struct buf err2 = {0};
-		enum mg_status r2 = imap_done(*imp, y.done, y.ndone, &err2);
+		enum mg_status r2 = imap_done(*imp, y.done, y.ncommitted, &err2);
 		if (r2 != MG_OK) {
-			log_warn("imap mark-handled failed n=%zu error=\"%s\"", y.ndone, err2.s);
+			log_warn("imap mark-handled failed n=%zu error=\"%s\"", y.ncommitted, err2.s);
 			if (rc == MG_OK)
 				rc = r2;
 		} else

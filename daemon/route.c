@@ -61,29 +61,34 @@ char *
 route_mask(const char *text, const struct route_mask *masks, size_t n)
 {
 	struct buf b = {0};
-	const char *p = text;
+	const char *p = text, *at;
 
+	/* only an '@' can be inside an address: look at the address-like run
+	 * around each one (cost per '@', not per word and participant) */
 	buf_add(&b, "", 0);
-	while (*p) {
-		size_t i, len = 0;
-		/* only try at the start of an address-like run */
-		if (p == text || !addr_char(p[-1])) {
-			for (i = 0; i < n; i++) {
-				len = strlen(masks[i].real);
-				if (len && !strncasecmp(p, masks[i].real, len) && !addr_char(p[len]))
+	while ((at = strchr(p, '@')) != NULL) {
+		const char *s = at, *e = at + 1;
+		size_t i = n;
+		while (s > text && addr_char(s[-1]))
+			s--;
+		while (addr_char(*e))
+			e++;
+		while (e > at + 1 && e[-1] == '.')	/* "alex@school.test." ends a sentence */
+			e--;
+		if (s >= p)
+			for (i = 0; i < n; i++)
+				if (strlen(masks[i].real) == (size_t)(e - s) &&
+				    !strncasecmp(s, masks[i].real, (size_t)(e - s)))
 					break;
-				/* "alex@school.test." at the end of a sentence */
-				if (len && !strncasecmp(p, masks[i].real, len) && p[len] == '.' &&
-				    !addr_char(p[len + 1]))
-					break;
-			}
-			if (i < n) {
-				buf_adds(&b, masks[i].mask);
-				p += len;
-				continue;
-			}
+		if (i < n) {
+			buf_add(&b, p, (size_t)(s - p));
+			buf_adds(&b, masks[i].mask);
+			p = e;
+		} else {
+			buf_add(&b, p, (size_t)(at + 1 - p));
+			p = at + 1;
 		}
-		buf_addc(&b, *p++);
 	}
+	buf_adds(&b, p);
 	return buf_steal(&b);
 }

@@ -20,6 +20,8 @@ struct store {
 		sqlite3_stmt *st;
 	} cache[NCACHE];
 	int ncache;
+	int batch;	/* inside store_batch_begin: transactions nest as savepoints */
+	int nest;
 };
 
 static const char *const migrations[] = {
@@ -150,6 +152,12 @@ static const char *const migrations[] = {
 	" cohort_id INTEGER NOT NULL REFERENCES cohorts(id), send_key TEXT NOT NULL,"
 	" done_at INTEGER NOT NULL, skipped INTEGER NOT NULL,"
 	" PRIMARY KEY (cohort_id, send_key)) STRICT;",
+	/* 3: indexes for the per-message lookups while ingesting (the raw
+	 * message sits before these columns: without a covering index every
+	 * candidate row's overflow pages would be read) */
+	"CREATE INDEX messages_pair_state ON messages(pair_id, state, decided);"
+	"CREATE INDEX messages_topic ON messages(pair_id, topic, received, thread_id);"
+	"CREATE INDEX messages_msgid ON messages(message_id);",
 };
 
 enum mg_status
@@ -339,15 +347,26 @@ run(struct store *s, const char *sql)
 enum mg_status
 store_begin(struct store *s)
 {
+	if (s->batch) {
+		s->nest++;
+		return run(s, "SAVEPOINT step");
+	}
 	return run(s, "BEGIN IMMEDIATE");
 }
 
 enum mg_status
 store_commit(struct store *s)
 {
-	enum mg_status st = run(s, "COMMIT");
+	enum mg_status st;
 
-	if (st != MG_OK)
+	if (s->batch && s->nest > 0) {
+		if ((st = run(s, "RELEASE step")) != MG_OK)
+			store_rollback(s);
+		else
+			s->nest--;
+		return st;
+	}
+	if ((st = run(s, "COMMIT")) != MG_OK)
 		store_rollback(s);
 	return st;
 }
@@ -355,8 +374,37 @@ store_commit(struct store *s)
 void
 store_rollback(struct store *s)
 {
+	if (s->batch && s->nest > 0) {
+		s->nest--;
+		sqlite3_exec(s->db, "ROLLBACK TO step; RELEASE step", NULL, NULL, NULL);
+		return;
+	}
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+enum mg_status
+store_batch_begin(struct store *s)
+{
+	enum mg_status st = run(s, "BEGIN IMMEDIATE");
+
+	if (st == MG_OK) {
+		s->batch = 1;
+		s->nest = 0;
+	}
+	return st;
+}
+
+enum mg_status
+store_batch_commit(struct store *s)
+{
+	enum mg_status st;
+
+	s->batch = 0;
+	s->nest = 0;
+	if ((st = run(s, "COMMIT")) != MG_OK && !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return st;
 }
 
 static const char q_known[] =

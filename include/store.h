@@ -19,6 +19,11 @@ const char *store_errmsg(struct store *);
 enum mg_status store_begin(struct store *);
 enum mg_status store_commit(struct store *);
 void store_rollback(struct store *);
+/* Group commit: between these, store_begin/commit/rollback become
+ * savepoints of one transaction, made durable (one fsync) by
+ * store_batch_commit, which rolls everything back when it fails. */
+enum mg_status store_batch_begin(struct store *);
+enum mg_status store_batch_commit(struct store *);
 
 /* An inbound message as received from IMAP, before any decision. */
 struct store_msg {

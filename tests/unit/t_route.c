@@ -44,5 +44,9 @@ main(void)
 	is_str(s, "On Tue, Alex <relay+a@m.test> wrote: mail relay+a@m.test. "
 	    "xalex@school.test sam@nhs.testing mailto:relay+s@m.test", "whole addresses masked only");
 	free(s);
+	s = route_mask("alex@school.test,sam@nhs.test; @ a@@b x@ sam@nhs.test", mk, 2);
+	is_str(s, "relay+a@m.test,relay+s@m.test; @ a@@b x@ relay+s@m.test",
+	    "at the start, back to back, stray and doubled @ signs");
+	free(s);
 	return tap_done();
 }
