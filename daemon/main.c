@@ -168,16 +168,18 @@ main(int argc, char **argv)
 			/* the clock override, as MENTORGATE_NOW (tests, demos) */
 			if (setenv("MENTORGATE_NOW", optarg, 1) || !mg_now_valid(optarg)) {
 				fprintf(stderr, "mentorgated: --now: epoch seconds or YYYY-MM-DDTHH:MM:SSZ\n");
-				return EX_USAGE;
+				status = EX_USAGE;
+				goto out;
 			}
 			break;
-		case 'h': usage(); return 0;
-		default: usage(); return EX_USAGE;
+		case 'h': usage(); goto out;
+		default: usage(); status = EX_USAGE; goto out;
 		}
 	}
 	if (!n || optind != argc) {
 		usage();
-		return EX_USAGE;
+		status = EX_USAGE;
+		goto out;
 	}
 	umask(077);
 	setup_signals();

@@ -1,4 +1,5 @@
 /* The outbox: enqueue with a dedupe key, claim due rows, send, record. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,74 +214,191 @@ fail_row(struct store *s, const struct conf *c, const struct row *r, const char 
 	return store_commit(s);
 }
 
+/* The durable "sent" record of message k overlaps the SMTP transaction of
+ * message k+1 (its MAIL, RCPT and DATA round trips), on a second thread.
+ * The last bytes of k+1 wait for it (smtp_before_end), so at any instant at
+ * most one accepted message lacks its record, as without the thread.  The
+ * threads never touch the database at the same time: the sender waits for
+ * the recorder before every access of its own. */
+struct recorder {
+	struct store *s;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int busy, quit;
+	int64_t id, message;
+	char *rcpt;
+	int code;
+};
+
+static void *
+recorder_main(void *arg)
+{
+	struct recorder *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->busy && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->busy)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		/* the window: a crash before this commit re-sends this one message */
+		record(w->s, q_sent, w->id, mg_now(), NULL, 0, w->rcpt, w->message);
+		log_info("outbox sent id=%lld rcpt=%s code=%d", (long long)w->id, w->rcpt, w->code);
+		mg_crashpoint("outbox sent");
+		pthread_mutex_lock(&w->mu);
+		free(w->rcpt);
+		w->rcpt = NULL;
+		w->busy = 0;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void
+recorder_wait(void *arg)
+{
+	struct recorder *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->busy)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+recorder_submit(struct recorder *w, const struct row *r, int code)
+{
+	pthread_mutex_lock(&w->mu);
+	w->id = r->id;
+	w->message = r->message;
+	w->rcpt = xstrdup(r->rcpt);
+	w->code = code;
+	w->busy = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int
+recorder_start(struct recorder *w, struct store *s)
+{
+	memset(w, 0, sizeof *w);
+	w->s = s;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	return pthread_create(&w->thread, NULL, recorder_main, w) == 0;
+}
+
+static void
+recorder_stop(struct recorder *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->quit = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+}
+
+/* Send the claimed rows ids[0..n); MG_CONNFAIL when the server went away
+ * (the rest of the claim is given back). */
+static enum mg_status
+send_claimed(struct store *s, const struct conf *c, struct smtp *smtp, struct recorder *w,
+    const int64_t *ids, size_t n, struct outbox_stats *stats)
+{
+	struct row cur, next;
+	enum mg_status rc = MG_OK;
+	size_t i = 0;
+
+	while (i < n && load(s, ids[i], &cur) != MG_OK)
+		i++;
+	for (; i < n; i++) {
+		struct buf err = {0};
+		char *env_from = xasprintf("%s+bounce-%lld@%s", c->relay_local, (long long)cur.id,
+		    c->relay_domain);
+		int code, have_next = 0;
+		size_t j = i + 1;
+
+		rc = smtp_send(smtp, env_from, cur.rcpt, cur.data, cur.len, &code, &err);
+		free(env_from);
+		recorder_wait(w);	/* the database is ours again */
+		while (j < n && !(have_next = load(s, ids[j], &next) == MG_OK))
+			j++;
+		switch (rc) {
+		case MG_OK:
+			recorder_submit(w, &cur, code);
+			stats->sent++;
+			break;
+		case MG_TEMPFAIL:
+			rc = record(s, q_retry, cur.id, mg_now() + outbox_backoff(cur.attempts + 1),
+			    err.s, 1, NULL, 0);
+			stats->retried++;
+			log_warn("outbox deferred id=%lld code=%d error=\"%s\"", (long long)cur.id,
+			    code, err.s);
+			break;
+		case MG_PERMFAIL:
+		case MG_BADINPUT:
+			rc = fail_row(s, c, &cur, err.s ? err.s : "refused");
+			stats->failed++;
+			log_err("outbox failed id=%lld code=%d error=\"%s\"", (long long)cur.id, code,
+			    err.s);
+			break;
+		default:	/* unreachable server: leave the rest as they were */
+			log_warn("outbox server unreachable error=\"%s\"", err.s ? err.s : "");
+			record(s, q_retry, cur.id, 0, err.s, 0, NULL, 0);
+			rc = MG_CONNFAIL;
+			break;
+		}
+		buf_free(&err);
+		row_free(&cur);
+		if (rc == MG_CONNFAIL || mg_stop_requested()) {
+			/* server gone, or SIGTERM after the message in hand: give
+			 * back the rest of the claim */
+			if (have_next)
+				row_free(&next);
+			recorder_wait(w);
+			for (size_t k = i + 1; k < n; k++)
+				record(s, q_retry, ids[k], 0, NULL, 0, NULL, 0);
+			return rc == MG_CONNFAIL ? MG_CONNFAIL : MG_OK;
+		}
+		if (!have_next)
+			break;
+		cur = next;
+		i = j - 1;
+	}
+	recorder_wait(w);
+	return rc;
+}
+
 enum mg_status
 outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct outbox_stats *stats)
 {
+	struct recorder w;
 	enum mg_status rc;
 	int64_t *ids = NULL;
-	size_t n = 0, i = 0;
+	size_t n = 0;
 
 	memset(stats, 0, sizeof *stats);
 	/* Only one daemon runs (lock file): a 'sending' row is a crash's leftover. */
 	if ((rc = store_exec(store_stmt(s, q_recover))) != MG_OK)
 		return rc;
+	if (!recorder_start(&w, s))
+		return MG_TEMPFAIL;
+	smtp_before_end(smtp, recorder_wait, &w);
 	for (;;) {
 		if ((rc = claim(s, c->batch_size, &ids, &n)) != MG_OK || n == 0)
 			break;
-		for (i = 0; i < n; i++) {
-			struct row r;
-			struct buf err = {0};
-			char *env_from;
-			int code;
-
-			if (load(s, ids[i], &r) != MG_OK)
-				continue;
-			env_from = xasprintf("%s+bounce-%lld@%s", c->relay_local, (long long)r.id,
-			    c->relay_domain);
-			rc = smtp_send(smtp, env_from, r.rcpt, r.data, r.len, &code, &err);
-			free(env_from);
-			switch (rc) {
-			case MG_OK:
-				/* The window: a crash here re-sends this one message. */
-				rc = record(s, q_sent, r.id, mg_now(), NULL, 0, r.rcpt, r.message);
-				stats->sent++;
-				log_info("outbox sent id=%lld rcpt=%s code=%d", (long long)r.id, r.rcpt, code);
-				mg_crashpoint("outbox sent");
-				break;
-			case MG_TEMPFAIL:
-				rc = record(s, q_retry, r.id, mg_now() + outbox_backoff(r.attempts + 1),
-				    err.s, 1, NULL, 0);
-				stats->retried++;
-				log_warn("outbox deferred id=%lld code=%d error=\"%s\"", (long long)r.id,
-				    code, err.s);
-				break;
-			case MG_PERMFAIL:
-			case MG_BADINPUT:
-				rc = fail_row(s, c, &r, err.s ? err.s : "refused");
-				stats->failed++;
-				log_err("outbox failed id=%lld code=%d error=\"%s\"", (long long)r.id, code,
-				    err.s);
-				break;
-			default:	/* unreachable server: leave the rest as they were */
-				log_warn("outbox server unreachable error=\"%s\"", err.s ? err.s : "");
-				record(s, q_retry, r.id, 0, err.s, 0, NULL, 0);
-				rc = MG_CONNFAIL;
-				break;
-			}
-			buf_free(&err);
-			row_free(&r);
-			if (rc == MG_CONNFAIL)
-				break;
-		}
-		if (rc == MG_CONNFAIL) {
-			for (i++; i < n; i++)	/* give back the rest of the claim */
-				record(s, q_retry, ids[i], 0, NULL, 0, NULL, 0);
-			free(ids);
-			return MG_CONNFAIL;
-		}
+		rc = send_claimed(s, c, smtp, &w, ids, n, stats);
 		free(ids);
 		ids = NULL;
+		if (rc == MG_CONNFAIL || mg_stop_requested())
+			break;
 	}
+	smtp_before_end(smtp, NULL, NULL);
+	recorder_stop(&w);
 	free(ids);
 	return rc;
 }

@@ -15,11 +15,15 @@ struct smtp {
 	CURL *curl;
 	char *password;
 	char errbuf[CURL_ERROR_SIZE];
+	void (*before_end)(void *);
+	void *before_end_arg;
 };
 
 struct upload {
 	const char *p;
 	size_t left;
+	void (*before_end)(void *);	/* once, before the message's last bytes */
+	void *arg;
 };
 
 struct smtp *
@@ -81,6 +85,11 @@ reader(char *ptr, size_t size, size_t nmemb, void *arg)
 	struct upload *u = arg;
 	size_t n = size * nmemb < u->left ? size * nmemb : u->left;
 
+	if (n == u->left && u->before_end) {
+		/* until these bytes are out the server cannot accept the message */
+		u->before_end(u->arg);
+		u->before_end = NULL;
+	}
 	memcpy(ptr, u->p, n);
 	u->p += n;
 	u->left -= n;
@@ -197,6 +206,8 @@ send_once(struct smtp *s, const char *env_from, const char *rcpt, const char *da
 	norm = smtp_crlf(data, len, &normlen);
 	u.p = norm;
 	u.left = normlen;
+	u.before_end = s->before_end;
+	u.arg = s->before_end_arg;
 	s->errbuf[0] = 0;
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpts);
@@ -223,6 +234,8 @@ send_once(struct smtp *s, const char *env_from, const char *rcpt, const char *da
 			s->curl = NULL;
 		}
 	}
+	if (u.before_end)	/* never reached the end (refused earlier) */
+		u.before_end(u.arg);
 	if (s->curl)
 		curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpts);
@@ -230,4 +243,11 @@ send_once(struct smtp *s, const char *env_from, const char *rcpt, const char *da
 	free(from);
 	free(to);
 	return st;
+}
+
+void
+smtp_before_end(struct smtp *s, void (*fn)(void *), void *arg)
+{
+	s->before_end = fn;
+	s->before_end_arg = arg;
 }

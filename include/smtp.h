@@ -22,6 +22,11 @@ void smtp_free(struct smtp *);
 enum mg_status smtp_send(struct smtp *, const char *env_from, const char *rcpt,
     const char *data, size_t len, int *code, struct buf *err);
 
+/* Call fn(arg) once per smtp_send, just before the message's last bytes go
+ * out (or when the send ends without them): the last moment before the
+ * server can accept it.  NULL fn: none. */
+void smtp_before_end(struct smtp *, void (*fn)(void *), void *arg);
+
 /* Normalise any mix of CRLF, LF and CR to CRLF, ending with CRLF; caller frees. */
 char *smtp_crlf(const char *data, size_t len, size_t *outlen);
 /* Is addr safe as an SMTP envelope address? */
