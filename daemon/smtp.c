@@ -62,16 +62,17 @@ char *
 smtp_crlf(const char *d, size_t len, size_t *outlen)
 {
 	struct buf b = {0};
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		if (d[i] == '\r') {
-			buf_adds(&b, "\r\n");
-			if (i + 1 < len && d[i + 1] == '\n')
-				i++;
-		} else if (d[i] == '\n')
-			buf_adds(&b, "\r\n");
-		else
-			buf_addc(&b, d[i]);
+	while (i < len) {
+		size_t run = i;
+		while (run < len && d[run] != '\r' && d[run] != '\n')
+			run++;
+		buf_add(&b, d + i, run - i);	/* a whole line at a time */
+		if (run == len)
+			break;
+		buf_adds(&b, "\r\n");
+		i = run + (d[run] == '\r' && run + 1 < len && d[run + 1] == '\n' ? 2 : 1);
 	}
 	if (b.len < 2 || memcmp(b.s + b.len - 2, "\r\n", 2))
 		buf_adds(&b, "\r\n");
