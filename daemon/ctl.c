@@ -571,6 +571,39 @@ open_all(struct ctx *x, const char *cfgpath)
 	return 0;
 }
 
+/* mentorctl [-c FILE] COMMAND ... --help: that command's lines of the usage. */
+static int
+help_for(const char *cmd)
+{
+	char *pre = xasprintf("  %s ", cmd), *mid = xasprintf(" %s ", cmd);
+	const char *line = usage_text;
+	int found = 0;
+
+	while (*line) {
+		size_t len = strcspn(line, "\n");
+		char *l = xstrndup(line, len);
+		/* "  CMD ARGS   what", or "mentorctl [-c FILE] CMD ARGS   what" */
+		const char *w = strstr(l, "mentorctl ");
+		if (w) {
+			w += strlen("mentorctl ");
+			if (!strncmp(w, "[-c FILE] ", 10))
+				w += 10;
+			else if (!strncmp(w, "-c FILE ", 8))
+				w += 8;
+		}
+		if (!strncmp(l, pre, strlen(pre)) || (len > 2 && !strcmp(l + 2, cmd)) ||
+		    (w && !strncmp(w, mid + 1, strlen(mid) - 1))) {
+			puts(l);
+			found = 1;
+		}
+		free(l);
+		line += len + (line[len] == '\n');
+	}
+	free(pre);
+	free(mid);
+	return found ? 0 : usage();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -583,6 +616,11 @@ main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
+	for (int k = 2; k < argc; k++)
+		if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help")) {
+			int c = !strcmp(argv[1], "-c") ? 3 : 1;
+			return c < k ? help_for(argv[c]) : usage();
+		}
 	if (argc > 1 && !strcmp(argv[1], "extract"))
 		return cmd_extract(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "classify"))

@@ -233,6 +233,8 @@ gateway_work(struct store *s, const struct conf *c, struct smtp *smtp, int send,
 	stats->failed += os.failed;
 	if (rc == MG_CONNFAIL) {
 		stats->smtp_down = 1;
+		free(stats->smtp_error);
+		stats->smtp_error = xstrdup(os.down);
 		rc = MG_OK;
 	}
 	return rc;
@@ -254,6 +256,8 @@ gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct ga
 	}
 	/* the outbox is flushed whatever happened to the mailbox */
 	rc = gateway_work(s, c, smtp, 1, stats);
+	if (stats->smtp_down)
+		log_warn("smtp down error=\"%s\"", stats->smtp_error ? stats->smtp_error : "");
 	return irc != MG_OK ? irc : rc;
 }
 
@@ -261,5 +265,6 @@ void
 gateway_stats_clear(struct gateway_stats *st)
 {
 	free(st->imap_error);
+	free(st->smtp_error);
 	memset(st, 0, sizeof *st);
 }

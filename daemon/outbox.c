@@ -347,7 +347,9 @@ send_claimed(struct store *s, const struct conf *c, struct smtp *smtp, struct re
 			    err.s);
 			break;
 		default:	/* unreachable server: leave the rest as they were */
-			log_warn("outbox server unreachable error=\"%s\"", err.s ? err.s : "");
+			/* the caller logs an outage once; each attempt only here */
+			log_debug("outbox server unreachable error=\"%s\"", err.s ? err.s : "");
+			snprintf(stats->down, sizeof stats->down, "%s", err.s ? err.s : "unreachable");
 			record(s, q_retry, cur.id, 0, err.s, 0, NULL, 0);
 			rc = MG_CONNFAIL;
 			break;

@@ -99,7 +99,7 @@ pass(struct run *r, int64_t now)
 		log_err("pass failed programme=%s status=\"%s\"", c->name, mg_strerror(rc));
 	if (send) {
 		if (st.smtp_down)
-			failed(&r->smtp_b, c, "smtp", "unreachable or refused");
+			failed(&r->smtp_b, c, "smtp", st.smtp_error);
 		else
 			recovered(&r->smtp_b, c, "smtp");
 	}
@@ -148,7 +148,9 @@ reload_all(struct run *runs, size_t n)
 		p->c = c;
 		runs[i].smtp = smtp_new(c);
 		runs[i].next_pass = 0;
-		runs[i].imap_b.next = runs[i].smtp_b.next = 0;
+		/* a new configuration: its outages are news, logged anew */
+		memset(&runs[i].imap_b, 0, sizeof runs[i].imap_b);
+		memset(&runs[i].smtp_b, 0, sizeof runs[i].smtp_b);
 		log_info("conf reloaded path=%s", p->path);
 	}
 	service_notify("READY=1");
@@ -187,6 +189,7 @@ serve(struct prog *progs, size_t n, volatile sig_atomic_t *reload)
 			struct run *r = &runs[i];
 			int due = r->wake || now >= r->next_pass ||
 			    (!r->im && r->imap_b.failures && now >= r->imap_b.next) ||
+			    (r->smtp_b.failures && now >= r->smtp_b.next) ||
 			    (r->im && r->idle_fd >= 0 && imap_idle_buffered(r->im));
 			if (!due && check_version && store_data_version(r->p->s) != r->data_version)
 				due = 1;
@@ -201,6 +204,8 @@ serve(struct prog *progs, size_t n, volatile sig_atomic_t *reload)
 			int64_t until = r->next_pass;
 			if (!r->im && r->imap_b.failures && r->imap_b.next < until)
 				until = r->imap_b.next;
+			if (r->smtp_b.failures && r->smtp_b.next < until)
+				until = r->smtp_b.next;
 			if (until - now < wait)
 				wait = until - now;
 			if (r->idle_fd >= 0) {

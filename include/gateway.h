@@ -14,6 +14,7 @@ struct gateway_stats {
 	int stored, duplicates, decided, sent, deferred, failed;
 	int imap_down, smtp_down;	/* a server could not be reached */
 	char *imap_error;		/* why, when imap_down */
+	char *smtp_error;		/* why, when smtp_down */
 };
 
 /* Sync the mailbox over *im, opening it when NULL; on a lost or refused

@@ -31,6 +31,7 @@ enum mg_status outbox_enqueue(struct store *, const struct outbox_item *);
 
 struct outbox_stats {
 	int sent, retried, failed;
+	char down[256];		/* why the server was unreachable, if it was */
 };
 
 /* Send every due row.  Stops at the first connection failure (MG_CONNFAIL;

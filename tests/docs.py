@@ -46,6 +46,17 @@ manual = set(re.findall(r"^\.BI? \"?([a-z]+)", page("mentorctl.8"), re.M))
 undocumented = sorted(c for c in manual if c not in helptext and c not in ("mentorctl",))
 check(not undocumented, "every command of mentorctl(8) is in --help %s" % undocumented)
 
+# each command's own help (mentorctl [-c FILE] COMMAND --help): exit 0, and
+# every option it names is in mentorctl(8)
+manpage = open(os.path.join(ROOT, "man", "mentorctl.8")).read().replace("\\-", "-")
+bad_help = []
+for cmd in sorted(commands):
+    r = subprocess.run([os.path.join(BUILD, "mentorctl"), cmd, "--help"], capture_output=True, text=True)
+    opts = set(re.findall(r"--[a-z]+", r.stdout))
+    if r.returncode != 0 or cmd not in r.stdout or not opts <= set(re.findall(r"--[a-z]+", manpage)):
+        bad_help.append(cmd)
+check(not bad_help, "each command's --help exits 0 and agrees with mentorctl(8) %s" % bad_help)
+
 # every mentorgated option in --help is in mentorgated(8), and the other way round
 dhelp = subprocess.run([os.path.join(BUILD, "mentorgated"), "--help"], capture_output=True,
                        text=True).stderr

@@ -153,3 +153,63 @@ def test_two_programmes_in_one_daemon(stack):
         assert r.returncode == 75 and "another mentorgated is running" in r.stderr, r
     finally:
         assert d.stop() == 0
+
+
+def set_conf(gw, old, new):
+    with open(gw.conf) as f:
+        text = f.read()
+    assert old in text
+    with open(gw.conf, "w") as f:
+        f.write(text.replace(old, new))
+
+
+def test_refused_login_and_unknown_host_are_retried_and_logged_once(stack):
+    gw = idle_gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    set_conf(gw, "password = secret\n", "password = not-the-password\n")
+    d = Daemon([gw.conf], env=DEBUG)
+    try:
+        d.wait_log("warn imap down")
+        d.wait_log("imap still-down", n=2)          # retried, quietly
+        assert d.count("warn imap down") == 1 and "login failed" in d.log()
+        # a name that does not resolve: a new configuration, a new outage
+        set_conf(gw, "password = not-the-password\n", "password = secret\n")
+        set_conf(gw, "host = 127.0.0.1\n", "host = no-such-host.invalid\n")
+        d.proc.send_signal(1)
+        d.wait_log("conf reloaded")
+        d.wait_log("warn imap down", n=2)
+        d.wait_log("imap still-down", n=d.count("imap still-down") + 2)
+        assert d.count("warn imap down") == 2
+        set_conf(gw, "host = no-such-host.invalid\n", "host = 127.0.0.1\n")
+        d.proc.send_signal(1)
+        d.wait_log("imap idling")
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "at last", "hello"))
+        assert stack.wait_count(MENTOR, 1, timeout=30) == 1
+    finally:
+        assert d.stop() == 0, d.log()
+    assert "not-the-password" not in d.log() and "secret" not in d.log()
+
+
+def test_postfix_down_then_up_is_recovered_without_a_restart(stack):
+    gw = idle_gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "waits for postfix", "hello"))
+    stack.wait_count("relay@mentoring.test", 1)
+    stack.run("stop-postfix")
+    d, postfix_down = None, True
+    try:
+        d = Daemon([gw.conf], env=DEBUG)
+        d.wait_log("warn smtp down")
+        d.wait_log("smtp still-down")           # retried on its backoff, quietly
+        assert gw.sql("SELECT state FROM outbox") == [("queued",)]
+        stack.run("start-postfix")
+        postfix_down = False
+        d.wait_log("smtp recovered", timeout=60)
+        assert stack.wait_count(MENTOR, 1, timeout=30) == 1
+        assert gw.sql("SELECT state FROM outbox") == [("sent",)]
+    finally:
+        if postfix_down:
+            stack.run("start-postfix")
+        if d:
+            assert d.stop() == 0, d.log()
+    assert d.count("warn smtp down") == 1 and "Couldn't connect" in d.log()
