@@ -19,6 +19,7 @@
 #define DONE_KEYWORD "$MentorgateDone"
 #define BATCH_BYTES (4u << 20)
 #define BATCH_MAX 200
+#define IDLE_START_SECONDS 3
 
 struct imap {
 	const struct conf *conf;
@@ -471,7 +472,11 @@ imap_idle_start(struct imap *im, int *fd, struct buf *err)
 	int r;
 
 	*fd = -1;
-	arm(im, im->conf->imap_timeout * 2);
+	/* "+ idling" comes at once; when libetpan trips over untagged data
+	 * before it, it waits for a tagged answer that never comes: cut that
+	 * short (the session is then lost and reconnected) */
+	arm(im, im->conf->imap_timeout < IDLE_START_SECONDS ? im->conf->imap_timeout
+	    : IDLE_START_SECONDS);
 	r = mailimap_idle(im->s);
 	disarm(im);
 	if (r != MAILIMAP_NO_ERROR) {
