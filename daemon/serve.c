@@ -1,7 +1,7 @@
 /* The event loop.  Each programme is a small state machine: its IMAP
  * session (NULL while the server is down), the IDLE it sits in, when its
- * next pass is due, and a backoff per server.  A pass never overlaps a
- * poll(): everything runs on this one thread. */
+ * next pass is due, and a backoff per server.  Passes and poll() take
+ * turns on one thread (only the outbox's recorder runs beside a send). */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
