@@ -374,9 +374,12 @@ store_commit(struct store *s)
 void
 store_rollback(struct store *s)
 {
-	if (s->batch && s->nest > 0) {
-		s->nest--;
-		sqlite3_exec(s->db, "ROLLBACK TO step; RELEASE step", NULL, NULL, NULL);
+	if (s->batch) {
+		/* only the caller's own savepoint: never the whole batch */
+		if (s->nest > 0) {
+			s->nest--;
+			sqlite3_exec(s->db, "ROLLBACK TO step; RELEASE step", NULL, NULL, NULL);
+		}
 		return;
 	}
 	if (!sqlite3_get_autocommit(s->db))
