@@ -132,6 +132,7 @@ gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
 	size_t n = 0, nfresh = 0;
 	enum mg_status rc = MG_OK;
 
+	decide_leftovers(s, c, stats);	/* a crash's undecided rows go first */
 	if (!*imp && (rc = imap_open(c, imp, &err)) != MG_OK)
 		goto out;
 	if ((rc = imap_idle_done(*imp, &err)) != MG_OK)
@@ -206,7 +207,6 @@ gateway_work(struct store *s, const struct conf *c, struct smtp *smtp, int send,
 	enum mg_status rc = MG_OK;
 	int n;
 
-	decide_leftovers(s, c, stats);
 	/* unanswered escalations move up the chain; long-waiting holds are
 	 * mailed again (before the flush, so they go in this pass) */
 	if (escalate_due(s, c, &n) != MG_OK)
@@ -247,7 +247,6 @@ gateway_pass(struct store *s, const struct conf *c, struct smtp *smtp, struct ga
 	enum mg_status irc, rc;
 
 	memset(stats, 0, sizeof *stats);
-	decide_leftovers(s, c, stats);
 	irc = gateway_sync(s, c, &im, stats);
 	imap_close(im);
 	if (stats->imap_down) {

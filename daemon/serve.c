@@ -2,7 +2,6 @@
  * session (NULL while the server is down), the IDLE it sits in, when its
  * next pass is due, and a backoff per server.  Passes and poll() take
  * turns on one thread (only the outbox's recorder runs beside a send). */
-#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>

@@ -17,13 +17,14 @@ struct gateway_stats {
 	char *smtp_error;		/* why, when smtp_down */
 };
 
-/* Sync the mailbox over *im, opening it when NULL; on a lost or refused
+/* Decide what a crash left undecided, then sync the mailbox over *im,
+ * opening it when NULL; on a lost or refused
  * session *im is closed and NULLed and stats->imap_down set.  A SIGTERM
  * (mg_request_stop) ends the fetch after the message in hand. */
 enum mg_status gateway_sync(struct store *, const struct conf *, struct imap **im,
     struct gateway_stats *);
 
-/* Everything but the mailbox: leftovers, escalations, reminders, schedules,
+/* Everything but the mailbox: escalations, reminders, schedules,
  * surveys, digests; then, when send, the outbox (stats->smtp_down when the
  * server is unreachable). */
 enum mg_status gateway_work(struct store *, const struct conf *, struct smtp *, int send,

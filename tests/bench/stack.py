@@ -26,20 +26,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from harness import BUILD, Daemon, Gateway, Stack, make_mail  # noqa: E402
+from harness import BUILD, Daemon, Gateway, Stack, free_port, make_mail  # noqa: E402
 
 PAIRS = 50
 WORDS = ("practice interview placement ward rota shadowing application deadline "
          "feedback reflection weekly goal confidence teamwork patient clinic "
          "revision exam personal statement volunteering audit research").split()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def run_measured(cmd, **kw):

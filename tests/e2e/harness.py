@@ -5,9 +5,11 @@ import email.policy
 import imaplib
 import os
 import smtplib
+import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -119,6 +121,42 @@ class Stack:
         return self.count(user, box)
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listened on a moment ago."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Middlebox:
+    """A listener on a free 127.0.0.1 port; each accepted client is handed to
+    self.connected(sock) on a thread of its own.  Subclasses stand in the
+    path to a real server (relays, TLS terminators, protocol tamperers)."""
+
+    def __init__(self):
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.connected, args=(c,), daemon=True).start()
+
+    def connected(self, sock):
+        raise NotImplementedError
+
+    def close(self):
+        self.lsock.close()
+
+
 class Gateway:
     """A configuration, database and roster for one test."""
 
@@ -153,6 +191,14 @@ coordinators = coord@mentoring.test
 {extra}""")
         os.chmod(self.conf, 0o600)
         self.tokens = {}
+
+    def edit(self, old, new):
+        """Replace old (which must be there) by new in the configuration."""
+        with open(self.conf) as f:
+            text = f.read()
+        assert old in text, old
+        with open(self.conf, "w") as f:
+            f.write(text.replace(old, new))
 
     def ctl(self, *args, check=True):
         r = subprocess.run([os.path.join(BUILD, "mentorctl"), "-c", self.conf] + list(args),
@@ -230,7 +276,6 @@ class Daemon:
     thread so tests can wait (bounded) for a line."""
 
     def __init__(self, confs, env=None, args=()):
-        import threading
         e = dict(os.environ)
         e.update(env or {})
         cmd = [os.path.join(BUILD, "mentorgated"), "--foreground"] + list(args)

@@ -16,10 +16,7 @@ def idle_gateway(stack, extra=""):
     """A gateway that polls only hourly: anything relayed sooner came by IDLE
     (or by the daemon noticing mentorctl's commits)."""
     gw = Gateway(stack, extra="\n[daemon]\nreconnect_max = 5\n" + extra)
-    with open(gw.conf) as f:
-        text = f.read()
-    with open(gw.conf, "w") as f:
-        f.write(text.replace("poll_interval = 1\n", "poll_interval = 3600\n"))
+    gw.edit("poll_interval = 1\n", "poll_interval = 3600\n")
     return gw
 
 
@@ -123,12 +120,9 @@ def test_sigterm_during_ingest_loses_nothing(stack):
 def test_two_programmes_in_one_daemon(stack):
     nhs = idle_gateway(stack)
     research = Gateway(stack, name="research")
-    with open(research.conf) as f:
-        text = f.read()
-    with open(research.conf, "w") as f:
-        f.write(text.replace("relay@mentoring.test", "research@mentoring.test")
-                .replace("name = NHS Mentoring", "name = Research Mentoring")
-                .replace("poll_interval = 1\n", "poll_interval = 3600\n"))
+    research.edit("relay@mentoring.test", "research@mentoring.test")
+    research.edit("name = NHS Mentoring", "name = Research Mentoring")
+    research.edit("poll_interval = 1\n", "poll_interval = 3600\n")
     to_mentor, _ = nhs.setup_pair()
     r_to_mentor, _ = research.setup_pair("jo@school.test", "kim@nhs.test")
     assert "research+" in r_to_mentor
@@ -155,32 +149,24 @@ def test_two_programmes_in_one_daemon(stack):
         assert d.stop() == 0
 
 
-def set_conf(gw, old, new):
-    with open(gw.conf) as f:
-        text = f.read()
-    assert old in text
-    with open(gw.conf, "w") as f:
-        f.write(text.replace(old, new))
-
-
 def test_refused_login_and_unknown_host_are_retried_and_logged_once(stack):
     gw = idle_gateway(stack)
     to_mentor, _ = gw.setup_pair()
-    set_conf(gw, "password = secret\n", "password = not-the-password\n")
+    gw.edit("password = secret\n", "password = not-the-password\n")
     d = Daemon([gw.conf], env=DEBUG)
     try:
         d.wait_log("warn imap down")
         d.wait_log("imap still-down", n=2)          # retried, quietly
         assert d.count("warn imap down") == 1 and "login failed" in d.log()
         # a name that does not resolve: a new configuration, a new outage
-        set_conf(gw, "password = not-the-password\n", "password = secret\n")
-        set_conf(gw, "host = 127.0.0.1\n", "host = no-such-host.invalid\n")
+        gw.edit("password = not-the-password\n", "password = secret\n")
+        gw.edit("host = 127.0.0.1\n", "host = no-such-host.invalid\n")
         d.proc.send_signal(1)
         d.wait_log("conf reloaded")
         d.wait_log("warn imap down", n=2)
         d.wait_log("imap still-down", n=d.count("imap still-down") + 2)
         assert d.count("warn imap down") == 2
-        set_conf(gw, "host = no-such-host.invalid\n", "host = 127.0.0.1\n")
+        gw.edit("host = no-such-host.invalid\n", "host = 127.0.0.1\n")
         d.proc.send_signal(1)
         d.wait_log("imap idling")
         stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "at last", "hello"))

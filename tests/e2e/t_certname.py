@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import threading
 
-from harness import Gateway, make_mail
+from harness import Gateway, Middlebox, make_mail
 
 MENTEE = "alex@school.test"
 MENTOR = "sam@nhs.test"
@@ -33,28 +33,16 @@ def make_pki():
     return d
 
 
-class TlsTerminator:
+class TlsTerminator(Middlebox):
     """Implicit TLS on a 127.0.0.1 port, plain TCP to target behind it."""
 
     def __init__(self, pki, name, target):
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(os.path.join(pki, name + ".pem"), os.path.join(pki, name + ".key"))
         self.target = target
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(8)
-        self.port = self.lsock.getsockname()[1]
-        threading.Thread(target=self.serve, daemon=True).start()
+        super().__init__()
 
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.handle, args=(c,), daemon=True).start()
-
-    def handle(self, c):
+    def connected(self, c):
         try:
             t = self.ctx.wrap_socket(c, server_side=True)
         except (ssl.SSLError, OSError):
@@ -78,9 +66,6 @@ class TlsTerminator:
                     pass
         threading.Thread(target=pump, args=(up, t), daemon=True).start()
         pump(t, up)
-
-    def close(self):
-        self.lsock.close()
 
 
 def point(gw, imap_port, smtp_port, ca):

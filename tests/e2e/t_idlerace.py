@@ -12,34 +12,25 @@ import re
 import socket
 import threading
 
-from harness import Daemon, Gateway, make_mail
+from harness import Daemon, Gateway, Middlebox, make_mail
 
 MENTEE = "alex@school.test"
 MENTOR = "sam@nhs.test"
 
 
-class IdleCutter:
+class IdleCutter(Middlebox):
     def __init__(self, target, mode):
         self.target, self.mode = target, mode
         self.held = threading.Event()      # the first "+ idling" is being held
         self.release = threading.Event()   # the test has delivered: let it go
         self.done = False                  # the first IDLE has been tampered with
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(4)
-        self.port = self.lsock.getsockname()[1]
-        threading.Thread(target=self.serve, daemon=True).start()
+        super().__init__()
 
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            up = socket.create_connection(("127.0.0.1", self.target))
-            state = {"idle": False, "drop": False}
-            threading.Thread(target=self.client, args=(c, up, state), daemon=True).start()
-            threading.Thread(target=self.server, args=(up, c, state), daemon=True).start()
+    def connected(self, c):
+        up = socket.create_connection(("127.0.0.1", self.target))
+        state = {"idle": False, "drop": False}
+        threading.Thread(target=self.client, args=(c, up, state), daemon=True).start()
+        self.server(up, c, state)
 
     def client(self, c, up, state):
         try:
@@ -83,19 +74,13 @@ class IdleCutter:
             pass
         c.close()
 
-    def close(self):
-        self.lsock.close()
-
 
 def run_race(stack, mode):
     cut = IdleCutter(stack.imap_port, mode)
     gw = Gateway(stack, extra="\n[daemon]\nreconnect_max = 5\n")
-    with open(gw.conf) as f:
-        text = f.read()
-    with open(gw.conf, "w") as f:
-        f.write(text.replace(f"port = {stack.imap_port}\n", f"port = {cut.port}\n")
-                .replace("poll_interval = 1\n", "poll_interval = 3600\n")
-                .replace("tls = starttls\n", "tls = none\n"))      # the middlebox reads IMAP
+    gw.edit(f"port = {stack.imap_port}\n", f"port = {cut.port}\n")
+    gw.edit("poll_interval = 1\n", "poll_interval = 3600\n")
+    gw.edit("tls = starttls\n", "tls = none\n")      # the middlebox reads IMAP
     to_mentor, _ = gw.setup_pair()
     d = Daemon([gw.conf], env={"MENTORGATE_LOG": "debug"})
     try:

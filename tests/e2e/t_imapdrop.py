@@ -5,34 +5,25 @@ front of the real Dovecot that closes both sides once the literal starts."""
 import socket
 import threading
 
-from harness import Gateway, make_mail
+from harness import Gateway, Middlebox, make_mail
 
 MENTEE = "alex@school.test"
 MENTOR = "sam@nhs.test"
 
 
-class CuttingRelay:
+class CuttingRelay(Middlebox):
     """127.0.0.1 TCP relay to Dovecot that hangs up mid-literal of the first
     large message body it carries."""
 
     def __init__(self, target_port):
         self.target = target_port
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(4)
-        self.port = self.lsock.getsockname()[1]
         self.cut = threading.Event()
-        threading.Thread(target=self.serve, daemon=True).start()
+        super().__init__()
 
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            s = socket.create_connection(("127.0.0.1", self.target))
-            threading.Thread(target=self.pump, args=(c, s, False), daemon=True).start()
-            threading.Thread(target=self.pump, args=(s, c, True), daemon=True).start()
+    def connected(self, c):
+        s = socket.create_connection(("127.0.0.1", self.target))
+        threading.Thread(target=self.pump, args=(c, s, False), daemon=True).start()
+        self.pump(s, c, True)
 
     def pump(self, src, dst, from_server):
         seen = 0
@@ -55,9 +46,6 @@ class CuttingRelay:
             except OSError:
                 pass
             sock.close()
-
-    def close(self):
-        self.lsock.close()
 
 
 def test_server_dying_mid_fetch_does_not_hang(stack):

@@ -24,13 +24,9 @@ def oauth_gateway(stack):
     with open(script, "w") as f:
         f.write(SCRIPT)
     os.chmod(script, 0o700)
-    with open(gw.conf) as f:
-        text = f.read()
-    text = text.replace("password = secret\n", f"oauth2_token_command = {script}\n")
-    text = text.replace("[smtp]\n", "[smtp]\nusername = relay@mentoring.test\n"
-                        f"oauth2_token_command = {script}\n")
-    with open(gw.conf, "w") as f:
-        f.write(text)
+    gw.edit("password = secret\n", f"oauth2_token_command = {script}\n")
+    gw.edit("[smtp]\n", "[smtp]\nusername = relay@mentoring.test\n"
+            f"oauth2_token_command = {script}\n")
     return gw
 
 

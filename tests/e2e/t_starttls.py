@@ -9,31 +9,22 @@ import subprocess
 import threading
 import time
 
-from harness import Gateway, make_mail
+from harness import Gateway, Middlebox, free_port, make_mail
 
 MENTEE = "alex@school.test"
 MENTOR = "sam@nhs.test"
 
 
-class Stripper:
+class Stripper(Middlebox):
     def __init__(self, target):
         self.target = target
         self.seen = b""          # everything the client sent
-        self.lsock = socket.socket()
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(4)
-        self.port = self.lsock.getsockname()[1]
-        threading.Thread(target=self.serve, daemon=True).start()
+        super().__init__()
 
-    def serve(self):
-        while True:
-            try:
-                c, _ = self.lsock.accept()
-            except OSError:
-                return
-            up = socket.create_connection(("127.0.0.1", self.target))
-            threading.Thread(target=self.down, args=(up, c), daemon=True).start()
-            threading.Thread(target=self.up, args=(c, up), daemon=True).start()
+    def connected(self, c):
+        up = socket.create_connection(("127.0.0.1", self.target))
+        threading.Thread(target=self.down, args=(up, c), daemon=True).start()
+        self.up(c, up)
 
     def down(self, up, c):
         try:
@@ -58,17 +49,6 @@ class Stripper:
             pass
         up.close()
 
-    def close(self):
-        self.lsock.close()
-
-
-def edit(gw, old, new):
-    with open(gw.conf) as f:
-        text = f.read()
-    assert old in text
-    with open(gw.conf, "w") as f:
-        f.write(text.replace(old, new))
-
 
 def test_imap_starttls_stripped_is_refused_before_login(stack):
     strip = Stripper(stack.imap_port)
@@ -77,7 +57,7 @@ def test_imap_starttls_stripped_is_refused_before_login(stack):
         to_mentor, _ = gw.setup_pair()
         stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "stripped", "hello"))
         stack.wait_count("relay@mentoring.test", 1)
-        edit(gw, f"port = {stack.imap_port}\n", f"port = {strip.port}\n")
+        gw.edit(f"port = {stack.imap_port}\n", f"port = {strip.port}\n")
         r = gw.once(check=False)
         assert r.returncode == 75, r.stderr
         assert "STARTTLS (never falling back to plain text) failed" in r.stderr, r.stderr
@@ -89,10 +69,7 @@ def test_imap_starttls_stripped_is_refused_before_login(stack):
 
 
 def test_smtp_starttls_not_offered_sends_nothing(stack):
-    port = socket.socket()
-    port.bind(("127.0.0.1", 0))
-    p = port.getsockname()[1]
-    port.close()
+    p = free_port()
     sink = subprocess.Popen([shutil.which("smtp-sink"), "-u", "nobody", f"127.0.0.1:{p}", "10"])
     try:
         for _ in range(100):
@@ -103,7 +80,7 @@ def test_smtp_starttls_not_offered_sends_nothing(stack):
                 time.sleep(0.05)        # waiting for the sink to listen, bounded
         gw = Gateway(stack)
         to_mentor, _ = gw.setup_pair()
-        edit(gw, f"url = smtp://127.0.0.1:{stack.smtp_port}\n",
+        gw.edit(f"url = smtp://127.0.0.1:{stack.smtp_port}\n",
              f"url = smtp://127.0.0.1:{p}\ntls = starttls\n")
         stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "no tls", "hello"))
         stack.wait_count("relay@mentoring.test", 1)
