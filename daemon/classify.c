@@ -504,7 +504,7 @@ classify_parsed(const char *raw, size_t len, const struct mime_msg *m, struct cl
 {
 	size_t a, b;
 	char *failed;
-	int sender, says, body_bounce, dsn = 0;
+	int sender, says, subj, reply, body_bounce, dsn = 0;
 
 	memset(c, 0, sizeof *c);
 	pthread_once(&pats_once, pats_compile);
@@ -526,15 +526,17 @@ classify_parsed(const char *raw, size_t len, const struct mime_msg *m, struct cl
 		return;
 	}
 	/* non-standard formats */
-	body_bounce = has(P_BODY_BOUNCE, m->text);
 	failed = mime_header(raw, len, "X-Failed-Recipients");
 	/* who sent it: a mail system, or nobody to answer to */
 	sender = daemon_sender(m, raw, len) + null_return_path(raw, len);
-	/* what it says */
-	says = body_bounce + (has(P_SUBJ_BOUNCE, m->subject) || has(P_SUBJ_DELAY, m->subject));
+	/* what it says (the body, the slow part, only where it decides) */
+	subj = has(P_SUBJ_BOUNCE, m->subject) || has(P_SUBJ_DELAY, m->subject);
+	reply = has(P_REPLY_SUBJ, m->subject);
+	body_bounce = !failed && (sender >= 1 ? !subj : subj && !reply) &&
+	    has(P_BODY_BOUNCE, m->text);
+	says = body_bounce + subj;
 	/* or it says so twice, in a subject that is not a person's reply */
-	if (!dsn && (failed || (sender >= 1 && says >= 1) ||
-	    (says >= 2 && !has(P_REPLY_SUBJ, m->subject)))) {
+	if (!dsn && (failed || (sender >= 1 && says >= 1) || (says >= 2 && !reply))) {
 		c->kind = CLASS_BOUNCE;
 		c->why = failed ? "X-Failed-Recipients" : "bounce text";
 		c->permanent = !(has(P_SUBJ_DELAY, m->subject) || has(P_BODY_DELAY, m->text)) ||

@@ -30,9 +30,12 @@ rule_clear(struct rule *r)
 {
 	free(r->name);
 	free(r->category);
-	for (size_t i = 0; i < r->nre; i++)
+	for (size_t i = 0; i < r->nre; i++) {
 		pcre2_code_free(r->re[i]);
+		free(r->src[i]);
+	}
 	free(r->re);
+	free(r->src);
 	for (size_t i = 0; i < r->nmatch; i++)
 		free(r->match[i]);
 	free(r->match);
@@ -50,6 +53,7 @@ rules_free(struct rules *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		rule_clear(&rs->v[i]);
 	free(rs->v);
+	prefilter_free(rs->pf);
 	free(rs);
 }
 
@@ -181,6 +185,8 @@ load_file(struct rules *rs, const char *path, struct buf *errs)
 				bad++;
 			} else {
 				r.re = xrealloc(r.re, (r.nre + 1) * sizeof *r.re);
+				r.src = xrealloc(r.src, (r.nre + 1) * sizeof *r.src);
+				r.src[r.nre] = xstrdup(val);
 				r.re[r.nre++] = re;
 			}
 		} else if (!strcmp(key, "match"))
@@ -195,6 +201,53 @@ load_file(struct rules *rs, const char *path, struct buf *errs)
 	bad += finish(rs, &r, errs);
 	fclose(f);
 	return bad;
+}
+
+/* Does pattern k of r match text (in the rule's view) without the
+ * prefilter naming it a candidate? */
+static int
+missed(struct rules *rs, const struct rule *r, size_t k, const char *text, uint64_t *cand)
+{
+	size_t len = strlen(text), *map = NULL, i = r->pf_first + k;
+	char *spoken = NULL;
+	int yes;
+
+	if (r->view == RULE_VIEW_SPOKEN)
+		text = spoken = screen_spoken(text, len, &map, &len);
+	prefilter_scan(rs->pf, text, len, cand);
+	yes = !(cand[i / 64] >> (i % 64) & 1) && pattern_find(r->re[k], text, len, 0, NULL, NULL, NULL);
+	free(spoken);
+	free(map);
+	return yes;
+}
+
+/* Index every pattern's literals.  A pattern that matches one of its
+ * rule's examples without being a candidate for it (the analysis was
+ * wrong) is run on every text instead. */
+static void
+build_prefilter(struct rules *rs)
+{
+	size_t n = 0;
+	uint64_t *cand;
+
+	rs->pf = prefilter_new();
+	for (size_t i = 0; i < rs->n; i++) {
+		rs->v[i].pf_first = n;
+		for (size_t k = 0; k < rs->v[i].nre; k++, n++)
+			prefilter_add(rs->pf, rs->v[i].src[k]);
+	}
+	cand = xcalloc(prefilter_words(rs->pf) + 1, sizeof *cand);
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct rule *r = &rs->v[i];
+		for (size_t k = 0; k < r->nre; k++)
+			for (size_t e = 0; e < r->nmatch + r->nnomatch; e++)
+				if (missed(rs, r, k, e < r->nmatch ? r->match[e] : r->nomatch[e - r->nmatch],
+				    cand)) {
+					prefilter_always(rs->pf, r->pf_first + k);
+					break;
+				}
+	}
+	free(cand);
 }
 
 static int
@@ -241,6 +294,7 @@ rules_load(const char *dir, struct rules **out, struct buf *errs)
 		rules_free(rs);
 		return MG_BADCONF;
 	}
+	build_prefilter(rs);
 	*out = rs;
 	return MG_OK;
 }

@@ -225,24 +225,52 @@ hit(struct screen_hit **h, size_t *n, const struct rule *r, size_t a, size_t b)
 	(*h)[(*n)++] = (struct screen_hit){ r, a, b };
 }
 
+/* Is pattern k of r a candidate for the text cand was scanned from? */
+static int
+candidate(const uint64_t *cand, const struct rule *r, size_t k)
+{
+	size_t i = r->pf_first + k;
+
+	return !cand || (cand[i / 64] >> (i % 64) & 1);
+}
+
+static uint64_t *
+scan(const struct rules *rs, const char *s, size_t len)
+{
+	uint64_t *cand;
+
+	if (!rs->pf)
+		return NULL;
+	cand = xcalloc(prefilter_words(rs->pf) + 1, sizeof *cand);
+	prefilter_scan(rs->pf, s, len, cand);
+	return cand;
+}
+
 size_t
 screen_text(const struct rules *rs, const char *text, size_t len, struct screen_hit **hits)
 {
-	size_t n = 0, vlen, *map = NULL, a, b, off;
+	size_t n = 0, vlen = 0, *map = NULL, a, b, off;
 	char *spoken = NULL;
+	uint64_t *ct = scan(rs, text, len), *cs = NULL;
 
 	*hits = NULL;
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->v[i];
 		const char *s = text;
 		size_t slen = len;
+		const uint64_t *cand = ct;
 		if (r->view == RULE_VIEW_SPOKEN) {
-			if (!spoken)
+			if (!spoken) {
 				spoken = screen_spoken(text, len, &map, &vlen);
+				cs = scan(rs, spoken, vlen);
+			}
 			s = spoken;
 			slen = vlen;
+			cand = cs;
 		}
-		for (size_t k = 0; k < r->nre; k++)
+		for (size_t k = 0; k < r->nre; k++) {
+			if (!candidate(cand, r, k))
+				continue;	/* lacks every literal the pattern needs */
 			for (off = 0; off < slen && pattern_find(r->re[k], s, slen, off, &a, &b, NULL);
 			    off = b > a ? b : b + 1) {
 				if (s == spoken) {
@@ -259,9 +287,12 @@ screen_text(const struct rules *rs, const char *text, size_t len, struct screen_
 				if (s == spoken)
 					break;	/* view offsets differ: one report per pattern */
 			}
+		}
 	}
 	free(spoken);
 	free(map);
+	free(ct);
+	free(cs);
 	if (n > 1)
 		qsort(*hits, n, sizeof **hits, by_start);
 	return n;

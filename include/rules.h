@@ -18,6 +18,7 @@
 
 #include "mg.h"
 #include "pattern.h"
+#include "prefilter.h"
 
 #define RULES_CATEGORIES "contact-phone contact-email social address meeting money risk abuse"
 
@@ -29,7 +30,9 @@ struct rule {
 	enum rule_action action;
 	enum rule_view view;
 	pcre2_code **re;
+	char **src;		/* the patterns as written */
 	size_t nre;
+	size_t pf_first;	/* prefilter index of re[0] */
 	char **match, **nomatch;
 	size_t nmatch, nnomatch;
 	char *file;
@@ -39,6 +42,7 @@ struct rule {
 struct rules {
 	struct rule *v;
 	size_t n;
+	struct prefilter *pf;	/* which patterns a text could match */
 };
 
 /* Every file in dir whose name ends in ".rules", in name order.  Errors are appended to errs as

@@ -1,0 +1,240 @@
+/* Unit tests for the screening prefilter: what it reads from a pattern,
+ * what a text must hold, and that screening with it finds exactly what
+ * screening every pattern finds (shipped rules; their examples, made-up
+ * texts and, when ../shared is beside the clone, the safeguarding corpus). */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mime.h"
+#include "prefilter.h"
+#include "screen.h"
+#include "tap.h"
+
+static void
+describe(const char *src, const char *want)
+{
+	char *got = prefilter_describe(src);
+
+	is_str(got, want, "literals of %s", src);
+	free(got);
+}
+
+/* Is the single pattern src a candidate for text? */
+static int
+candidate(const char *src, const char *text)
+{
+	struct prefilter *pf = prefilter_new();
+	uint64_t cand[1];
+
+	prefilter_add(pf, src);
+	prefilter_scan(pf, text, strlen(text), cand);
+	prefilter_free(pf);
+	return (int)(cand[0] & 1);
+}
+
+static void
+analysis(void)
+{
+	describe("\\bsuicid(?:e|al)\\b", "\\bsuicide\\b|\\bsuicidal\\b");
+	describe("i'?m", "i'm|im");
+	describe("HELLO", "hello");
+	describe("(?:ab|cd)+x*", "ab|cd");
+	describe("foo(?!bar)", "foo");
+	describe("(?<=x)foo", "foo");
+	describe("[0-9]{3}", "0|1|2|3|4|5|6|7|8|9");
+	describe("a.bcd", "bcd");
+	describe("[^a]bc", "bc");
+	describe("\\+44\\s*7", "+44");
+	describe("x\\d+(?:[a-z]+|@)", "x");
+	/* nothing known: always a candidate */
+	describe("\\d+", NULL);
+	describe("foo|.*", NULL);
+	describe("a?b?", NULL);
+	describe("[a-z]\\d", NULL);
+	describe("(?i)foo", NULL);	/* inline options */
+	describe("(a)\\1", NULL);	/* back-reference */
+	describe("\\Qfoo\\E", NULL);
+	describe("a{,3}b", NULL);	/* "{,3}" is text to PCRE2 10.42 */
+	describe("(foo", NULL);
+	describe("foo)", NULL);
+	describe("(?:a|é)", NULL);
+
+	ok(!candidate("\\bon\\b", "confidence and application"), "\\bon\\b: not inside words");
+	ok(candidate("\\bon\\b", "see you on Monday"), "\\bon\\b: the word");
+	ok(candidate("\\bon\\b", "ON"), "\\bon\\b: the whole text, in capitals");
+	ok(candidate("\\bon\\b", "caf\xc3\xa9on"), "\\bon\\b: after a non-ASCII letter, maybe");
+	ok(candidate("\\bsuicide", "\xc5\xbfuicide"), "long s folds to s");
+	ok(candidate("\\bkill", "\xe2\x84\xaaill"), "Kelvin sign folds to k");
+	ok(!candidate("myself", "my self"), "a literal is contiguous");
+	ok(candidate("[a-z]\\d", ""), "an unknown pattern is always a candidate");
+}
+
+/* Screening with the prefilter and without it agree on text. */
+static int
+same(struct rules *rs, const char *text)
+{
+	struct screen_hit *a, *b;
+	struct prefilter *pf = rs->pf;
+	size_t na, nb;
+	int yes;
+
+	na = screen_text(rs, text, strlen(text), &a);
+	rs->pf = NULL;
+	nb = screen_text(rs, text, strlen(text), &b);
+	rs->pf = pf;
+	yes = na == nb && (!na || !memcmp(a, b, na * sizeof *a));
+	if (!yes)
+		printf("# differs (%zu hits, %zu without the prefilter) on: %.200s\n", na, nb, text);
+	free(a);
+	free(b);
+	return yes;
+}
+
+static unsigned long rng = 12345;
+
+static size_t
+pick(size_t n)
+{
+	rng = rng * 6364136223846793005UL + 1442695040888963407UL;
+	return (size_t)(rng >> 33) % n;
+}
+
+/* Texts glued from the examples' words, cased and spaced at random, with
+ * the characters the prefilter folds. */
+static int
+made_up(struct rules *rs, size_t count)
+{
+	static const char *const seps[] = { " ", "  ", "\n", ", ", ". ", "-", "", "'", "\xc2\xa0" };
+	static const char *const extra[] = { "\xc5\xbf", "\xe2\x84\xaa", "07700", "900", "123",
+		"@", "dot", "at", "gmail", "com", "\xc3\xa9" };
+	char **words = NULL;
+	size_t nw = 0;
+	int bad = 0;
+
+	for (size_t i = 0; i < rs->n; i++)
+		for (size_t e = 0; e < rs->v[i].nmatch + rs->v[i].nnomatch; e++) {
+			const char *ex = e < rs->v[i].nmatch ? rs->v[i].match[e] :
+			    rs->v[i].nomatch[e - rs->v[i].nmatch];
+			char *copy = xstrdup(ex), *save;
+			for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+				words = xrealloc(words, (nw + 1) * sizeof *words);
+				words[nw++] = xstrdup(w);
+			}
+			free(copy);
+		}
+	for (size_t k = 0; k < sizeof extra / sizeof *extra; k++) {
+		words = xrealloc(words, (nw + 1) * sizeof *words);
+		words[nw++] = xstrdup(extra[k]);
+	}
+	for (size_t t = 0; t < count; t++) {
+		struct buf b = {0};
+		size_t n = 1 + pick(14);
+		for (size_t k = 0; k < n; k++) {
+			const char *w = words[pick(nw)];
+			int upper = pick(4) == 0;
+			for (const char *c = w; *c; c++)
+				buf_addc(&b, upper && *c >= 'a' && *c <= 'z' ? (char)(*c - 32) : *c);
+			buf_adds(&b, seps[pick(sizeof seps / sizeof *seps)]);
+		}
+		bad += !same(rs, b.s);
+		buf_free(&b);
+	}
+	for (size_t i = 0; i < nw; i++)
+		free(words[i]);
+	free(words);
+	return bad;
+}
+
+/* The safeguarding corpus beside the clone, screened as a message is. */
+static int
+corpus(struct rules *rs, size_t *seen)
+{
+	const char *shared = getenv("MENTORGATE_SHARED") ? getenv("MENTORGATE_SHARED") : "../shared";
+	char *dir = xasprintf("%s/corpora/safeguard/cases", shared);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int bad = 0;
+
+	*seen = 0;
+	while (d && (e = readdir(d))) {
+		if (!strstr(e->d_name, ".eml"))
+			continue;
+		char *path = xasprintf("%s/%s", dir, e->d_name);
+		FILE *f = fopen(path, "rb");
+		size_t len;
+		char *raw = f ? mg_read_all(f, &len) : NULL;
+		if (f)
+			fclose(f);
+		if (raw) {
+			struct mime_msg *m = mime_parse(raw, len);
+			char *text = screen_message_text(m);
+			bad += !same(rs, text);
+			(*seen)++;
+			free(text);
+			mime_free(m);
+			free(raw);
+		}
+		free(path);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	return bad;
+}
+
+static void
+equivalence(void)
+{
+	struct rules *rs = NULL;
+	struct buf errs = {0};
+	size_t seen, always = 0, n = 0;
+	uint64_t *cand;
+	int bad = 0;
+
+	ok(rules_load("conf/rules", &rs, &errs) == MG_OK && rs && rs->pf, "shipped rules load");
+	if (!rs)
+		return;
+	/* the analysis needed no correction from the rules' own examples:
+	 * a pattern corrected that way would be a candidate for "" */
+	cand = xcalloc(prefilter_words(rs->pf) + 1, sizeof *cand);
+	prefilter_scan(rs->pf, "", 0, cand);
+	for (size_t i = 0; i < rs->n; i++)
+		for (size_t k = 0; k < rs->v[i].nre; k++, n++) {
+			size_t p = rs->v[i].pf_first + k;
+			char *lits = prefilter_describe(rs->v[i].src[k]);
+			int is = (int)(cand[p / 64] >> (p % 64) & 1);
+			if (is != !lits)
+				printf("# %s pattern %zu: literals %s, always %d\n", rs->v[i].name, k,
+				    lits ? lits : "(none)", is);
+			bad += is != !lits;
+			always += (size_t)is;
+			free(lits);
+		}
+	free(cand);
+	ok(!bad, "no pattern needed correcting by its examples");
+	ok(always * 10 < n, "most patterns have literals (%zu of %zu always run)", always, n);
+	bad = 0;
+	for (size_t i = 0; i < rs->n; i++)
+		for (size_t e = 0; e < rs->v[i].nmatch + rs->v[i].nnomatch; e++)
+			bad += !same(rs, e < rs->v[i].nmatch ? rs->v[i].match[e] :
+			    rs->v[i].nomatch[e - rs->v[i].nmatch]);
+	ok(!bad, "the rules' examples screen the same with and without the prefilter");
+	ok(!made_up(rs, 3000), "3000 made-up texts screen the same with and without it");
+	bad = corpus(rs, &seen);
+	if (seen)
+		ok(!bad, "%zu corpus messages screen the same with and without it", seen);
+	else
+		printf("# safeguarding corpus not beside the clone: skipped\n");
+	rules_free(rs);
+	buf_free(&errs);
+}
+
+int
+main(void)
+{
+	analysis();
+	equivalence();
+	return tap_done();
+}
