@@ -16,10 +16,10 @@
 #include "store_p.h"
 
 static const char q_messages[] =
-	"SELECT id, received, state, coalesce(kind, 'message'), coalesce(reason, ''),"
-	" coalesce(from_addr, ''), coalesce(subject, ''), coalesce(new_text, body, ''), raw,"
-	" coalesce(message_id, '') FROM messages WHERE pair_id = ?1"
-	" ORDER BY coalesce(thread_id, id), received, id";
+	"SELECT m.id, received, state, coalesce(kind, 'message'), coalesce(reason, ''),"
+	" coalesce(from_addr, ''), coalesce(subject, ''), coalesce(new_text, body, ''), r.raw,"
+	" coalesce(message_id, '') FROM messages m JOIN message_raw r ON r.id = m.id"
+	" WHERE pair_id = ?1 ORDER BY coalesce(thread_id, m.id), received, m.id";
 static const char q_flags[] =
 	"SELECT category, rule, action, span_start, span_end, excerpt FROM flags WHERE message = ?1"
 	" ORDER BY span_start";

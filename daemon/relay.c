@@ -102,7 +102,7 @@ relay_store(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t
 			store_rollback(s);
 	}
 	if (rc == MG_OK) {
-		log_info("ingest stored id=%lld mailbox=%s uid=%u", (long long)*id, mailbox, uid);
+		log_debug("ingest stored id=%lld mailbox=%s uid=%u", (long long)*id, mailbox, uid);
 		mg_crashpoint("stored");
 	} else if (rc == MG_DUPLICATE)
 		log_info("ingest duplicate of=%lld mailbox=%s uid=%u", (long long)*id, mailbox, uid);

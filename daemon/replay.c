@@ -13,7 +13,8 @@ static const char *const cats[NCAT] = {
 };
 
 static const char q_messages[] =
-	"SELECT id, raw FROM messages WHERE author_id IS NOT NULL AND received >= ?1 ORDER BY id";
+	"SELECT m.id, r.raw FROM messages m JOIN message_raw r ON r.id = m.id"
+	" WHERE m.author_id IS NOT NULL AND m.received >= ?1 ORDER BY m.id";
 static const char q_flags[] = "SELECT DISTINCT category FROM flags WHERE message = ?1";
 
 static int

@@ -158,6 +158,12 @@ static const char *const migrations[] = {
 	"CREATE INDEX messages_pair_state ON messages(pair_id, state, decided);"
 	"CREATE INDEX messages_topic ON messages(pair_id, topic, received, thread_id);"
 	"CREATE INDEX messages_msgid ON messages(message_id);",
+	/* 4: the raw message in a table of its own, written once: deciding
+	 * updates the message's row, which would rewrite it */
+	"CREATE TABLE message_raw("
+	" id INTEGER PRIMARY KEY REFERENCES messages(id), raw BLOB NOT NULL) STRICT;"
+	"INSERT INTO message_raw(id, raw) SELECT id, raw FROM messages;"
+	"ALTER TABLE messages DROP COLUMN raw;",
 };
 
 enum mg_status
@@ -414,8 +420,9 @@ static const char q_known[] =
 	"SELECT id FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3";
 static const char q_known_dedupe[] = "SELECT id FROM messages WHERE dedupe = ?1";
 static const char q_add[] =
-	"INSERT INTO messages(mailbox, uidvalidity, uid, dedupe, received, raw,"
-	" message_id, from_addr, subject, date_hdr) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
+	"INSERT INTO messages(mailbox, uidvalidity, uid, dedupe, received,"
+	" message_id, from_addr, subject, date_hdr) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)";
+static const char q_add_raw[] = "INSERT INTO message_raw(id, raw) VALUES (?1, ?2)";
 
 static enum mg_status
 one_id(sqlite3_stmt *st, int64_t *id)
@@ -468,18 +475,21 @@ store_msg_add(struct store *s, const struct store_msg *m, int64_t *id)
 	sqlite3_bind_int64(st, 3, m->uid);
 	store_bind_text(st, 4, m->dedupe);
 	sqlite3_bind_int64(st, 5, mg_now());
-	sqlite3_bind_blob64(st, 6, m->raw, m->rawlen, SQLITE_STATIC);
-	store_bind_text(st, 7, m->message_id);
-	store_bind_text(st, 8, m->from_addr);
-	store_bind_text(st, 9, m->subject);
-	store_bind_text(st, 10, m->date);
+	store_bind_text(st, 6, m->message_id);
+	store_bind_text(st, 7, m->from_addr);
+	store_bind_text(st, 8, m->subject);
+	store_bind_text(st, 9, m->date);
 	if ((rc = store_exec(st)) != MG_OK)
 		return rc;
 	*id = sqlite3_last_insert_rowid(s->db);
-	return MG_OK;
+	if ((st = store_stmt(s, q_add_raw)) == NULL)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, *id);
+	sqlite3_bind_blob64(st, 2, m->raw, m->rawlen, SQLITE_STATIC);
+	return store_exec(st);
 }
 
-static const char q_raw[] = "SELECT raw FROM messages WHERE id = ?1";
+static const char q_raw[] = "SELECT raw FROM message_raw WHERE id = ?1";
 
 enum mg_status
 store_msg_raw(struct store *s, int64_t id, char **raw, size_t *len)
@@ -670,8 +680,9 @@ static const char q_thread_topic[] =
 	"  AND thread_id IS NOT NULL ORDER BY received DESC, id DESC LIMIT 1";
 
 static const char *const q_erase[] = {
-	("UPDATE messages SET raw = X'', body = NULL, new_text = NULL, subject = '[erased]',"
+	("UPDATE messages SET body = NULL, new_text = NULL, subject = '[erased]',"
 	 " attachments = NULL WHERE id = ?1"),
+	"UPDATE message_raw SET raw = X'' WHERE id = ?1",
 	"UPDATE flags SET excerpt = '[erased]' WHERE message = ?1",
 	"UPDATE outbox SET data = X'' WHERE message = ?1 AND state IN ('sent', 'failed')",
 	"UPDATE holds SET mail = NULL WHERE message = ?1",

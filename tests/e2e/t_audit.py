@@ -89,7 +89,7 @@ def test_erase_removes_content_keeps_the_chain(stack):
                      MENTOR)
     r = gw.ctl("erase", "1", "--reason", "sent by mistake, asked by the DSL")
     assert r.stdout.strip() == "message 1 erased"
-    assert gw.sql("SELECT length(raw), body, new_text, subject FROM messages WHERE id = 1") == \
+    assert gw.sql("SELECT length(r.raw), body, new_text, subject FROM messages m JOIN message_raw r ON r.id = m.id WHERE m.id = 1") == \
         [(0, None, None, "[erased]")]
     assert gw.sql("SELECT length(data) FROM outbox WHERE message = 1") == [(0,)]
     assert gw.sql("SELECT event, actor LIKE 'shell:%', detail FROM audit WHERE event = 'erased'") == \

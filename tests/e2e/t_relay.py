@@ -1,5 +1,6 @@
 """The relay: round trip, idempotence, holds, SMTP down, crashes."""
 import os
+import sqlite3
 import subprocess
 
 from harness import Gateway, body_text, make_mail, parse
@@ -84,6 +85,29 @@ def test_idempotent_runs_and_redelivery(stack):
     assert stack.count("relay@mentoring.test", "Processed") == 2
 
 
+def test_migration_moves_raw_messages_to_their_table(stack):
+    """A database from before migration 4 (the raw message a column of
+    messages) keeps every raw message, now in message_raw."""
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    for i in range(3):
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, f"old {i}", f"body {i}"))
+    stack.wait_count("relay@mentoring.test", 3)
+    gw.once()
+    before = gw.sql("SELECT id, raw FROM message_raw ORDER BY id")
+    assert len(before) == 3 and all(b"body" in r[1] for r in before), before
+    con = sqlite3.connect(gw.db)
+    con.executescript("ALTER TABLE messages ADD COLUMN raw BLOB;"
+                      "UPDATE messages SET raw = (SELECT raw FROM message_raw r"
+                      " WHERE r.id = messages.id);"
+                      "DROP TABLE message_raw; PRAGMA user_version = 3;")
+    con.close()
+    assert "old 2" in gw.ctl("messages").stdout      # opening the store migrates it
+    assert gw.sql("PRAGMA user_version") == [(4,)]
+    assert gw.sql("SELECT id, raw FROM message_raw ORDER BY id") == before
+    assert "raw" not in [c[1] for c in gw.sql("PRAGMA table_info(messages)")]
+
+
 def test_uidvalidity_change_creates_no_duplicate(stack):
     gw = Gateway(stack, extra="")
     with open(gw.conf) as f:
@@ -133,8 +157,8 @@ def test_unknown_sender_and_token_are_held(stack):
     stack.send(MENTOR, to_mentor, make_mail(MENTOR, to_mentor, "wrong way", "to myself?"))
     stack.wait_count("relay@mentoring.test", 3)
     gw.once()
-    held = gw.sql("SELECT from_addr, reason, length(raw) FROM messages WHERE state = 'held'"
-                  " ORDER BY id")
+    held = gw.sql("SELECT from_addr, reason, length(r.raw) FROM messages m"
+                  " JOIN message_raw r ON r.id = m.id WHERE state = 'held' ORDER BY m.id")
     assert len(held) == 3, held
     reasons = " | ".join(r[1] for r in held)
     assert "mallory@school.test is not the participant expected" in reasons, reasons
