@@ -13,6 +13,7 @@
 #include "log.h"
 #include "moderate.h"
 #include "outbox.h"
+#include "reader.h"
 #include "report.h"
 #include "sched.h"
 #include "survey.h"
@@ -65,47 +66,72 @@ commit_batch(struct sync *y)
 	return rc;
 }
 
+/* Store a message the reader has read, then decide it (msg is used up). */
 static enum mg_status
-ingest_one(struct sync *y, uint32_t uid, const char *raw, size_t len)
+ingest_one(struct sync *y, uint32_t uid, struct relay_msg *msg)
 {
 	int64_t id = 0;
+	size_t len;
+	const char *raw = relay_msg_raw(msg, &len);
 	enum mg_status rc;
 
 	rc = relay_store(y->s, y->c->imap_mailbox, y->uidvalidity, uid, raw, len, &id);
 	if (rc == MG_DUPLICATE) {
 		y->stats->duplicates++;
 		mark(y, uid);
-		return MG_OK;
 	}
-	if (rc != MG_OK)
-		return rc;
+	if (rc != MG_OK) {
+		relay_msg_free(msg);
+		return rc == MG_DUPLICATE ? MG_OK : rc;
+	}
 	y->stats->stored++;
 	mark(y, uid);	/* stored: safe to move once committed, even if deciding fails */
-	if (relay_decide(y->s, y->c, id) == MG_OK)
+	if (relay_decide_msg(y->s, id, msg) == MG_OK)
 		y->stats->decided++;
 	return MG_OK;
 }
 
 static enum mg_status
-on_message(uint32_t uid, const char *raw, size_t len, void *arg)
+on_message(struct sync *y, uint32_t uid, struct relay_msg *msg)
 {
-	struct sync *y = arg;
 	enum mg_status rc;
 
-	if (mg_stop_requested()) {	/* SIGTERM: the message in hand is done */
-		y->stopped = 1;
-		return MG_TEMPFAIL;
-	}
 	if (!y->in_batch) {
-		if ((rc = store_batch_begin(y->s)) != MG_OK)
+		if ((rc = store_batch_begin(y->s)) != MG_OK) {
+			relay_msg_free(msg);
 			return rc;
+		}
 		y->in_batch = 1;
 		y->nbatch = 0;
 	}
-	rc = ingest_one(y, uid, raw, len);
+	rc = ingest_one(y, uid, msg);
 	if (rc == MG_OK && ++y->nbatch >= GROUP_COMMIT)
 		rc = commit_batch(y);
 	return rc;
+}
+
+/* Fetch and read on the reader's thread; store and decide here. */
+static enum mg_status
+ingest(struct sync *y, struct imap *im, const uint32_t *uids, size_t n, struct buf *err)
+{
+	struct reader *r;
+	struct reader_item it;
+	enum mg_status rc = MG_OK, frc;
+
+	if (!n)
+		return MG_OK;
+	if (!(r = reader_start(im, y->c, uids, n))) {
+		buf_adds(err, "cannot start the reader thread");
+		return MG_TEMPFAIL;
+	}
+	while (rc == MG_OK && reader_next(r, &it))
+		rc = on_message(y, it.uid, it.msg);
+	if (mg_stop_requested())	/* SIGTERM: the message in hand is done */
+		y->stopped = 1;
+	frc = reader_finish(r, err);
+	if (y->stopped)
+		return MG_OK;
+	return rc != MG_OK ? rc : frc;
 }
 
 static void
@@ -164,9 +190,7 @@ gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
 			fresh[nfresh++] = uids[i];
 	}
 	y.ncommitted = y.ndone;		/* known before: committed long ago */
-	rc = imap_fetch(*imp, fresh, nfresh, on_message, &y, &err);
-	if (y.stopped)
-		rc = MG_OK;
+	rc = ingest(&y, *imp, fresh, nfresh, &err);
 	enum mg_status crc = commit_batch(&y);
 	if (rc == MG_OK)
 		rc = crc;

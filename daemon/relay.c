@@ -141,6 +141,16 @@ struct job {
 	const char *body_override, *subject_override;
 	struct screen_hit *hits;
 	size_t nhits;
+	/* read ahead (job_read): what screen() takes over when it is reached */
+	char *pre_screened;
+	struct screen_hit *pre_hits;
+	size_t pre_nhits;
+	struct classify cl;
+};
+
+/* A message read (relay_read) and waiting for its decision. */
+struct relay_msg {
+	struct job j;
 };
 
 static void
@@ -151,6 +161,8 @@ job_free(struct job *j)
 	buf_free(&j->att);
 	free(j->screened);
 	free(j->hits);
+	free(j->pre_screened);
+	free(j->pre_hits);
 	free(j->screen_reason);
 	free(j->raw);
 	mime_free(j->m);
@@ -158,6 +170,7 @@ job_free(struct job *j)
 	free(j->token);
 	buf_free(&j->refs);
 	free(j->in_reply_to);
+	classify_clear(&j->cl);
 }
 
 /* The screening hits, with the decision they led to (same transaction). */
@@ -452,8 +465,11 @@ screen(struct job *j)
 	struct buf why = {0};
 	int escalate = 0, holds = 0;
 
-	j->screened = screen_message_text(j->m);
-	j->nhits = screen_text(j->c->rules, j->screened, strlen(j->screened), &j->hits);
+	j->screened = j->pre_screened;
+	j->hits = j->pre_hits;
+	j->nhits = j->pre_nhits;
+	j->pre_screened = NULL;
+	j->pre_hits = NULL;
 	for (size_t i = 0; i < j->nhits; i++) {
 		const struct rule *r = j->hits[i].rule;
 		if (r->action == RULE_FLAG)
@@ -627,15 +643,11 @@ spoofed(struct job *j)
 	return rc;
 }
 
-/* Load and read the stored message: everything that does not depend on
- * who it is from. */
-static enum mg_status
-job_prepare(struct job *j)
+/* Read the message (j->raw): everything that does not depend on who it
+ * is from or on the database, so any thread may do it. */
+static void
+job_read(struct job *j)
 {
-	enum mg_status rc;
-
-	if ((rc = store_msg_raw(j->s, j->id, &j->raw, &j->rawlen)) != MG_OK)
-		return rc;
 	j->m = mime_parse(j->raw, j->rawlen);
 	j->new_text = reply_extract(j->m->text ? j->m->text : "", j->m->text ? strlen(j->m->text) : 0);
 	j->topic = thread_topic(j->m->subject);
@@ -651,6 +663,23 @@ job_prepare(struct job *j)
 	j->d.attachments = j->att.s;
 	j->token = route_token(j->c->relay_local, j->c->relay_domain, j->m, &j->token_header);
 	j->d.token = j->token;
+	classify_parsed(j->raw, j->rawlen, j->m, &j->cl);
+	if (j->c->rules) {	/* most messages get as far as screening */
+		j->pre_screened = screen_message_text(j->m);
+		j->pre_nhits = screen_text(j->c->rules, j->pre_screened, strlen(j->pre_screened),
+		    &j->pre_hits);
+	}
+}
+
+/* Load the stored message and read it. */
+static enum mg_status
+job_prepare(struct job *j)
+{
+	enum mg_status rc;
+
+	if ((rc = store_msg_raw(j->s, j->id, &j->raw, &j->rawlen)) != MG_OK)
+		return rc;
+	job_read(j);
 	return MG_OK;
 }
 
@@ -689,97 +718,148 @@ job_sender_ok(struct job *j)
 	return yes;
 }
 
-enum mg_status
-relay_decide(struct store *s, const struct conf *c, int64_t id)
+/* Decide read message j->id (state 'received'). */
+static enum mg_status
+decide(struct job *j)
 {
-	struct job j = { .s = s, .c = c, .id = id };
-	struct classify cl = {0};
+	struct store *s = j->s;
+	const struct conf *c = j->c;
+	int64_t id = j->id, n;
 	enum mg_status rc;
-	int64_t n;
 
-	if ((rc = job_prepare(&j)) != MG_OK)
-		goto out;
-	classify_parsed(j.raw, j.rawlen, j.m, &cl);
-	if (j.token && !strncmp(j.token, "bounce-", 7)) {
-		rc = verp_report(&j, &cl);
+	if (j->token && !strncmp(j->token, "bounce-", 7)) {
+		rc = verp_report(j, &j->cl);
 		goto out;
 	}
-	if (j.m->malformed) {
-		rc = hold(&j, "malformed: %s", j.m->malformed);
+	if (j->m->malformed) {
+		rc = hold(j, "malformed: %s", j->m->malformed);
 		goto out;
 	}
-	if ((rc = job_pair(&j)) != MG_OK && rc != MG_NOTFOUND)
+	if ((rc = job_pair(j)) != MG_OK && rc != MG_NOTFOUND)
 		goto out;
 	/* (a coordinator's out-of-office must not answer a hold: automatic
 	 * mail is sorted out first) */
-	if ((rc = automatic(&j, j.raw, j.rawlen, &cl)) != MG_NOTFOUND)
+	if ((rc = automatic(j, j->raw, j->rawlen, &j->cl)) != MG_NOTFOUND)
 		goto out;
-	if (j.token && !strncmp(j.token, "mod-", 4)) {
-		rc = moderate_reply(s, c, id, j.token + 4, j.raw, j.rawlen, j.m);
-		goto out;
-	}
-	if (j.token && !strncmp(j.token, "survey-", 7)) {
-		rc = survey_reply(s, c, id, j.token + 7, j.m);
+	if (j->token && !strncmp(j->token, "mod-", 4)) {
+		rc = moderate_reply(s, c, id, j->token + 4, j->raw, j->rawlen, j->m);
 		goto out;
 	}
-	if (j.token && !strcmp(j.token, "audit")) {
-		rc = export_reply(s, c, id, j.raw, j.rawlen, j.m);
+	if (j->token && !strncmp(j->token, "survey-", 7)) {
+		rc = survey_reply(s, c, id, j->token + 7, j->m);
 		goto out;
 	}
-	if (j.token && !strncmp(j.token, "esc-", 4)) {
-		rc = escalate_reply(s, c, id, j.token + 4, j.m);
+	if (j->token && !strcmp(j->token, "audit")) {
+		rc = export_reply(s, c, id, j->raw, j->rawlen, j->m);
 		goto out;
 	}
-	if (!j.token) {
-		rc = hold(&j, "not addressed to a masked relay address%s", "");
+	if (j->token && !strncmp(j->token, "esc-", 4)) {
+		rc = escalate_reply(s, c, id, j->token + 4, j->m);
 		goto out;
 	}
-	if (!j.d.pair_id) {
-		rc = hold(&j, "unknown token %s", j.token);
+	if (!j->token) {
+		rc = hold(j, "not addressed to a masked relay address%s", "");
 		goto out;
 	}
-	if (!job_sender_ok(&j)) {
-		char *from = mg_lower(j.m->from.addr);
-		rc = hold(&j, "sender %s is not the participant expected for this address", from);
+	if (!j->d.pair_id) {
+		rc = hold(j, "unknown token %s", j->token);
+		goto out;
+	}
+	if (!job_sender_ok(j)) {
+		char *from = mg_lower(j->m->from.addr);
+		rc = hold(j, "sender %s is not the participant expected for this address", from);
 		free(from);
 		goto out;
 	}
-	if (c->authserv_id && (rc = spoofed(&j)) != MG_NOTFOUND)
+	if (c->authserv_id && (rc = spoofed(j)) != MG_NOTFOUND)
 		goto out;
-	if (c->rules && screen(&j)) {
-		rc = hold(&j, "%s", j.screen_reason);
+	if (c->rules && screen(j)) {
+		rc = hold(j, "%s", j->screen_reason);
 		goto out;
 	}
-	int att_policy = !strcmp(j.author->role, "mentee") ? c->mentee_attachments :
+	int att_policy = !strcmp(j->author->role, "mentee") ? c->mentee_attachments :
 	    c->mentor_attachments;
-	if (j.m->natt && att_policy == CONF_ATT_HOLD) {
+	if (j->m->natt && att_policy == CONF_ATT_HOLD) {
 		char n[24];
-		snprintf(n, sizeof n, "%zu", j.m->natt);
-		rc = hold(&j, "attachments (%s) wait for a coordinator", n);
+		snprintf(n, sizeof n, "%zu", j->m->natt);
+		rc = hold(j, "attachments (%s) wait for a coordinator", n);
 		goto out;
 	}
-	if (strcmp(j.pair.state, "active")) {
-		rc = hold(&j, "pair is %s", j.pair.state);
+	if (strcmp(j->pair.state, "active")) {
+		rc = hold(j, "pair is %s", j->pair.state);
 		goto out;
 	}
-	if (j.recipient->paused) {
-		rc = hold(&j, "relay to %s is paused: their address bounces", j.recipient->email);
+	if (j->recipient->paused) {
+		rc = hold(j, "relay to %s is paused: their address bounces", j->recipient->email);
 		goto out;
 	}
-	if ((rc = store_relayed_since(s, j.pair.id, mg_now() - 86400, &n)) != MG_OK)
+	if ((rc = store_relayed_since(s, j->pair.id, mg_now() - 86400, &n)) != MG_OK)
 		goto out;
 	if (n >= c->pair_daily_cap) {
 		char cap[16];
 		snprintf(cap, sizeof cap, "%d", c->pair_daily_cap);
-		rc = hold(&j, "the pair reached its daily cap of %s relayed messages", cap);
+		rc = hold(j, "the pair reached its daily cap of %s relayed messages", cap);
 		goto out;
 	}
-	rc = relay(&j);
+	rc = relay(j);
 out:
 	if (rc != MG_OK)
 		log_warn("relay error id=%lld status=\"%s\"", (long long)id, mg_strerror(rc));
-	classify_clear(&cl);
-	job_free(&j);
+	job_free(j);
+	return rc;
+}
+
+enum mg_status
+relay_decide(struct store *s, const struct conf *c, int64_t id)
+{
+	struct job j = { .s = s, .c = c, .id = id };
+	enum mg_status rc;
+
+	if ((rc = job_prepare(&j)) != MG_OK) {
+		log_warn("relay error id=%lld status=\"%s\"", (long long)id, mg_strerror(rc));
+		job_free(&j);
+		return rc;
+	}
+	return decide(&j);
+}
+
+struct relay_msg *
+relay_read(const struct conf *c, char *raw, size_t len)
+{
+	struct relay_msg *r = xcalloc(1, sizeof *r);
+
+	r->j.c = c;
+	r->j.raw = raw;
+	r->j.rawlen = len;
+	job_read(&r->j);
+	return r;
+}
+
+const char *
+relay_msg_raw(const struct relay_msg *r, size_t *len)
+{
+	*len = r->j.rawlen;
+	return r->j.raw;
+}
+
+void
+relay_msg_free(struct relay_msg *r)
+{
+	if (!r)
+		return;
+	job_free(&r->j);
+	free(r);
+}
+
+enum mg_status
+relay_decide_msg(struct store *s, int64_t id, struct relay_msg *r)
+{
+	enum mg_status rc;
+
+	r->j.s = s;
+	r->j.id = id;
+	rc = decide(&r->j);
+	free(r);
 	return rc;
 }
 

@@ -20,6 +20,16 @@ enum mg_status relay_store(struct store *, const char *mailbox, uint32_t uidvali
 /* Decide a stored message in state 'received'. */
 enum mg_status relay_decide(struct store *, const struct conf *, int64_t id);
 
+/* The same in two steps, so that the first may run on another thread:
+ * relay_read parses, extracts, classifies and screens raw (taking it: a
+ * NUL-terminated malloc'd copy), touching no database; relay_decide_msg
+ * decides it as stored message id and frees it. */
+struct relay_msg;
+struct relay_msg *relay_read(const struct conf *, char *raw, size_t len);
+const char *relay_msg_raw(const struct relay_msg *, size_t *len);
+enum mg_status relay_decide_msg(struct store *, int64_t id, struct relay_msg *);
+void relay_msg_free(struct relay_msg *);
+
 /* A coordinator released held message id: relay it now (body and subject,
  * when not NULL, replace the author's), inside the caller's transaction.
  * MG_DENIED, with why, when it cannot be relayed. */

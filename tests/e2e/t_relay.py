@@ -108,6 +108,26 @@ def test_migration_moves_raw_messages_to_their_table(stack):
     assert "raw" not in [c[1] for c in gw.sql("PRAGMA table_info(messages)")]
 
 
+def test_read_ahead_keeps_order_past_its_byte_bound(stack):
+    """The reader thread reads ahead at most 8 MB: two ~4.5 MB letters with
+    small ones between them each wait their turn, and all are relayed once,
+    stored in mailbox order."""
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    big = "A long letter.\r\n" + ("y" * 76 + "\r\n") * 58000
+    subjects = ["small 1", "big 1", "small 2", "big 2", "small 3"]
+    for subj in subjects:
+        stack.send(MENTEE, to_mentor,
+                   make_mail(MENTEE, to_mentor, subj, big if subj.startswith("big") else "hi"))
+    stack.wait_count("relay@mentoring.test", len(subjects))
+    gw.once()
+    rows = gw.sql("SELECT subject, state, uid FROM messages ORDER BY id")
+    assert sorted(r[0] for r in rows) == sorted(subjects), rows    # (Postfix's order)
+    assert all(r[1] == "relayed" for r in rows), rows
+    assert [r[2] for r in rows] == sorted(r[2] for r in rows), rows
+    assert stack.wait_count(MENTOR, len(subjects)) == len(subjects)
+
+
 def test_uidvalidity_change_creates_no_duplicate(stack):
     gw = Gateway(stack, extra="")
     with open(gw.conf) as f:

@@ -1,0 +1,147 @@
+/* reader: the fetching thread and its queue. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reader.h"
+#include "relay.h"
+
+#define QUEUE_MAX 64		/* messages read ahead */
+#define QUEUE_BYTES (8u << 20)	/* and their raw bytes (one may exceed it) */
+
+struct reader {
+	struct imap *im;
+	const struct conf *c;
+	const uint32_t *uids;
+	size_t n;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct reader_item q[QUEUE_MAX];
+	size_t head, len, bytes;
+	int done, stop;
+	enum mg_status rc;
+	struct buf err;
+};
+
+static enum mg_status
+on_fetched(uint32_t uid, const char *raw, size_t len, void *arg)
+{
+	struct reader *r = arg;
+	char *copy = xmalloc(len + 1);
+	struct relay_msg *m;
+
+	memcpy(copy, raw, len);
+	copy[len] = 0;
+	m = relay_read(r->c, copy, len);
+	pthread_mutex_lock(&r->mu);
+	while (!r->stop && (r->len == QUEUE_MAX || (r->len && r->bytes + len > QUEUE_BYTES)))
+		pthread_cond_wait(&r->cv, &r->mu);
+	if (r->stop) {
+		pthread_mutex_unlock(&r->mu);
+		relay_msg_free(m);
+		return MG_TEMPFAIL;	/* ends the fetch; the message stays unhandled */
+	}
+	r->q[(r->head + r->len++) % QUEUE_MAX] = (struct reader_item){ uid, m };
+	r->bytes += len;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return MG_OK;
+}
+
+static void *
+run(void *arg)
+{
+	struct reader *r = arg;
+	struct buf err = {0};
+	enum mg_status rc = imap_fetch(r->im, r->uids, r->n, on_fetched, r, &err);
+
+	pthread_mutex_lock(&r->mu);
+	r->rc = rc;
+	r->err = err;
+	r->done = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+struct reader *
+reader_start(struct imap *im, const struct conf *c, const uint32_t *uids, size_t n)
+{
+	struct reader *r = xcalloc(1, sizeof *r);
+	sigset_t all, old;
+
+	r->im = im;
+	r->c = c;
+	r->uids = uids;
+	r->n = n;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	/* signals (SIGTERM, SIGHUP) are for the caller's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&r->thread, NULL, run, r) != 0) {
+		pthread_mutex_destroy(&r->mu);
+		pthread_cond_destroy(&r->cv);
+		free(r);
+		r = NULL;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+int
+reader_next(struct reader *r, struct reader_item *it)
+{
+	int got = 0;
+
+	pthread_mutex_lock(&r->mu);
+	while (!r->len && !r->done && !mg_stop_requested()) {
+		/* wake now and then: a signal does not interrupt the wait */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+	}
+	if (r->len && !mg_stop_requested()) {
+		size_t len;
+		*it = r->q[r->head];
+		r->head = (r->head + 1) % QUEUE_MAX;
+		r->len--;
+		relay_msg_raw(it->msg, &len);
+		r->bytes -= len;
+		pthread_cond_broadcast(&r->cv);
+		got = 1;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return got;
+}
+
+enum mg_status
+reader_finish(struct reader *r, struct buf *err)
+{
+	enum mg_status rc;
+
+	pthread_mutex_lock(&r->mu);
+	r->stop = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->thread, NULL);
+	for (; r->len; r->len--, r->head = (r->head + 1) % QUEUE_MAX)
+		relay_msg_free(r->q[r->head].msg);
+	/* a fetch ended by the stop above is not an error */
+	rc = r->rc == MG_TEMPFAIL && r->stop && !r->err.len ? MG_OK : r->rc;
+	if (r->err.len)
+		buf_adds(err, r->err.s);
+	buf_free(&r->err);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	free(r);
+	return rc;
+}
