@@ -48,6 +48,15 @@ pattern_compile_one(const char *src, uint32_t extra, char *err, size_t errlen)
 	return re;
 }
 
+void
+pattern_thread_end(void)
+{
+	pcre2_match_data_free(md);
+	pcre2_match_context_free(mc);
+	md = NULL;
+	mc = NULL;
+}
+
 int
 pattern_find(const pcre2_code *re, const char *s, size_t n, size_t off, size_t *a, size_t *b,
     size_t group[2])

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pattern.h"
 #include "reader.h"
 #include "relay.h"
 
@@ -57,6 +58,8 @@ run(void *arg)
 	struct reader *r = arg;
 	struct buf err = {0};
 	enum mg_status rc = imap_fetch(r->im, r->uids, r->n, on_fetched, r, &err);
+
+	pattern_thread_end();
 
 	pthread_mutex_lock(&r->mu);
 	r->rc = rc;

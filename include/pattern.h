@@ -18,6 +18,9 @@ void pattern_compile(pcre2_code **out, const char *const *src, size_t n, uint32_
  * err, when it does not compile. */
 pcre2_code *pattern_compile_one(const char *src, uint32_t extra, char *err, size_t errlen);
 
+/* Free this thread's match block: for a thread that is about to end. */
+void pattern_thread_end(void);
+
 /* Search s[off, n): 1 on a match, with the match (and group 1, when
  * group is non-NULL and it took part) in *a, *b / group[0], group[1]. */
 int pattern_find(const pcre2_code *, const char *s, size_t n, size_t off, size_t *a, size_t *b,
