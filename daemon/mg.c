@@ -121,7 +121,10 @@ buf_adds(struct buf *b, const char *s)
 void
 buf_addc(struct buf *b, char c)
 {
-	buf_add(b, &c, 1);
+	if (b->len + 2 > b->cap)
+		grow(b, 1);
+	b->s[b->len++] = c;
+	b->s[b->len] = 0;
 }
 
 void

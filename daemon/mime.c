@@ -54,9 +54,8 @@ mime_header(const char *raw, size_t len, const char *name)
 	struct buf b = {0};
 
 	while (i < len) {
-		size_t eol = i;
-		while (eol < len && raw[eol] != '\n')
-			eol++;
+		const char *lf = memchr(raw + i, '\n', len - i);
+		size_t eol = lf ? (size_t)(lf - raw) : len;
 		if (eol == i || (eol == i + 1 && raw[i] == '\r'))
 			break;	/* end of the header block */
 		if (eol - i > nl && raw[i + nl] == ':' && !strncasecmp(raw + i, name, nl)) {
