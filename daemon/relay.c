@@ -302,38 +302,37 @@ first_name(const char *name)
 }
 
 /* Masks for the body and subject: both partners' real addresses become the
- * masked ones the recipient knows; anyone else's becomes a placeholder.
- * Built once per message. */
+ * masked ones the recipient knows; any other participant's becomes a
+ * placeholder (looked up only for the addresses the text holds). */
 struct masks {
-	struct route_mask *mk;
-	size_t n;
-	char **emails, *author_mask, *recip_mask;
-	size_t nemails;
+	const struct job *j;
+	char *author_mask, *recip_mask;
 };
 
 static void
 masks_init(struct masks *m, const struct job *j)
 {
-	memset(m, 0, sizeof *m);
+	m->j = j;
 	m->author_mask = xasprintf("%s+%s@%s", j->c->relay_local, j->author_token, j->c->relay_domain);
 	m->recip_mask = xasprintf("%s+%s@%s", j->c->relay_local, j->recipient_token,
 	    j->c->relay_domain);
-	roster_addresses(j->s, &m->emails, &m->nemails);
-	m->mk = xcalloc(m->nemails + 2, sizeof *m->mk);
-	m->mk[0] = (struct route_mask){ j->author->email, m->author_mask };
-	m->mk[1] = (struct route_mask){ j->recipient->email, m->recip_mask };
-	for (size_t i = 0; i < m->nemails; i++)
-		m->mk[i + 2] = (struct route_mask){ m->emails[i], "[address removed]" };
-	m->n = m->nemails + 2;
+}
+
+static const char *
+mask_of(const char *addr, void *arg)
+{
+	const struct masks *m = arg;
+
+	if (!strcmp(addr, m->j->author->email))
+		return m->author_mask;
+	if (!strcmp(addr, m->j->recipient->email))
+		return m->recip_mask;
+	return roster_is_address(m->j->s, addr) ? "[address removed]" : NULL;
 }
 
 static void
 masks_free(struct masks *m)
 {
-	for (size_t i = 0; i < m->nemails; i++)
-		free(m->emails[i]);
-	free(m->emails);
-	free(m->mk);
 	free(m->author_mask);
 	free(m->recip_mask);
 }
@@ -405,9 +404,10 @@ relay(struct job *j)
 	display = xasprintf("%s (%s) via %s", first, j->author->role, c->name);
 	masks_init(&mk, j);
 	full = with_attachment_note(j, xstrdup(j->body_override ? j->body_override : j->m->text));
-	body = route_mask(full, mk.mk, mk.n);	/* names can hold addresses too */
+	body = route_mask_with(full, mask_of, &mk);	/* names can hold addresses too */
 	free(full);
-	subject = route_mask(j->subject_override ? j->subject_override : j->m->subject, mk.mk, mk.n);
+	subject = route_mask_with(j->subject_override ? j->subject_override : j->m->subject, mask_of,
+	    &mk);
 	masks_free(&mk);
 	o.from_name = display;
 	o.from_addr = from_addr;

@@ -604,6 +604,21 @@ out:
 }
 
 static const char q_addresses[] = "SELECT email FROM participants ORDER BY id";
+static const char q_is_address[] = "SELECT 1 FROM participants WHERE email = ?1";
+
+int
+roster_is_address(struct store *s, const char *email)
+{
+	sqlite3_stmt *st = store_stmt(s, q_is_address);
+	int yes;
+
+	if (!st)
+		return 0;
+	store_bind_text(st, 1, email);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return yes;
+}
 
 enum mg_status
 roster_addresses(struct store *s, char ***emails, size_t *n)

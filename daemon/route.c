@@ -1,6 +1,7 @@
 /* Routing helpers: the relay token from the recipient headers (never To
  * alone: Bcc exists), and address masking for relayed bodies. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -58,7 +59,7 @@ addr_char(char c)
 }
 
 char *
-route_mask(const char *text, const struct route_mask *masks, size_t n)
+route_mask_with(const char *text, route_lookup lookup, void *arg)
 {
 	struct buf b = {0};
 	const char *p = text, *at;
@@ -67,22 +68,23 @@ route_mask(const char *text, const struct route_mask *masks, size_t n)
 	 * around each one (cost per '@', not per word and participant) */
 	buf_add(&b, "", 0);
 	while ((at = strchr(p, '@')) != NULL) {
-		const char *s = at, *e = at + 1;
-		size_t i = n;
+		const char *s = at, *e = at + 1, *mask = NULL;
 		while (s > text && addr_char(s[-1]))
 			s--;
 		while (addr_char(*e))
 			e++;
 		while (e > at + 1 && e[-1] == '.')	/* "alex@school.test." ends a sentence */
 			e--;
-		if (s >= p)
-			for (i = 0; i < n; i++)
-				if (strlen(masks[i].real) == (size_t)(e - s) &&
-				    !strncasecmp(s, masks[i].real, (size_t)(e - s)))
-					break;
-		if (i < n) {
+		if (s >= p) {
+			char *addr = xstrndup(s, (size_t)(e - s));
+			for (char *c = addr; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			mask = lookup(addr, arg);
+			free(addr);
+		}
+		if (mask) {
 			buf_add(&b, p, (size_t)(s - p));
-			buf_adds(&b, masks[i].mask);
+			buf_adds(&b, mask);
 			p = e;
 		} else {
 			buf_add(&b, p, (size_t)(at + 1 - p));
@@ -91,4 +93,28 @@ route_mask(const char *text, const struct route_mask *masks, size_t n)
 	}
 	buf_adds(&b, p);
 	return buf_steal(&b);
+}
+
+struct table {
+	const struct route_mask *v;
+	size_t n;
+};
+
+static const char *
+in_table(const char *addr, void *arg)
+{
+	const struct table *t = arg;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcasecmp(addr, t->v[i].real))
+			return t->v[i].mask;
+	return NULL;
+}
+
+char *
+route_mask(const char *text, const struct route_mask *masks, size_t n)
+{
+	struct table t = { masks, n };
+
+	return route_mask_with(text, in_table, &t);
 }

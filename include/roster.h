@@ -78,4 +78,7 @@ enum mg_status roster_resume(struct store *, const char *email);
  * string. */
 enum mg_status roster_addresses(struct store *, char ***emails, size_t *n);
 
+/* Is email (lower-case) a participant's address? */
+int roster_is_address(struct store *, const char *email);
+
 #endif

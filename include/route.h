@@ -22,4 +22,9 @@ struct route_mask {
  * (case-insensitive) replaced by its mask; caller frees. */
 char *route_mask(const char *text, const struct route_mask *, size_t n);
 
+/* The same, asking lookup about each address in text (lower-cased): its
+ * mask, or NULL to leave it as it is. */
+typedef const char *(*route_lookup)(const char *addr, void *arg);
+char *route_mask_with(const char *text, route_lookup, void *arg);
+
 #endif

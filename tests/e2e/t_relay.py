@@ -64,6 +64,21 @@ def test_round_trip(stack):
     assert out.index("Hello from Alex") < out.index("Great to hear")
 
 
+def test_addresses_in_the_text_are_masked(stack):
+    """Each partner's address becomes the masked one the reader knows,
+    another participant's a placeholder (in any case), a stranger's stays."""
+    gw = Gateway(stack)
+    to_mentor, to_mentee = gw.setup_pair()
+    raw = make_mail(MENTEE, to_mentor, "ask kim@nhs.test too",
+                    "Write to me at Alex@School.test, or you at sam@nhs.test.\r\n"
+                    "Jo is JO@school.test; my tutor is pat@else.test.\r\n")
+    msg = parse(gw.relay_through(MENTEE, to_mentor, raw, MENTOR))
+    text = body_text(msg)
+    assert f"Write to me at {to_mentee}, or you at {to_mentor}." in text, text
+    assert "Jo is [address removed]; my tutor is pat@else.test." in text, text
+    assert str(msg["Subject"]) == "ask [address removed] too"
+
+
 def test_idempotent_runs_and_redelivery(stack):
     gw = Gateway(stack)
     to_mentor, _ = gw.setup_pair()
