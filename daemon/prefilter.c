@@ -286,7 +286,11 @@ group(struct parser *p)
 		} else if (*q == '\'') {
 			p->p += 2;
 			skip_to(p, '\'');
-		} else {	/* inline options, conditions, recursion */
+		} else if (q[strspn(q, "imnsU-")] == ':') {
+			/* (?-i:...) and the like: options that leave literals
+			 * literal (matching them caselessly only finds more) */
+			p->p = q + strspn(q, "imnsU-") + 1;
+		} else {	/* other inline options, conditions, recursion */
 			p->bad = 1;
 			return any();
 		}

@@ -9,7 +9,7 @@
 #include "reader.h"
 #include "relay.h"
 
-#define QUEUE_MAX 64		/* messages read ahead */
+#define QUEUE_MAX 256		/* messages read ahead */
 #define QUEUE_BYTES (8u << 20)	/* and their raw bytes (one may exceed it) */
 
 struct reader {

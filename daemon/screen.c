@@ -262,11 +262,13 @@ screen_text(const struct rules *rs, const char *text, size_t len, struct screen_
 		if (r->view == RULE_VIEW_SPOKEN) {
 			if (!spoken) {
 				spoken = screen_spoken(text, len, &map, &vlen);
-				cs = scan(rs, spoken, vlen);
+				/* (usually the same text: nothing spelt out) */
+				if (vlen != len || memcmp(spoken, text, len))
+					cs = scan(rs, spoken, vlen);
 			}
 			s = spoken;
 			slen = vlen;
-			cand = cs;
+			cand = cs ? cs : ct;
 		}
 		for (size_t k = 0; k < r->nre; k++) {
 			if (!candidate(cand, r, k))

@@ -53,6 +53,8 @@ analysis(void)
 	describe("foo|.*", NULL);
 	describe("a?b?", NULL);
 	describe("[a-z]\\d", NULL);
+	describe("(?-i:Foo)d", "food");
+	describe("(?x:a b)", NULL);	/* extended: spaces are not literal */
 	describe("(?i)foo", NULL);	/* inline options */
 	describe("(a)\\1", NULL);	/* back-reference */
 	describe("\\Qfoo\\E", NULL);
