@@ -23,6 +23,7 @@ struct reader {
 	struct reader_item q[QUEUE_MAX];
 	size_t head, len, bytes;
 	int done, stop;
+	int want_room, want_item;	/* a side waits: only then signal */
 	enum mg_status rc;
 	struct buf err;
 };
@@ -38,8 +39,11 @@ on_fetched(uint32_t uid, const char *raw, size_t len, void *arg)
 	copy[len] = 0;
 	m = relay_read(r->c, copy, len);
 	pthread_mutex_lock(&r->mu);
-	while (!r->stop && (r->len == QUEUE_MAX || (r->len && r->bytes + len > QUEUE_BYTES)))
+	while (!r->stop && (r->len == QUEUE_MAX || (r->len && r->bytes + len > QUEUE_BYTES))) {
+		r->want_room = 1;
 		pthread_cond_wait(&r->cv, &r->mu);
+	}
+	r->want_room = 0;
 	if (r->stop) {
 		pthread_mutex_unlock(&r->mu);
 		relay_msg_free(m);
@@ -47,7 +51,8 @@ on_fetched(uint32_t uid, const char *raw, size_t len, void *arg)
 	}
 	r->q[(r->head + r->len++) % QUEUE_MAX] = (struct reader_item){ uid, m };
 	r->bytes += len;
-	pthread_cond_broadcast(&r->cv);
+	if (r->want_item)
+		pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	return MG_OK;
 }
@@ -110,8 +115,10 @@ reader_next(struct reader *r, struct reader_item *it)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
+		r->want_item = 1;
 		pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 	}
+	r->want_item = 0;
 	if (r->len && !mg_stop_requested()) {
 		size_t len;
 		*it = r->q[r->head];
@@ -119,7 +126,8 @@ reader_next(struct reader *r, struct reader_item *it)
 		r->len--;
 		relay_msg_raw(it->msg, &len);
 		r->bytes -= len;
-		pthread_cond_broadcast(&r->cv);
+		if (r->want_room)
+			pthread_cond_broadcast(&r->cv);
 		got = 1;
 	}
 	pthread_mutex_unlock(&r->mu);
