@@ -12,6 +12,15 @@
 #include "screen.h"
 #include "tap.h"
 
+static unsigned long rng = 12345;
+
+static size_t
+pick(size_t n)
+{
+	rng = rng * 6364136223846793005UL + 1442695040888963407UL;
+	return (size_t)(rng >> 33) % n;
+}
+
 static void
 describe(const char *src, const char *want)
 {
@@ -73,6 +82,74 @@ analysis(void)
 	ok(candidate("[a-z]\\d", ""), "an unknown pattern is always a candidate");
 }
 
+/* A random pattern from pieces rules use, appended to out. */
+static void
+random_pattern(struct buf *out, int depth)
+{
+	static const char *const atoms[] = { "a", "b", "on", "ab", "\\b", "\\d", "\\s", ".",
+		"[ab]", "[^a]", "[0-9]", "'", "\\.", "x", "K", "s", "(?=a)", "(?!b)", "(?<=a)", "^",
+		"$", "\\w", "[a-c]", "\xc3\xa9" };
+	static const char *const quants[] = { "", "", "", "?", "*", "+", "{2}", "{0,2}", "{1,3}",
+		"?+", "*?" };
+
+	for (size_t n = 1 + pick(4); n > 0; n--) {
+		if (depth < 2 && pick(4) == 0) {
+			buf_adds(out, pick(3) ? "(?:" : pick(2) ? "(?-i:" : "(");
+			random_pattern(out, depth + 1);
+			buf_adds(out, "|");
+			random_pattern(out, depth + 1);
+			buf_adds(out, ")");
+		} else
+			buf_adds(out, atoms[pick(sizeof atoms / sizeof *atoms)]);
+		buf_adds(out, quants[pick(sizeof quants / sizeof *quants)]);
+	}
+}
+
+/* Whatever PCRE2 finds in a text, the prefilter names the pattern a
+ * candidate for it: random patterns over random texts. */
+static int
+random_property(size_t patterns, size_t texts)
+{
+	static const char *const bits[] = { "a", "b", "A", "B", "on", "ON", "x", "K", "k", "s",
+		"\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9", " ", "'", ".", "0", "7", "\n", "-", "_" };
+	int bad = 0;
+	size_t tried = 0;
+
+	for (size_t p = 0; p < patterns; p++) {
+		struct buf b = {0};
+		char err[200], *src;
+		random_pattern(&b, 0);
+		src = buf_steal(&b);
+		pcre2_code *re = pattern_compile_one(src, 0, err, sizeof err);
+		if (!re) {
+			free(src);
+			continue;
+		}
+		tried++;
+		struct prefilter *pf = prefilter_new();
+		prefilter_add(pf, src);
+		for (size_t t = 0; t < texts; t++) {
+			char text[64] = "";
+			uint64_t cand[1];
+			for (size_t k = pick(12); k > 0; k--)
+				strcat(text, bits[pick(sizeof bits / sizeof *bits)]);
+			prefilter_scan(pf, text, strlen(text), cand);
+			if (pattern_find(re, text, strlen(text), 0, NULL, NULL, NULL) && !(cand[0] & 1)) {
+				char *lits = prefilter_describe(src);
+				printf("# %s matches [%s] but needs %s\n", src, text, lits ? lits : "(none)");
+				free(lits);
+				bad++;
+				break;
+			}
+		}
+		prefilter_free(pf);
+		pcre2_code_free(re);
+		free(src);
+	}
+	ok(tried > patterns / 2, "%zu random patterns compiled", tried);
+	return bad;
+}
+
 /* Screening with the prefilter and without it agree on text. */
 static int
 same(struct rules *rs, const char *text)
@@ -92,15 +169,6 @@ same(struct rules *rs, const char *text)
 	free(a);
 	free(b);
 	return yes;
-}
-
-static unsigned long rng = 12345;
-
-static size_t
-pick(size_t n)
-{
-	rng = rng * 6364136223846793005UL + 1442695040888963407UL;
-	return (size_t)(rng >> 33) % n;
 }
 
 /* Texts glued from the examples' words, cased and spaced at random, with
@@ -237,6 +305,7 @@ int
 main(void)
 {
 	analysis();
+	ok(!random_property(3000, 200), "no random pattern matches a text it is not a candidate for");
 	equivalence();
 	return tap_done();
 }
