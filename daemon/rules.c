@@ -223,7 +223,8 @@ missed(struct rules *rs, const struct rule *r, size_t k, const char *text, uint6
 
 /* Index every pattern's literals.  A pattern that matches one of its
  * rule's examples without being a candidate for it (the analysis was
- * wrong) is run on every text instead. */
+ * wrong) is run on every text instead.  (The scans here build the index,
+ * so that the reader thread's scans only read it.) */
 static void
 build_prefilter(struct rules *rs)
 {

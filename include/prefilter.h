@@ -27,7 +27,9 @@ void prefilter_add(struct prefilter *, const char *src);
 size_t prefilter_words(const struct prefilter *);
 
 /* Set the bits of every pattern that could match text (cand must hold
- * prefilter_words() words; it is cleared first). */
+ * prefilter_words() words; it is cleared first).  The first scan after an
+ * add builds the index: make it before threads share the prefilter (then
+ * scans only read it). */
 void prefilter_scan(struct prefilter *, const char *text, size_t len, uint64_t *cand);
 
 /* Mark pattern i a candidate for every text. */

@@ -1,7 +1,9 @@
 /* relay: the pipeline for one inbound message.  relay_store records the raw
- * bytes (one transaction, before any parsing); relay_decide parses, routes,
- * and either holds the message or enqueues the regenerated copy for the
- * partner (a second transaction).  Logs one line per decision. */
+ * bytes (one transaction); relay_decide parses, routes, and either holds the
+ * message or enqueues the regenerated copy for the partner (a second
+ * transaction).  While ingesting, the parsing is done ahead on the reader's
+ * thread (relay_read), and only the deciding after the store.  Logs one
+ * line per decision. */
 #ifndef RELAY_H
 #define RELAY_H
 
