@@ -27,8 +27,8 @@ static const char q_holds[] =
 	"SELECT id, state, reason, coalesce(decided_by, ''), coalesce(decided, 0), coalesce(note, '')"
 	" FROM holds WHERE message = ?1";
 static const char q_sent[] =
-	"SELECT id, kind, rcpt, state, message_id, coalesce(sent_at, 0), data FROM outbox"
-	" WHERE message = ?1 ORDER BY id";
+	"SELECT o.id, kind, rcpt, state, message_id, coalesce(sent_at, 0), d.data FROM outbox o"
+	" JOIN outbox_data d ON d.id = o.id WHERE message = ?1 ORDER BY o.id";
 static const char q_audit[] =
 	"SELECT id, at, event, coalesce(message, 0), coalesce(actor, ''), coalesce(detail, ''), prev,"
 	" hash FROM audit WHERE pair = ?1 OR message IN (SELECT id FROM messages WHERE pair_id = ?1)"

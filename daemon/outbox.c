@@ -11,13 +11,15 @@
 #include "store_p.h"
 
 static const char q_enqueue[] =
-	"INSERT INTO outbox(dedupe_key, kind, message, recipient_id, rcpt, message_id, data,"
-	" next_attempt, created) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?8)";
+	"INSERT INTO outbox(dedupe_key, kind, message, recipient_id, rcpt, message_id,"
+	" next_attempt, created) VALUES (?1,?2,?3,?4,?5,?6,?7,?7)";
+static const char q_enqueue_data[] = "INSERT INTO outbox_data(id, data) VALUES (?1, ?2)";
 
 enum mg_status
 outbox_enqueue(struct store *s, const struct outbox_item *it)
 {
 	sqlite3_stmt *st = store_stmt(s, q_enqueue);
+	enum mg_status rc;
 
 	if (!smtp_envelope_ok(it->rcpt))
 		return MG_BADINPUT;
@@ -29,8 +31,13 @@ outbox_enqueue(struct store *s, const struct outbox_item *it)
 	store_bind_id(st, 4, it->recipient_id);
 	store_bind_text(st, 5, it->rcpt);
 	store_bind_text(st, 6, it->message_id);
-	sqlite3_bind_blob64(st, 7, it->data, it->len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, mg_now());
+	sqlite3_bind_int64(st, 7, mg_now());
+	if ((rc = store_exec(st)) != MG_OK)
+		return rc;
+	if (!(st = store_stmt(s, q_enqueue_data)))
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(sqlite3_db_handle(st)));
+	sqlite3_bind_blob64(st, 2, it->data, it->len, SQLITE_STATIC);
 	return store_exec(st);
 }
 
@@ -51,7 +58,8 @@ static const char q_due[] =
 	"SELECT id FROM outbox WHERE state = 'queued' AND next_attempt <= ?1 ORDER BY id LIMIT ?2";
 static const char q_claim[] = "UPDATE outbox SET state = 'sending' WHERE id = ?1 AND state = 'queued'";
 static const char q_row[] =
-	"SELECT rcpt, data, attempts, kind, coalesce(message, 0) FROM outbox WHERE id = ?1";
+	"SELECT o.rcpt, d.data, o.attempts, o.kind, coalesce(o.message, 0) FROM outbox o"
+	" JOIN outbox_data d ON d.id = o.id WHERE o.id = ?1";
 static const char q_sent[] =
 	"UPDATE outbox SET state = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL"
 	" WHERE id = ?1";

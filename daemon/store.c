@@ -164,6 +164,12 @@ static const char *const migrations[] = {
 	" id INTEGER PRIMARY KEY REFERENCES messages(id), raw BLOB NOT NULL) STRICT;"
 	"INSERT INTO message_raw(id, raw) SELECT id, raw FROM messages;"
 	"ALTER TABLE messages DROP COLUMN raw;",
+	/* 5: likewise the outbound copy: claiming a row and marking it sent
+	 * no longer rewrite it */
+	"CREATE TABLE outbox_data("
+	" id INTEGER PRIMARY KEY REFERENCES outbox(id), data BLOB NOT NULL) STRICT;"
+	"INSERT INTO outbox_data(id, data) SELECT id, data FROM outbox;"
+	"ALTER TABLE outbox DROP COLUMN data;",
 };
 
 enum mg_status
@@ -687,7 +693,8 @@ static const char *const q_erase[] = {
 	 " attachments = NULL WHERE id = ?1"),
 	"UPDATE message_raw SET raw = X'' WHERE id = ?1",
 	"UPDATE flags SET excerpt = '[erased]' WHERE message = ?1",
-	"UPDATE outbox SET data = X'' WHERE message = ?1 AND state IN ('sent', 'failed')",
+	("UPDATE outbox_data SET data = X'' WHERE id IN"
+	 " (SELECT id FROM outbox WHERE message = ?1 AND state IN ('sent', 'failed'))"),
 	"UPDATE holds SET mail = NULL WHERE message = ?1",
 };
 

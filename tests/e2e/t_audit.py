@@ -91,7 +91,8 @@ def test_erase_removes_content_keeps_the_chain(stack):
     assert r.stdout.strip() == "message 1 erased"
     assert gw.sql("SELECT length(r.raw), body, new_text, subject FROM messages m JOIN message_raw r ON r.id = m.id WHERE m.id = 1") == \
         [(0, None, None, "[erased]")]
-    assert gw.sql("SELECT length(data) FROM outbox WHERE message = 1") == [(0,)]
+    assert gw.sql("SELECT length(d.data) FROM outbox o JOIN outbox_data d ON d.id = o.id"
+                  " WHERE message = 1") == [(0,)]
     assert gw.sql("SELECT event, actor LIKE 'shell:%', detail FROM audit WHERE event = 'erased'") == \
         [("erased", 1, "message 1: sent by mistake, asked by the DSL")]
     assert gw.ctl("audit", "verify").returncode == 0

@@ -100,27 +100,36 @@ def test_idempotent_runs_and_redelivery(stack):
     assert stack.count("relay@mentoring.test", "Processed") == 2
 
 
-def test_migration_moves_raw_messages_to_their_table(stack):
-    """A database from before migration 4 (the raw message a column of
-    messages) keeps every raw message, now in message_raw."""
+def test_migrations_move_blobs_to_their_tables(stack):
+    """A database from before migrations 4 and 5 (the raw message a column
+    of messages, the outbound copy one of outbox) keeps every byte of both,
+    now in message_raw and outbox_data."""
     gw = Gateway(stack)
     to_mentor, _ = gw.setup_pair()
     for i in range(3):
         stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, f"old {i}", f"body {i}"))
     stack.wait_count("relay@mentoring.test", 3)
     gw.once()
-    before = gw.sql("SELECT id, raw FROM message_raw ORDER BY id")
-    assert len(before) == 3 and all(b"body" in r[1] for r in before), before
+    raws = gw.sql("SELECT id, raw FROM message_raw ORDER BY id")
+    datas = gw.sql("SELECT id, data FROM outbox_data ORDER BY id")
+    assert len(raws) == 3 and all(b"body" in r[1] for r in raws), raws
+    assert len(datas) == 3 and all(b"body" in d[1] for d in datas), datas
     con = sqlite3.connect(gw.db)
     con.executescript("ALTER TABLE messages ADD COLUMN raw BLOB;"
                       "UPDATE messages SET raw = (SELECT raw FROM message_raw r"
                       " WHERE r.id = messages.id);"
-                      "DROP TABLE message_raw; PRAGMA user_version = 3;")
+                      "DROP TABLE message_raw;"
+                      "ALTER TABLE outbox ADD COLUMN data BLOB;"
+                      "UPDATE outbox SET data = (SELECT data FROM outbox_data d"
+                      " WHERE d.id = outbox.id);"
+                      "DROP TABLE outbox_data; PRAGMA user_version = 3;")
     con.close()
     assert "old 2" in gw.ctl("messages").stdout      # opening the store migrates it
-    assert gw.sql("PRAGMA user_version") == [(4,)]
-    assert gw.sql("SELECT id, raw FROM message_raw ORDER BY id") == before
+    assert gw.sql("PRAGMA user_version") == [(5,)]
+    assert gw.sql("SELECT id, raw FROM message_raw ORDER BY id") == raws
+    assert gw.sql("SELECT id, data FROM outbox_data ORDER BY id") == datas
     assert "raw" not in [c[1] for c in gw.sql("PRAGMA table_info(messages)")]
+    assert "data" not in [c[1] for c in gw.sql("PRAGMA table_info(outbox)")]
 
 
 def test_read_ahead_keeps_order_past_its_byte_bound(stack):
