@@ -210,6 +210,15 @@ fail:
 }
 
 void
+imap_cancel(struct imap *im)
+{
+	pthread_mutex_lock(&im->mu);
+	if (im->s && im->s->imap_stream)
+		mailstream_cancel(im->s->imap_stream);
+	pthread_mutex_unlock(&im->mu);
+}
+
+void
 imap_close(struct imap *im)
 {
 	if (!im)

@@ -11,6 +11,7 @@
 
 #define QUEUE_MAX 256		/* messages read ahead */
 #define QUEUE_BYTES (8u << 20)	/* and their raw bytes (one may exceed it) */
+#define STOP_GRACE_S 5		/* after SIGTERM, before a stuck fetch is cut */
 
 struct reader {
 	struct imap *im;
@@ -142,6 +143,18 @@ reader_finish(struct reader *r, struct buf *err)
 	pthread_mutex_lock(&r->mu);
 	r->stop = 1;
 	pthread_cond_broadcast(&r->cv);
+	if (mg_stop_requested()) {
+		/* a server gone silent mid-fetch would hold the exit until the
+		 * watchdog's deadline (minutes): give it a moment, then cut it
+		 * (what is committed stays committed; the rest is fetched again) */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += STOP_GRACE_S;
+		while (!r->done && pthread_cond_timedwait(&r->cv, &r->mu, &ts) == 0)
+			;
+		if (!r->done)
+			imap_cancel(r->im);
+	}
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->thread, NULL);
 	for (; r->len; r->len--, r->head = (r->head + 1) % QUEUE_MAX)

@@ -17,6 +17,10 @@ struct imap;
 enum mg_status imap_open(const struct conf *, struct imap **out, struct buf *err);
 void imap_close(struct imap *);
 
+/* From another thread: make the call in progress (and every later one)
+ * fail at once; the session is then only good for imap_close. */
+void imap_cancel(struct imap *);
+
 /* SELECT the configured mailbox; *uidvalidity from the server. */
 enum mg_status imap_select(struct imap *, uint32_t *uidvalidity, struct buf *err);
 
