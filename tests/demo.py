@@ -37,6 +37,7 @@ def show(stack, user):
 def main():
     step("starting a private Dovecot + Postfix on 127.0.0.1")
     stack = Stack()
+    gw = None
     try:
         print(f"IMAP 127.0.0.1:{stack.imap_port}, SMTP 127.0.0.1:{stack.smtp_port}, state in {stack.dir}")
         with open(os.path.join(ROOT, "conf", "schedule-nhs-wave.conf")) as f:
@@ -137,7 +138,7 @@ def main():
         run(gw, "outbox")
         print("\ndemo finished: database at " + gw.db)
     finally:
-        stack.stop()
+        stack.stop(keep=[gw.dir] if gw else [])     # the demo's database stays
 
 
 if __name__ == "__main__":

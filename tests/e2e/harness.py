@@ -5,6 +5,7 @@ import email.policy
 import imaplib
 import os
 import smtplib
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -27,6 +28,7 @@ class Stack:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="mg-stack-")
+        self.tmpdirs = [self.dir]       # removed by stop(), with each Gateway's
         self.run("start")
         self.env = {}
         with open(os.path.join(self.dir, "env")) as f:
@@ -40,8 +42,16 @@ class Stack:
     def run(self, what):
         subprocess.run([MAILSTACK, what, self.dir], check=True)
 
-    def stop(self):
+    def stop(self, keep=()):
+        """Stop both servers and remove the temporary directories (all but
+        keep; none when MENTORGATE_KEEP_TMP is set, for a post-mortem)."""
         self.run("stop")
+        if os.environ.get("MENTORGATE_KEEP_TMP"):
+            print(f"# temporary files kept: {' '.join(self.tmpdirs)}")
+            return
+        for d in self.tmpdirs:
+            if d not in keep:
+                shutil.rmtree(d, ignore_errors=True)
 
     def doveadm(self, *args):
         return subprocess.run(["doveadm", "-c", os.path.join(self.dir, "dovecot.conf")] + list(args),
@@ -163,6 +173,7 @@ class Gateway:
     def __init__(self, stack, name="gw", extra=""):
         self.stack = stack
         self.dir = tempfile.mkdtemp(prefix="mg-gw-")
+        stack.tmpdirs.append(self.dir)
         self.conf = os.path.join(self.dir, name + ".conf")
         self.db = os.path.join(self.dir, name + ".db")
         with open(self.conf, "w") as f:

@@ -90,6 +90,7 @@ def point(gw, imap_port, smtp_port, ca):
 
 def test_certificate_for_another_name_is_refused(stack):
     pki = make_pki()
+    stack.tmpdirs.append(pki)
     ca = os.path.join(pki, "ca.pem")
     wrong_imap = TlsTerminator(pki, "wrong", stack.imap_port)
     wrong_smtp = TlsTerminator(pki, "wrong", stack.smtp_port)

@@ -32,6 +32,7 @@ def test_notify_watchdog_and_pidfile(stack):
     gw = Gateway(stack)
     gw.setup_pair()
     tmp = tempfile.mkdtemp(prefix="mg-notify-")
+    stack.tmpdirs.append(tmp)
     path = os.path.join(tmp, "notify")
     pidfile = os.path.join(tmp, "mentorgated.pid")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
