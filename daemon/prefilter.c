@@ -191,7 +191,7 @@ class(struct parser *p)
 			}
 		} else
 			p->p++;
-		if (c >= 0x80) {
+		if (c >= 0x80 || c < 0x20) {
 			plain = 0;
 			continue;
 		}
@@ -259,6 +259,8 @@ escape(struct parser *p)
 		p->bad = 1;
 		return any();
 	}
+	if (c < 0x20)		/* (control characters: never literals here) */
+		return any();
 	return exact1((const char *)&c, 1);
 }
 
@@ -343,6 +345,8 @@ atom(struct parser *p)
 			p->p++;
 		return any();
 	}
+	if (c < 0x20)		/* control characters (and BOUND) are not literals */
+		return any();
 	c = (unsigned char)tolower(c);
 	return exact1((const char *)&c, 1);
 }

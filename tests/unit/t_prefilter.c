@@ -71,6 +71,7 @@ analysis(void)
 	describe("(foo", NULL);
 	describe("foo)", NULL);
 	describe("(?:a|é)", NULL);
+	describe("\\\x01\x04", NULL);	/* control characters: not literals (nor \b) */
 
 	ok(!candidate("\\bon\\b", "confidence and application"), "\\bon\\b: not inside words");
 	ok(candidate("\\bon\\b", "see you on Monday"), "\\bon\\b: the word");
