@@ -610,14 +610,14 @@ int
 roster_is_address(struct store *s, const char *email)
 {
 	sqlite3_stmt *st = store_stmt(s, q_is_address);
-	int yes;
+	int rc;
 
 	if (!st)
-		return 0;
+		return 1;
 	store_bind_text(st, 1, email);
-	yes = sqlite3_step(st) == SQLITE_ROW;
+	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return yes;
+	return rc != SQLITE_DONE;	/* a row, or an error: masking too much is safe */
 }
 
 enum mg_status

@@ -78,7 +78,8 @@ enum mg_status roster_resume(struct store *, const char *email);
  * string. */
 enum mg_status roster_addresses(struct store *, char ***emails, size_t *n);
 
-/* Is email (lower-case) a participant's address? */
+/* Is email (lower-case) a participant's address?  Yes also when the
+ * database cannot say (callers mask it: the safe side). */
 int roster_is_address(struct store *, const char *email);
 
 #endif
