@@ -4,8 +4,8 @@ import email
 import email.policy
 import imaplib
 import os
-import smtplib
 import shutil
+import smtplib
 import socket
 import sqlite3
 import subprocess
