@@ -312,7 +312,8 @@ set_of(const uint32_t *uids, size_t n)
 	return set;
 }
 
-/* RFC822.SIZE of each uid, to bound the bytes held per fetch. */
+/* RFC822.SIZE of each uid (ascending, as imap_pending gives them), to
+ * bound the bytes held per fetch. */
 static enum mg_status
 sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *size, struct buf *err)
 {
@@ -345,9 +346,9 @@ sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *size, struct bu
 			else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
 				sz = item->att_data.att_static->att_data.att_rfc822_size;
 		}
-		for (size_t i = 0; i < n; i++)
-			if (uids[i] == uid)
-				size[i] = sz;
+		const uint32_t *hit = bsearch(&uid, uids, n, sizeof *uids, cmp_u32);
+		if (hit)
+			size[hit - uids] = sz;
 	}
 	mailimap_fetch_list_free(result);
 	return MG_OK;
