@@ -353,10 +353,16 @@ store_close(struct store *s)
 	free(s);
 }
 
+/* Transaction control, prepared once: twice a message while ingesting. */
+static const char q_begin[] = "BEGIN IMMEDIATE";
+static const char q_commit[] = "COMMIT";
+static const char q_savepoint[] = "SAVEPOINT step";
+static const char q_release[] = "RELEASE step";
+
 static enum mg_status
 run(struct store *s, const char *sql)
 {
-	return store_status(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+	return store_exec(store_stmt(s, sql));
 }
 
 enum mg_status
@@ -364,9 +370,9 @@ store_begin(struct store *s)
 {
 	if (s->batch) {
 		s->nest++;
-		return run(s, "SAVEPOINT step");
+		return run(s, q_savepoint);
 	}
-	return run(s, "BEGIN IMMEDIATE");
+	return run(s, q_begin);
 }
 
 enum mg_status
@@ -375,13 +381,13 @@ store_commit(struct store *s)
 	enum mg_status st;
 
 	if (s->batch && s->nest > 0) {
-		if ((st = run(s, "RELEASE step")) != MG_OK)
+		if ((st = run(s, q_release)) != MG_OK)
 			store_rollback(s);
 		else
 			s->nest--;
 		return st;
 	}
-	if ((st = run(s, "COMMIT")) != MG_OK)
+	if ((st = run(s, q_commit)) != MG_OK)
 		store_rollback(s);
 	return st;
 }
@@ -404,7 +410,7 @@ store_rollback(struct store *s)
 enum mg_status
 store_batch_begin(struct store *s)
 {
-	enum mg_status st = run(s, "BEGIN IMMEDIATE");
+	enum mg_status st = run(s, q_begin);
 
 	if (st == MG_OK) {
 		s->batch = 1;
@@ -420,7 +426,7 @@ store_batch_commit(struct store *s)
 
 	s->batch = 0;
 	s->nest = 0;
-	if ((st = run(s, "COMMIT")) != MG_OK && !sqlite3_get_autocommit(s->db))
+	if ((st = run(s, q_commit)) != MG_OK && !sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return st;
 }
