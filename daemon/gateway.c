@@ -31,6 +31,7 @@ struct sync {
 	 * done[] are durable (only those may leave the mailbox) */
 	int in_batch, nbatch;
 	size_t ncommitted;
+	uint32_t last_stored;	/* recorded as imap_sync.last_uid with the batch */
 };
 
 #define GROUP_COMMIT 256	/* messages per fsync while ingesting */
@@ -55,6 +56,10 @@ commit_batch(struct sync *y)
 	if (!y->in_batch)
 		return MG_OK;
 	y->in_batch = 0;
+	/* (without it the content hashes still recognise the batch's messages) */
+	if (y->last_stored &&
+	    store_sync_set(y->s, y->c->imap_mailbox, y->uidvalidity, y->last_stored) != MG_OK)
+		log_warn("ingest last-uid not recorded uid=%u", y->last_stored);
 	if ((rc = store_batch_commit(y->s)) == MG_OK) {
 		y->ncommitted = y->ndone;
 		mg_crashpoint("batch committed");
@@ -85,6 +90,7 @@ ingest_one(struct sync *y, uint32_t uid, struct relay_msg *msg)
 		return rc == MG_DUPLICATE ? MG_OK : rc;
 	}
 	y->stats->stored++;
+	y->last_stored = uid;
 	mark(y, uid);	/* stored: safe to move once committed, even if deciding fails */
 	if (relay_decide_msg(y->s, id, msg) == MG_OK)
 		y->stats->decided++;

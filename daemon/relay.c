@@ -88,8 +88,6 @@ relay_store(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t
 	m.date = hv[H_DATE];
 	if ((rc = store_begin(s)) == MG_OK) {
 		rc = store_msg_add(s, &m, id);
-		if (rc == MG_OK)
-			rc = store_sync_set(s, mailbox, uidvalidity, uid);
 		if (rc == MG_OK) {
 			char *detail = xasprintf("mailbox=%s uid=%u from=%s", mailbox, uid,
 			    hv[H_FROM] ? hv[H_FROM] : "");

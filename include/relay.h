@@ -15,7 +15,8 @@
 
 /* MG_OK with *id the new row; MG_DUPLICATE when this content is stored
  * already (SHA-256 of Message-ID, Delivered-To, From, Date, Subject and the
- * body bytes: a re-delivered copy differs only in trace headers). */
+ * body bytes: a re-delivered copy differs only in trace headers).  The
+ * caller records the mailbox's last stored UID (store_sync_set). */
 enum mg_status relay_store(struct store *, const char *mailbox, uint32_t uidvalidity,
     uint32_t uid, const char *raw, size_t len, int64_t *id);
 

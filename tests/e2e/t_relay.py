@@ -135,7 +135,7 @@ def test_migrations_move_blobs_to_their_tables(stack):
 def test_read_ahead_keeps_order_past_its_byte_bound(stack):
     """The reader thread reads ahead at most 8 MB: two ~4.5 MB letters with
     small ones between them each wait their turn, and all are relayed once,
-    stored in mailbox order."""
+    stored in mailbox order, with the highest UID recorded."""
     gw = Gateway(stack)
     to_mentor, _ = gw.setup_pair()
     big = "A long letter.\r\n" + ("y" * 76 + "\r\n") * 58000
@@ -149,6 +149,8 @@ def test_read_ahead_keeps_order_past_its_byte_bound(stack):
     assert sorted(r[0] for r in rows) == sorted(subjects), rows    # (Postfix's order)
     assert all(r[1] == "relayed" for r in rows), rows
     assert [r[2] for r in rows] == sorted(r[2] for r in rows), rows
+    # the batch's commit records the last UID stored
+    assert gw.sql("SELECT last_uid FROM imap_sync") == [(max(r[2] for r in rows),)]
     assert stack.wait_count(MENTOR, len(subjects)) == len(subjects)
 
 
