@@ -61,7 +61,10 @@ $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
 
 fuzzers: $(FUZZERS)
 
-bench-bin: $(BUILD)/bench
+bench-bin: $(BUILD)/bench $(BUILD)/fetch
+
+$(BUILD)/fetch: tests/bench/fetch.c $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 $(BUILD)/bench: tests/bench/bench.c $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)

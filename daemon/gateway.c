@@ -123,6 +123,8 @@ ingest(struct sync *y, struct imap *im, const uint32_t *uids, size_t n, struct b
 	struct reader *r;
 	struct reader_item it;
 	enum mg_status rc = MG_OK, frc;
+	double cpu0, rcpu = 0;
+	int64_t t0;
 
 	if (!n)
 		return MG_OK;
@@ -130,11 +132,16 @@ ingest(struct sync *y, struct imap *im, const uint32_t *uids, size_t n, struct b
 		buf_adds(err, "cannot start the reader thread");
 		return MG_TEMPFAIL;
 	}
+	t0 = mg_mono_ms();
+	cpu0 = mg_thread_cpu();
 	while (rc == MG_OK && reader_next(r, &it))
 		rc = on_message(y, it.uid, it.msg);
 	if (mg_stop_requested())	/* SIGTERM: the message in hand is done */
 		y->stopped = 1;
-	frc = reader_finish(r, err);
+	frc = reader_finish(r, &rcpu, err);
+	y->stats->ingest_s += (double)(mg_mono_ms() - t0) / 1000;
+	y->stats->reader_cpu_s += rcpu;
+	y->stats->store_cpu_s += mg_thread_cpu() - cpu0;
 	if (y->stopped)
 		return MG_OK;
 	return rc != MG_OK ? rc : frc;

@@ -27,6 +27,7 @@ struct reader {
 	int want_room, want_item;	/* a side waits: only then signal */
 	enum mg_status rc;
 	struct buf err;
+	double cpu;		/* the thread's CPU seconds, once done */
 };
 
 static enum mg_status
@@ -64,10 +65,12 @@ run(void *arg)
 	struct reader *r = arg;
 	struct buf err = {0};
 	enum mg_status rc = imap_fetch(r->im, r->uids, r->n, on_fetched, r, &err);
+	double cpu;
 
 	pattern_thread_end();
-
+	cpu = mg_thread_cpu();
 	pthread_mutex_lock(&r->mu);
+	r->cpu = cpu;
 	r->rc = rc;
 	r->err = err;
 	r->done = 1;
@@ -136,7 +139,7 @@ reader_next(struct reader *r, struct reader_item *it)
 }
 
 enum mg_status
-reader_finish(struct reader *r, struct buf *err)
+reader_finish(struct reader *r, double *cpu, struct buf *err)
 {
 	enum mg_status rc;
 
@@ -163,6 +166,7 @@ reader_finish(struct reader *r, struct buf *err)
 	rc = r->rc == MG_TEMPFAIL && r->stop && !r->err.len ? MG_OK : r->rc;
 	if (r->err.len)
 		buf_adds(err, r->err.s);
+	*cpu = r->cpu;
 	buf_free(&r->err);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);

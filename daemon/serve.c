@@ -51,10 +51,10 @@ failed(struct backoff *b, const struct conf *c, const char *server, const char *
 
 	b->next = mg_mono_ms() + delay;
 	if (b->failures == 1)
-		log_warn("%s down programme=%s error=\"%s\" retry_in_ms=%lld", server, c->name,
+		log_warn("%s down programme=\"%s\" error=\"%s\" retry_in_ms=%lld", server, c->name,
 		    why ? why : "", (long long)delay);
 	else
-		log_debug("%s still-down programme=%s attempts=%d error=\"%s\" retry_in_ms=%lld",
+		log_debug("%s still-down programme=\"%s\" attempts=%d error=\"%s\" retry_in_ms=%lld",
 		    server, c->name, b->failures, why ? why : "", (long long)delay);
 }
 
@@ -62,7 +62,7 @@ static void
 recovered(struct backoff *b, const struct conf *c, const char *server)
 {
 	if (b->failures)
-		log_info("%s recovered programme=%s attempts=%d", server, c->name, b->failures);
+		log_info("%s recovered programme=\"%s\" attempts=%d", server, c->name, b->failures);
 	b->failures = 0;
 	b->next = 0;
 }
@@ -95,7 +95,7 @@ pass(struct run *r, int64_t now)
 	}
 	rc = gateway_work(r->p->s, c, r->smtp, send, &st);
 	if (rc != MG_OK)
-		log_err("pass failed programme=%s status=\"%s\"", c->name, mg_strerror(rc));
+		log_err("pass failed programme=\"%s\" status=\"%s\"", c->name, mg_strerror(rc));
 	if (send) {
 		if (st.smtp_down)
 			failed(&r->smtp_b, c, "smtp", st.smtp_error);
@@ -103,9 +103,10 @@ pass(struct run *r, int64_t now)
 			recovered(&r->smtp_b, c, "smtp");
 	}
 	if (st.stored || st.sent || st.deferred || st.failed || st.decided)
-		log_info("pass done programme=%s stored=%d duplicates=%d decided=%d sent=%d"
-		    " deferred=%d failed=%d", c->name, st.stored, st.duplicates, st.decided, st.sent,
-		    st.deferred, st.failed);
+		log_info("pass done programme=\"%s\" stored=%d duplicates=%d decided=%d sent=%d"
+		    " deferred=%d failed=%d ingest_s=%.3f reader_cpu_s=%.3f store_cpu_s=%.3f",
+		    c->name, st.stored, st.duplicates, st.decided, st.sent, st.deferred, st.failed,
+		    st.ingest_s, st.reader_cpu_s, st.store_cpu_s);
 	gateway_stats_clear(&st);
 	r->data_version = store_data_version(r->p->s);
 	r->next_pass = mg_mono_ms() + pass_interval_ms(c);
@@ -116,7 +117,7 @@ pass(struct run *r, int64_t now)
 			r->im = NULL;
 			failed(&r->imap_b, c, "imap", err.s);
 		} else
-			log_debug("imap idling programme=%s mailbox=%s", c->name, c->imap_mailbox);
+			log_debug("imap idling programme=\"%s\" mailbox=%s", c->name, c->imap_mailbox);
 		buf_free(&err);
 	}
 }

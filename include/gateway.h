@@ -15,6 +15,10 @@ struct gateway_stats {
 	int imap_down, smtp_down;	/* a server could not be reached */
 	char *imap_error;		/* why, when imap_down */
 	char *smtp_error;		/* why, when smtp_down */
+	/* the mailbox's new messages: seconds taken, and the CPU seconds of
+	 * the reader thread (fetch, parse, screen) and of the caller's
+	 * (store, decide, commit) */
+	double ingest_s, reader_cpu_s, store_cpu_s;
 };
 
 /* Decide what a crash left undecided, then sync the mailbox over *im,

@@ -62,6 +62,8 @@ int mg_now_valid(const char *s);
 int64_t mg_backoff_ms(int failures, int64_t cap_ms, uint32_t rnd);
 /* A monotonic clock in milliseconds. */
 int64_t mg_mono_ms(void);
+/* CPU seconds the calling thread has used. */
+double mg_thread_cpu(void);
 
 /* A stop was asked for (SIGTERM): long loops finish the item in hand and
  * return.  mg_request_stop is async-signal-safe. */

@@ -30,7 +30,7 @@ int reader_next(struct reader *, struct reader_item *);
 
 /* Stop the fetch if it is still going, wait for the thread, free what was
  * not taken; the fetch's status (MG_OK when it was stopped), its error
- * appended to err. */
-enum mg_status reader_finish(struct reader *, struct buf *err);
+ * appended to err, and *cpu the CPU seconds the thread used. */
+enum mg_status reader_finish(struct reader *, double *cpu, struct buf *err);
 
 #endif

@@ -5,7 +5,9 @@ figure beside a real tool measured in this run on the same stack.
   1. ingest: N realistic 3 KB messages with quoted history in the relay
      mailbox -> stored, extracted, screened, relayed to the outbox, committed
      (synchronous=FULL): msg/s, versus mbsync copying the same mailbox to a
-     Maildir (default FSync), both over STARTTLS;
+     Maildir (default FSync), both over STARTTLS; beside them the floor: the
+     daemon's own IMAP fetch of the mailbox with nothing else done, and the
+     CPU each ingest thread spent per message;
   2. outbound: the N outbox rows to smtp-sink, versus smtp-source -s 1;
   3. latency: submission to Postfix -> relayed copy in the mentor's
      mailbox, p50/p95 over 100 messages, the daemon waiting in IDLE; beside
@@ -216,6 +218,7 @@ rules = {os.path.join(ROOT, 'conf', 'rules')}
         print(f"# {n} messages of {size / 1024:.1f} KB on average in the relay mailbox")
         msecs, mrss, got = mbsync(stack, os.path.join(gw.dir, "mbsync"))
         assert got == n, f"mbsync copied {got} of {n}"
+        fsecs, _, _ = run_measured([os.path.join(BUILD, "fetch"), gw.conf])
         # 1 + 4: ingest, with SMTP unreachable so that only ingest is timed
         set_url(gw, f"smtp://127.0.0.1:{free_port()}")
         isecs, irss, err = run_measured([os.path.join(BUILD, "mentorgated"), "-c", gw.conf, "--once"])
@@ -225,6 +228,13 @@ rules = {os.path.join(ROOT, 'conf', 'rules')}
         print(f"ingest: {n} messages stored, screened and {queued} relays queued in {isecs:.2f}s:"
               f" {n / isecs:.0f} msg/s; mbsync (default FSync) {msecs:.2f}s: {n / msecs:.0f} msg/s;"
               f" ratio {msecs / isecs:.2f}x (target >= 5x)")
+        done = [l for l in err.splitlines() if " pass done " in l]
+        kv = dict(f.split("=", 1) for f in done[-1].split() if "=" in f) if done else {}
+        print(f"ingest floor: the daemon's IMAP fetch alone (nothing read or stored)"
+              f" {fsecs:.2f}s: {n / fsecs:.0f} msg/s, {100 * fsecs / (msecs / 5):.0f}% of the"
+              f" time the 5x target allows; CPU per message: reader thread"
+              f" {1e6 * float(kv.get('reader_cpu_s', 'nan')) / n:.0f} us, storing thread"
+              f" {1e6 * float(kv.get('store_cpu_s', 'nan')) / n:.0f} us")
         print(f"memory: mentorgated peak RSS {irss / 1024:.1f} MB while ingesting {n}"
               f" (target < 32 MB); mbsync {mrss / 1024:.1f} MB")
         # 2: outbound to smtp-sink, against smtp-source -s 1 to the same sink
