@@ -164,13 +164,14 @@ add_rcpt(struct classify *c, const char *s, size_t n)
 
 /* ---- RFC 3464 message/delivery-status ---- */
 
+/* needle: lower case, starting with a letter. */
 static const char *
 memcasemem(const char *h, size_t hn, const char *needle)
 {
 	size_t nn = strlen(needle);
 
 	for (size_t i = 0; nn <= hn && i <= hn - nn; i++)
-		if (!strncasecmp(h + i, needle, nn))
+		if ((h[i] | 0x20) == needle[0] && !strncasecmp(h + i, needle, nn))
 			return h + i;
 	return NULL;
 }
