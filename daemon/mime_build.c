@@ -91,6 +91,7 @@ static void
 qp_body(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	char line[80];		/* the output line so far: at most 75 + "=\r\n" */
 	size_t col = 0;
 
 	for (const char *p = s; *p; p++) {
@@ -98,7 +99,8 @@ qp_body(struct buf *b, const char *s)
 		if (c == '\r')
 			continue;
 		if (c == '\n') {
-			buf_adds(b, "\r\n");
+			memcpy(line + col, "\r\n", 2);
+			buf_add(b, line, col + 2);
 			col = 0;
 			continue;
 		}
@@ -109,18 +111,19 @@ qp_body(struct buf *b, const char *s)
 			literal = 0;
 		size_t need = literal ? 1 : 3;
 		if (col + need > 75) {
-			buf_adds(b, "=\r\n");
+			memcpy(line + col, "=\r\n", 3);
+			buf_add(b, line, col + 3);
 			col = 0;
 		}
 		if (literal)
-			buf_addc(b, (char)c);
+			line[col++] = (char)c;
 		else {
-			buf_addc(b, '=');
-			buf_addc(b, hex[c >> 4]);
-			buf_addc(b, hex[c & 15]);
+			line[col++] = '=';
+			line[col++] = hex[c >> 4];
+			line[col++] = hex[c & 15];
 		}
-		col += need;
 	}
+	buf_add(b, line, col);
 	if (b->len < 2 || strcmp(b->s + b->len - 2, "\r\n"))
 		buf_adds(b, "\r\n");
 }

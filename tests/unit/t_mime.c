@@ -235,6 +235,61 @@ mbox_from(void)
 	ok(!mime_is_message("Note: bring pens\n\nok\n", 22), "a colon line of prose is not a header block");
 }
 
+/* Quoted-printable, property: random texts (long words, '=', a dot or
+ * "From " at a line's start, blanks at a line's end, UTF-8) come back
+ * unchanged through mime_build and mime_parse, in lines of at most 76
+ * characters with no bare LF. */
+static void
+qp_round_trip(void)
+{
+	static const char *const bits[] = { "a", "word ", "=", ".", "From ", " ", "\t", "\n",
+		"\xc3\xa9", "\xe2\x82\xac", "x=3D", "  \n", "\t\n", "\n.\n", "Z" };
+	struct mime_out o = {
+		.from_name = "A", .from_addr = "relay+t@m.test", .to_name = "B",
+		.to_addr = "b@n.test", .subject = "qp", .message_id = "q@m.test", .date = 0,
+	};
+	int bad = 0, long_line = 0;
+	unsigned seed = 7;
+
+	for (int i = 0; i < 400; i++) {
+		struct buf t = {0};
+		int n = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 300;
+		for (int k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			buf_adds(&t, bits[(seed >> 16) % (sizeof bits / sizeof *bits)]);
+		}
+		if (t.s[t.len - 1] != '\n')
+			buf_addc(&t, '\n');
+		char *out;
+		size_t len;
+		o.body = t.s;
+		if (mime_build(&o, &out, &len) != MG_OK) {
+			bad++;
+			buf_free(&t);
+			continue;
+		}
+		for (const char *l = out, *e; *l; l = e + 1) {
+			if (!(e = strchr(l, '\n')))
+				break;
+			if (e == l || e[-1] != '\r' || e - l - 1 > 76)
+				long_line++;
+		}
+		struct mime_msg *m = mime_parse(out, len);
+		if (!m->text || strcmp(m->text, t.s)) {
+			if (!bad)
+				printf("#   body: [%s]\n#   came back: [%s]\n", t.s,
+				    m->text ? m->text : "(none)");
+			bad++;
+		}
+		mime_free(m);
+		free(out);
+		buf_free(&t);
+	}
+	ok(bad == 0, "quoted-printable: 400 random texts come back unchanged (%d did not)", bad);
+	ok(long_line == 0, "quoted-printable: CRLF lines of at most 76 characters (%d not)",
+	    long_line);
+}
+
 int
 main(void)
 {
@@ -242,6 +297,7 @@ main(void)
 	parsing();
 	helpers();
 	building();
+	qp_round_trip();
 	html_entities();
 	mbox_from();
 	flowed_and_charsets();
