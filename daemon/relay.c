@@ -396,7 +396,9 @@ relay(struct job *j)
 
 	translate_refs(j);
 	mg_random_token(rnd, sizeof rnd);
-	msgid = xasprintf("%s.%lld@%s", rnd, (long long)j->id, c->relay_domain);
+	/* the row's id first: msgid_map's key then grows in order, one index
+	 * page for many messages instead of a random page each */
+	msgid = xasprintf("%lld.%s@%s", (long long)j->id, rnd, c->relay_domain);
 	from_addr = xasprintf("%s+%s@%s", c->relay_local, j->author_token, c->relay_domain);
 	first = first_name(j->author->name);
 	display = xasprintf("%s (%s) via %s", first, j->author->role, c->name);
