@@ -67,10 +67,10 @@ recovered(struct backoff *b, const struct conf *c, const char *server)
 	b->next = 0;
 }
 
-static int64_t
-pass_interval_ms(const struct conf *c)
+int64_t
+serve_pass_interval_ms(int poll_interval)
 {
-	int64_t ms = (int64_t)c->poll_interval * 1000;
+	int64_t ms = (int64_t)poll_interval * 1000;
 	return ms < IDLE_MAX_MS ? ms : IDLE_MAX_MS;
 }
 
@@ -109,7 +109,7 @@ pass(struct run *r, int64_t now)
 		    st.ingest_s, st.reader_cpu_s, st.store_cpu_s);
 	gateway_stats_clear(&st);
 	r->data_version = store_data_version(r->p->s);
-	r->next_pass = mg_mono_ms() + pass_interval_ms(c);
+	r->next_pass = mg_mono_ms() + serve_pass_interval_ms(c->poll_interval);
 	if (r->im && imap_can_idle(r->im) && !mg_stop_requested()) {
 		struct buf err = {0};
 		if (imap_idle_start(r->im, &r->idle_fd, &err) != MG_OK) {

@@ -7,6 +7,7 @@
 #define SERVE_H
 
 #include <signal.h>
+#include <stdint.h>
 
 #include "conf.h"
 #include "store.h"
@@ -17,6 +18,11 @@ struct prog {
 	struct store *s;
 	int lockfd;
 };
+
+/* Milliseconds from one pass to the next, which re-issues IDLE: the poll
+ * interval (seconds), but at most 25 minutes (RFC 2177: a server may end
+ * an IDLE after 29). */
+int64_t serve_pass_interval_ms(int poll_interval);
 
 /* Run until mg_stop_requested(); *reload is set by SIGHUP and cleared
  * here.  Returns the exit status. */
