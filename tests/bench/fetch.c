@@ -61,8 +61,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "fetch: %s\n", err.s ? err.s : "failed");
 		return 75;
 	}
-	printf("messages=%zu bytes=%zu seconds=%.3f rate=%.0f\n", got.n, got.bytes, now() - t0,
-	    got.n / (now() - t0));
+	t0 = now() - t0;
+	printf("messages=%zu bytes=%zu seconds=%.3f rate=%.0f\n", got.n, got.bytes, t0,
+	    got.n / t0);
 	imap_close(im);
 	free(uids);
 	conf_free(c);
