@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
+#include "command.h"
 #include "conf.h"
 #include "rules.h"
 #include "survey.h"
@@ -442,35 +442,6 @@ conf_free(struct conf *c)
 }
 
 enum mg_status
-conf_command(const char *command, char **out, struct buf *err)
-{
-	struct buf b = {0};
-	char chunk[256];
-	size_t n;
-	FILE *p;
-	int rc;
-
-	*out = NULL;
-	if (!(p = popen(command, "r"))) {
-		buf_printf(err, "command: %s", strerror(errno));
-		return MG_TEMPFAIL;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, p)) > 0)
-		buf_add(&b, chunk, n);
-	explicit_bzero(chunk, sizeof chunk);
-	rc = pclose(p);
-	if (rc != 0 || !b.s) {
-		buf_printf(err, "command exited with status %d", WIFEXITED(rc) ? WEXITSTATUS(rc) : -1);
-		if (b.s)
-			explicit_bzero(b.s, b.len);
-		buf_free(&b);
-		return MG_TEMPFAIL;
-	}
-	*out = buf_steal(&b);
-	return MG_OK;
-}
-
-enum mg_status
 conf_secret(const char *password, const char *command, char **out, struct buf *err)
 {
 	enum mg_status st;
@@ -484,7 +455,7 @@ conf_secret(const char *password, const char *command, char **out, struct buf *e
 		*out = xstrdup("");
 		return MG_OK;
 	}
-	if ((st = conf_command(command, out, err)) != MG_OK)
+	if ((st = command_run(command, COMMAND_TIMEOUT_MS, out, err)) != MG_OK)
 		return st;
 	(*out)[strcspn(*out, "\r\n")] = 0;
 	return MG_OK;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "command.h"
 #include "conf.h"
 #include "oauth.h"
 
@@ -129,7 +130,7 @@ oauth_token(const char *command, char **token, struct buf *err)
 	}
 	if (c)
 		zap(c);
-	if ((st = conf_command(command, &out, err)) != MG_OK)
+	if ((st = command_run(command, COMMAND_TIMEOUT_MS, &out, err)) != MG_OK)
 		return st;
 	st = oauth_parse(out, token, &life);
 	explicit_bzero(out, strlen(out));

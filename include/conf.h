@@ -72,13 +72,11 @@ enum mg_status conf_load(const char *path, struct conf **out, struct buf *errs);
 void conf_free(struct conf *);
 
 /* The secret for a password / password_command pair: the literal, or the first
- * line the command prints.  Caller frees (and should zero) *out. */
+ * line the command prints (command_run's rules).  Caller frees (and should
+ * zero) *out. */
 enum mg_status conf_secret(const char *password, const char *command, char **out,
     struct buf *err);
 
-/* Everything command (run by sh) prints on stdout; MG_TEMPFAIL when it
- * fails or prints nothing.  Caller frees (and should zero) *out. */
-enum mg_status conf_command(const char *command, char **out, struct buf *err);
 
 /* Is s a plausible bare address local@domain with no spaces, CR or LF? */
 int conf_valid_address(const char *s);
