@@ -32,6 +32,9 @@ struct sync {
 	int in_batch, nbatch;
 	size_t ncommitted;
 	uint32_t last_stored;	/* recorded as imap_sync.last_uid with the batch */
+	struct {
+		int stored, duplicates, decided;
+	} batch;		/* counted in stats once committed */
 };
 
 #define GROUP_COMMIT 256	/* messages per fsync while ingesting */
@@ -51,6 +54,7 @@ mark(struct sync *y, uint32_t uid)
 static enum mg_status
 commit_batch(struct sync *y)
 {
+	struct buf why = {0};
 	enum mg_status rc = MG_OK;
 
 	if (!y->in_batch)
@@ -60,14 +64,19 @@ commit_batch(struct sync *y)
 	if (y->last_stored &&
 	    store_sync_set(y->s, y->c->imap_mailbox, y->uidvalidity, y->last_stored) != MG_OK)
 		log_warn("ingest last-uid not recorded uid=%u", y->last_stored);
-	if ((rc = store_batch_commit(y->s)) == MG_OK) {
+	if ((rc = store_batch_commit(y->s, &why)) == MG_OK) {
 		y->ncommitted = y->ndone;
+		y->stats->stored += y->batch.stored;
+		y->stats->duplicates += y->batch.duplicates;
+		y->stats->decided += y->batch.decided;
 		mg_crashpoint("batch committed");
 	} else {
-		log_err("ingest commit failed n=%zu status=\"%s\"", y->ndone - y->ncommitted,
-		    mg_strerror(rc));
+		log_err("ingest commit failed n=%zu status=\"%s\" error=\"%s\"",
+		    y->ndone - y->ncommitted, mg_strerror(rc), why.s ? why.s : "");
 		y->ndone = y->ncommitted;
 	}
+	memset(&y->batch, 0, sizeof y->batch);
+	buf_free(&why);
 	return rc;
 }
 
@@ -82,18 +91,18 @@ ingest_one(struct sync *y, uint32_t uid, struct relay_msg *msg)
 
 	rc = relay_store(y->s, y->c->imap_mailbox, y->uidvalidity, uid, raw, len, &id);
 	if (rc == MG_DUPLICATE) {
-		y->stats->duplicates++;
+		y->batch.duplicates++;
 		mark(y, uid);
 	}
 	if (rc != MG_OK) {
 		relay_msg_free(msg);
 		return rc == MG_DUPLICATE ? MG_OK : rc;
 	}
-	y->stats->stored++;
+	y->batch.stored++;
 	y->last_stored = uid;
 	mark(y, uid);	/* stored: safe to move once committed, even if deciding fails */
 	if (relay_decide_msg(y->s, id, msg) == MG_OK)
-		y->stats->decided++;
+		y->batch.decided++;
 	return MG_OK;
 }
 

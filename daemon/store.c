@@ -420,14 +420,17 @@ store_batch_begin(struct store *s)
 }
 
 enum mg_status
-store_batch_commit(struct store *s)
+store_batch_commit(struct store *s, struct buf *err)
 {
 	enum mg_status st;
 
 	s->batch = 0;
 	s->nest = 0;
-	if ((st = run(s, q_commit)) != MG_OK && !sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	if ((st = run(s, q_commit)) != MG_OK) {
+		buf_adds(err, store_errmsg(s));	/* before a rollback replaces it */
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 	return st;
 }
 

@@ -21,9 +21,10 @@ enum mg_status store_commit(struct store *);
 void store_rollback(struct store *);
 /* Group commit: between these, store_begin/commit/rollback become
  * savepoints of one transaction, made durable (one fsync) by
- * store_batch_commit, which rolls everything back when it fails. */
+ * store_batch_commit, which rolls everything back when it fails (SQLite's
+ * reason appended to err). */
 enum mg_status store_batch_begin(struct store *);
-enum mg_status store_batch_commit(struct store *);
+enum mg_status store_batch_commit(struct store *, struct buf *err);
 
 /* An inbound message as received from IMAP, before any decision. */
 struct store_msg {

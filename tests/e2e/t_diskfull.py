@@ -1,0 +1,101 @@
+"""A full disk under the database: nothing is taken from the mailbox while
+nothing can be committed, the failure is logged, and once there is room
+again every message is relayed exactly once, without a restart.  As root
+the database lives on a small tmpfs that a filler file fills (ENOSPC);
+without root, a file size limit on the daemon stands in for it (EFBIG),
+and recovery is a second run."""
+import os
+import resource
+import shutil
+import signal
+import subprocess
+
+from harness import BUILD, Daemon, Gateway, make_mail
+
+MENTEE = "alex@school.test"
+MENTOR = "sam@nhs.test"
+N = 12
+
+
+def send_batch(stack, gw, to_mentor):
+    body = "A weekly update with some length to it.\r\n" * 60   # a few KB each
+    for i in range(N):
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, f"full {i}", body))
+    assert stack.wait_count("relay@mentoring.test", N) == N
+
+
+def assert_once_each(stack, gw):
+    assert stack.wait_count(MENTOR, N) == N
+    assert stack.count(MENTOR) == N
+    assert gw.sql("SELECT count(*) FROM messages") == [(N,)]
+    assert gw.sql("SELECT count(DISTINCT subject) FROM messages") == [(N,)]
+    assert stack.count("relay@mentoring.test") == 0
+
+
+def stored_reported(log):
+    return sum(int(w.split("=")[1]) for l in log.splitlines() if " pass done " in l
+               for w in l.split() if w.startswith("stored="))
+
+
+def mount_small_disk(path):
+    os.makedirs(path)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", path],
+                       capture_output=True)
+    return r.returncode == 0
+
+
+def fill(path):
+    """Write until the file system is full."""
+    with open(os.path.join(path, "filler"), "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+
+
+def test_full_disk_is_retried_and_nothing_is_lost(stack):
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    disk = os.path.join(gw.dir, "disk")
+    if os.geteuid() == 0 and mount_small_disk(disk):
+        try:
+            db = os.path.join(disk, "gw.db")
+            shutil.copy(gw.db, db)
+            gw.edit(f"database = {gw.db}\n", f"database = {db}\n")
+            gw.db = db
+            d = Daemon([gw.conf], env={"MENTORGATE_LOG": "debug"})
+            try:
+                d.wait_log("imap idling")       # its first pass has written what it writes
+                fill(disk)
+                send_batch(stack, gw, to_mentor)
+                d.wait_log("ingest commit failed")
+                assert stack.count("relay@mentoring.test") == N   # all still there
+                assert stack.count(MENTOR) == 0
+                os.unlink(os.path.join(disk, "filler"))
+                assert_once_each(stack, gw)
+            finally:
+                assert d.stop() == 0, d.log()
+            failed = [l for l in d.log().splitlines() if "ingest commit failed" in l]
+            assert "database or disk is full" in failed[0], failed
+            assert stored_reported(d.log()) == N, d.log()   # the rolled back batch is not counted
+        finally:
+            subprocess.run(["umount", "-l", disk])
+        return
+    # without root: the database may not grow past its size now
+    limit = os.path.getsize(gw.db) + 8192
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    send_batch(stack, gw, to_mentor)
+    r = subprocess.run([os.path.join(BUILD, "mentorgated"), "-c", gw.conf, "--once"],
+                       capture_output=True, text=True, preexec_fn=small_files)
+    assert r.returncode == 75, r
+    assert "ingest commit failed" in r.stderr and stored_reported(r.stderr) == 0, r.stderr
+    assert stack.count("relay@mentoring.test") == N
+    assert stack.count(MENTOR) == 0
+    gw.once()
+    assert_once_each(stack, gw)
