@@ -4,6 +4,7 @@ again every message is relayed exactly once, without a restart.  As root
 the database lives on a small tmpfs that a filler file fills (ENOSPC);
 without root, a file size limit on the daemon stands in for it (EFBIG),
 and recovery is a second run."""
+import errno
 import os
 import resource
 import shutil
@@ -45,14 +46,15 @@ def mount_small_disk(path):
 
 
 def fill(path):
-    """Write until the file system is full."""
-    with open(os.path.join(path, "filler"), "wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
+    """Write until the file system is full (ENOSPC)."""
+    fd = os.open(os.path.join(path, "filler"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while os.write(fd, b"\0" * 65536) > 0:
             pass
+    except OSError as e:
+        assert e.errno == errno.ENOSPC, e
+    finally:
+        os.close(fd)
 
 
 def test_full_disk_is_retried_and_nothing_is_lost(stack):
