@@ -252,8 +252,12 @@ recorder_main(void *arg)
 			break;
 		pthread_mutex_unlock(&w->mu);
 		/* the window: a crash before this commit re-sends this one message */
-		record(w->s, q_sent, w->id, mg_now(), NULL, 0, w->rcpt, w->message);
-		log_info("outbox sent id=%lld rcpt=%s code=%d", (long long)w->id, w->rcpt, w->code);
+		if (record(w->s, q_sent, w->id, mg_now(), NULL, 0, w->rcpt, w->message) == MG_OK)
+			log_info("outbox sent id=%lld rcpt=%s code=%d", (long long)w->id, w->rcpt,
+			    w->code);
+		else	/* (a full disk): the row stays 'sending', sent again next pass */
+			log_err("outbox sent-not-recorded id=%lld rcpt=%s code=%d",
+			    (long long)w->id, w->rcpt, w->code);
 		mg_crashpoint("outbox sent");
 		pthread_mutex_lock(&w->mu);
 		free(w->rcpt);
