@@ -19,16 +19,21 @@ printf '{"access_token": "%s", "token_type": "Bearer", "expires_in": 3600}\\n' $
 """
 
 
-def oauth_gateway(stack):
+def helper_gateway(stack, key, text):
+    """A gateway whose IMAP and SMTP credentials come from one helper
+    script (key: password_command or oauth2_token_command)."""
     gw = Gateway(stack)
-    script = os.path.join(gw.dir, "token.sh")
+    script = os.path.join(gw.dir, "helper.sh")
     with open(script, "w") as f:
-        f.write(SCRIPT)
+        f.write(text)
     os.chmod(script, 0o700)
-    gw.edit("password = secret\n", f"oauth2_token_command = {script}\n")
-    gw.edit("[smtp]\n", "[smtp]\nusername = relay@mentoring.test\n"
-            f"oauth2_token_command = {script}\n")
+    gw.edit("password = secret\n", f"{key} = {script}\n")
+    gw.edit("[smtp]\n", f"[smtp]\nusername = relay@mentoring.test\n{key} = {script}\n")
     return gw
+
+
+def oauth_gateway(stack):
+    return helper_gateway(stack, "oauth2_token_command", SCRIPT)
 
 
 def runs(gw):
@@ -36,9 +41,12 @@ def runs(gw):
         return int(f.read())
 
 
-def xoauth2_logins(stack):
+def sasl_logins(stack, *methods):
+    """Postfix's count of the relay's SASL logins by any of methods."""
     with open(os.path.join(stack.dir, "log", "postfix.log")) as f:
-        return f.read().count("sasl_method=XOAUTH2, sasl_username=relay@mentoring.test")
+        text = f.read()
+    return sum(text.count(f"sasl_method={m}, sasl_username=relay@mentoring.test")
+               for m in methods)
 
 
 def test_xoauth2_imap_and_smtp_with_one_cached_token(stack):
@@ -47,12 +55,12 @@ def test_xoauth2_imap_and_smtp_with_one_cached_token(stack):
     assert "password" not in open(gw.conf).read()
     stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "oauth", "hello"))
     stack.wait_count("relay@mentoring.test", 1)
-    before = xoauth2_logins(stack)
+    before = sasl_logins(stack, "XOAUTH2")
     r = gw.once()
     assert stack.wait_count(MENTOR, 1) == 1
     # the token's stated lifetime let IMAP and SMTP share one run
     assert runs(gw) == 1
-    assert xoauth2_logins(stack) == before + 1
+    assert sasl_logins(stack, "XOAUTH2") == before + 1
     assert "secret" not in r.stderr
 
 
@@ -79,22 +87,7 @@ echo secret
 
 
 def password_gateway(stack):
-    gw = Gateway(stack)
-    script = os.path.join(gw.dir, "password.sh")
-    with open(script, "w") as f:
-        f.write(PASSWORD_SCRIPT)
-    os.chmod(script, 0o700)
-    gw.edit("password = secret\n", f"password_command = {script}\n")
-    gw.edit("[smtp]\n", "[smtp]\nusername = relay@mentoring.test\n"
-            f"password_command = {script}\n")
-    return gw
-
-
-def sasl_logins(stack):
-    with open(os.path.join(stack.dir, "log", "postfix.log")) as f:
-        text = f.read()
-    return sum(text.count(f"sasl_method={m}, sasl_username=relay@mentoring.test")
-               for m in ("PLAIN", "LOGIN"))
+    return helper_gateway(stack, "password_command", PASSWORD_SCRIPT)
 
 
 def test_password_command_for_imap_and_smtp(stack):
@@ -103,11 +96,11 @@ def test_password_command_for_imap_and_smtp(stack):
     assert "password =" not in open(gw.conf).read()
     stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "vault", "hello"))
     stack.wait_count("relay@mentoring.test", 1)
-    before = sasl_logins(stack)
+    before = sasl_logins(stack, "PLAIN", "LOGIN")
     r = gw.once()
     assert stack.wait_count(MENTOR, 1) == 1
     assert runs(gw) == 2                    # one login each, nothing cached
-    assert sasl_logins(stack) == before + 1    # Postfix: AUTH with that password
+    assert sasl_logins(stack, "PLAIN", "LOGIN") == before + 1   # Postfix: AUTH with it
     assert "secret" not in r.stderr
 
 
