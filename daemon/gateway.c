@@ -32,6 +32,11 @@ struct sync {
 	int in_batch, nbatch;
 	size_t ncommitted;
 	uint32_t last_stored;	/* recorded as imap_sync.last_uid with the batch */
+	/* while the reader runs, committed marks go to it to be moved:
+	 * done[0..nhanded) have; those it could not move come back */
+	struct reader *reader;
+	size_t nhanded;
+	struct uids unmoved;
 	struct {
 		int stored, duplicates, decided;
 	} batch;		/* counted in stats once committed */
@@ -66,6 +71,10 @@ commit_batch(struct sync *y)
 		log_warn("ingest last-uid not recorded uid=%u", y->last_stored);
 	if ((rc = store_batch_commit(y->s, &why)) == MG_OK) {
 		y->ncommitted = y->ndone;
+		if (y->reader) {
+			reader_handled(y->reader, y->done + y->nhanded, y->ncommitted - y->nhanded);
+			y->nhanded = y->ncommitted;
+		}
 		y->stats->stored += y->batch.stored;
 		y->stats->duplicates += y->batch.duplicates;
 		y->stats->decided += y->batch.decided;
@@ -131,8 +140,9 @@ ingest(struct sync *y, struct imap *im, const uint32_t *uids, size_t n, struct b
 {
 	struct reader *r;
 	struct reader_item it;
+	struct reader_end end;
 	enum mg_status rc = MG_OK, frc;
-	double cpu0, rcpu = 0;
+	double cpu0;
 	int64_t t0;
 
 	if (!n)
@@ -143,13 +153,18 @@ ingest(struct sync *y, struct imap *im, const uint32_t *uids, size_t n, struct b
 	}
 	t0 = mg_mono_ms();
 	cpu0 = mg_thread_cpu();
+	y->reader = r;
 	while (rc == MG_OK && reader_next(r, &it))
 		rc = on_message(y, it.uid, it.msg);
 	if (mg_stop_requested())	/* SIGTERM: the message in hand is done */
 		y->stopped = 1;
-	frc = reader_finish(r, &rcpu, err);
+	y->reader = NULL;
+	frc = reader_finish(r, &end, err);
+	y->unmoved = end.unmoved;
+	y->stats->moved += (int)end.moved;
+	y->stats->moved_early += (int)end.moved;
 	y->stats->ingest_s += (double)(mg_mono_ms() - t0) / 1000;
-	y->stats->reader_cpu_s += rcpu;
+	y->stats->reader_cpu_s += end.cpu;
 	y->stats->store_cpu_s += mg_thread_cpu() - cpu0;
 	if (y->stopped)
 		return MG_OK;
@@ -216,16 +231,20 @@ gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
 	enum mg_status crc = commit_batch(&y);
 	if (rc == MG_OK)
 		rc = crc;
-	/* only what is committed gets moved, whatever happened above */
-	if (y.ncommitted) {
+	/* only what is committed gets moved, whatever happened above: what
+	 * the reader has not moved already */
+	uids_add(&y.unmoved, y.done + y.nhanded, y.ncommitted - y.nhanded);
+	if (y.unmoved.n) {
 		struct buf err2 = {0};
-		enum mg_status r2 = imap_done(*imp, y.done, y.ncommitted, &err2);
+		enum mg_status r2 = imap_done(*imp, y.unmoved.v, y.unmoved.n, &err2);
 		if (r2 != MG_OK) {
-			log_warn("imap mark-handled failed n=%zu error=\"%s\"", y.ncommitted, err2.s);
+			log_warn("imap mark-handled failed n=%zu error=\"%s\"", y.unmoved.n, err2.s);
 			if (rc == MG_OK)
 				rc = r2;
-		} else
+		} else {
+			stats->moved += (int)y.unmoved.n;
 			mg_crashpoint("imap moved");
+		}
 		buf_free(&err2);
 	}
 out:
@@ -242,6 +261,7 @@ out:
 	free(uids);
 	free(fresh);
 	free(y.done);
+	free(y.unmoved.v);
 	return rc;
 }
 

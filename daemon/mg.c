@@ -1,6 +1,7 @@
 /* Small shared helpers: allocation that aborts on exhaustion (a crash is
  * harmless by design: every step is idempotent), a string buffer, the clock. */
 #include <ctype.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,6 +111,18 @@ buf_add(struct buf *b, const void *p, size_t n)
 		memcpy(b->s + b->len, p, n);
 	b->len += n;
 	b->s[b->len] = 0;
+}
+
+void
+uids_add(struct uids *u, const uint32_t *v, size_t n)
+{
+	if (u->n + n > u->cap) {
+		u->cap = u->n + n > 2 * u->cap ? u->n + n : 2 * u->cap;
+		u->v = xrealloc(u->v, u->cap * sizeof *u->v);
+	}
+	if (n)
+		memcpy(u->v + u->n, v, n * sizeof *v);
+	u->n += n;
 }
 
 void
@@ -223,10 +236,12 @@ mg_has_crlf(const char *s)
 void
 mg_crashpoint(const char *what)
 {
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;	/* the reader's moves too */
 	static long count, at = -1;
 	static char name[32];
 	const char *e, *colon;
 
+	pthread_mutex_lock(&mu);
 	if (at < 0) {
 		e = getenv("MENTORGATE_CRASH_AT");
 		at = 0;
@@ -236,8 +251,10 @@ mg_crashpoint(const char *what)
 		} else if (e)
 			at = atol(e);				/* "N": N-th step of any kind */
 	}
-	if (at <= 0 || (*name && strcmp(name, what)))
+	if (at <= 0 || (*name && strcmp(name, what))) {
+		pthread_mutex_unlock(&mu);
 		return;
+	}
 	if (++count == at) {
 		/* MENTORGATE_CRASH_SIGNAL=TERM: a polite stop at that step instead */
 		const char *sig = getenv("MENTORGATE_CRASH_SIGNAL");
@@ -245,6 +262,7 @@ mg_crashpoint(const char *what)
 		fprintf(stderr, "crashpoint %ld %s%s\n", count, what, term ? " (SIGTERM)" : "");
 		kill(getpid(), term ? SIGTERM : SIGKILL);
 	}
+	pthread_mutex_unlock(&mu);
 }
 
 void

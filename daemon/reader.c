@@ -28,7 +28,38 @@ struct reader {
 	enum mg_status rc;
 	struct buf err;
 	double cpu;		/* the thread's CPU seconds, once done */
+	/* committed UIDs handed over to move out of the mailbox; the moved
+	 * count; those a failed move left (then no more are tried) */
+	struct uids handed, unmoved;
+	size_t moved;
+	int move_failed;
 };
+
+/* With r->mu held: move what has been handed over (the lock is let go
+ * meanwhile; the session is this thread's, and idle between responses). */
+static void
+move_handed(struct reader *r)
+{
+	struct uids u = r->handed;
+	struct buf err = {0};
+	enum mg_status st;
+
+	r->handed = (struct uids){0};
+	pthread_mutex_unlock(&r->mu);
+	st = imap_done(r->im, u.v, u.n, &err);
+	if (st == MG_OK)
+		mg_crashpoint("imap moved");
+	pthread_mutex_lock(&r->mu);
+	if (st == MG_OK)
+		r->moved += u.n;
+	else {
+		/* left to the caller's move at the end, which logs it */
+		uids_add(&r->unmoved, u.v, u.n);
+		r->move_failed = 1;
+	}
+	free(u.v);
+	buf_free(&err);
+}
 
 static enum mg_status
 on_fetched(uint32_t uid, const char *raw, size_t len, void *arg)
@@ -42,6 +73,10 @@ on_fetched(uint32_t uid, const char *raw, size_t len, void *arg)
 	m = relay_read(r->c, copy, len);
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop && (r->len == QUEUE_MAX || (r->len && r->bytes + len > QUEUE_BYTES))) {
+		if (r->handed.n && !r->move_failed) {
+			move_handed(r);	/* the wait put to use */
+			continue;
+		}
 		r->want_room = 1;
 		pthread_cond_wait(&r->cv, &r->mu);
 	}
@@ -104,6 +139,16 @@ reader_start(struct imap *im, const struct conf *c, const uint32_t *uids, size_t
 	return r;
 }
 
+void
+reader_handled(struct reader *r, const uint32_t *uids, size_t n)
+{
+	pthread_mutex_lock(&r->mu);
+	uids_add(&r->handed, uids, n);
+	if (r->want_room)
+		pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
 int
 reader_next(struct reader *r, struct reader_item *it)
 {
@@ -139,7 +184,7 @@ reader_next(struct reader *r, struct reader_item *it)
 }
 
 enum mg_status
-reader_finish(struct reader *r, double *cpu, struct buf *err)
+reader_finish(struct reader *r, struct reader_end *end, struct buf *err)
 {
 	enum mg_status rc;
 
@@ -166,7 +211,11 @@ reader_finish(struct reader *r, double *cpu, struct buf *err)
 	rc = r->rc == MG_TEMPFAIL && r->stop && !r->err.len ? MG_OK : r->rc;
 	if (r->err.len)
 		buf_adds(err, r->err.s);
-	*cpu = r->cpu;
+	end->cpu = r->cpu;
+	end->moved = r->moved;
+	uids_add(&r->unmoved, r->handed.v, r->handed.n);
+	end->unmoved = r->unmoved;
+	free(r->handed.v);
 	buf_free(&r->err);
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);

@@ -12,6 +12,7 @@ struct imap;
 
 struct gateway_stats {
 	int stored, duplicates, decided, sent, deferred, failed;
+	int moved, moved_early;		/* out of the mailbox; of them, while fetching */
 	int imap_down, smtp_down;	/* a server could not be reached */
 	char *imap_error;		/* why, when imap_down */
 	char *smtp_error;		/* why, when smtp_down */

@@ -37,6 +37,13 @@ struct buf {
 	char *s;
 	size_t len, cap;
 };
+
+/* A growing array of IMAP UIDs. */
+struct uids {
+	uint32_t *v;
+	size_t n, cap;
+};
+void uids_add(struct uids *, const uint32_t *, size_t);
 void buf_add(struct buf *, const void *, size_t);
 void buf_adds(struct buf *, const char *);
 void buf_addc(struct buf *, char);

@@ -1,8 +1,10 @@
 /* reader: fetch messages and read them (relay_read) on a thread of its
  * own, handing them over in mailbox order through a bounded queue, so that
  * the database work on the caller's thread overlaps the next messages'
- * fetching, parsing and screening.  The IMAP session belongs to the reader
- * until reader_finish. */
+ * fetching, parsing and screening.  While the queue is full it moves the
+ * messages the caller has committed out of the mailbox (imap_done), so
+ * that a long backlog does not end in one long move.  The IMAP session
+ * belongs to the reader until reader_finish. */
 #ifndef READER_H
 #define READER_H
 
@@ -28,9 +30,18 @@ struct reader *reader_start(struct imap *, const struct conf *, const uint32_t *
  * requested (SIGTERM: mg_stop_requested()). */
 int reader_next(struct reader *, struct reader_item *);
 
+/* Messages uids[0..n) are committed: move them when there is time. */
+void reader_handled(struct reader *, const uint32_t *uids, size_t n);
+
+struct reader_end {
+	double cpu;		/* the CPU seconds the thread used */
+	size_t moved;		/* handled messages it moved */
+	struct uids unmoved;	/* and those it did not: the caller's to move and free */
+};
+
 /* Stop the fetch if it is still going, wait for the thread, free what was
  * not taken; the fetch's status (MG_OK when it was stopped), its error
- * appended to err, and *cpu the CPU seconds the thread used. */
-enum mg_status reader_finish(struct reader *, double *cpu, struct buf *err);
+ * appended to err, and *end. */
+enum mg_status reader_finish(struct reader *, struct reader_end *end, struct buf *err);
 
 #endif

@@ -52,3 +52,37 @@ def test_sigkill_at_many_points_200_messages(stack):
         got = [str(parse(raw)["Subject"]) for raw in stack.messages(user)]
         assert n == len(subjects), (user, n, len(subjects))
         assert sorted(got) == sorted(subjects), f"{user}: duplicates or losses"
+
+
+def test_a_backlog_leaves_the_mailbox_as_it_is_committed(stack):
+    """600 messages: more than one group commit (256), so the reader may
+    move committed ones while its queue is full.  Killed at the first move,
+    whenever it comes, only committed messages have left the mailbox; the
+    next run stores and moves the rest, each exactly once."""
+    n = 600
+    gw = Gateway(stack, extra="\n[programme]\npair_daily_cap = 1000\n")
+    to_mentor, _ = gw.setup_pair()
+    m = stack.imap("relay@mentoring.test")
+    try:
+        for i in range(n):
+            m.append("INBOX", None, None, make_mail(MENTEE, to_mentor, f"backlog {i:03d}",
+                                                    f"message number {i}\r\n").encode())
+    finally:
+        m.logout()
+    r = gw.once(env={"MENTORGATE_CRASH_AT": "imap moved:1"}, check=False)
+    assert r.returncode == -9, r.stderr[-2000:]
+    moved = len(stack.messages("relay@mentoring.test", "Processed"))
+    stored = {row[0] for row in gw.sql("SELECT subject FROM messages")}
+    assert moved > 0
+    for raw in stack.messages("relay@mentoring.test", "Processed"):
+        assert str(parse(raw)["Subject"]) in stored, "moved before it was committed"
+    r = gw.once()
+    done = [l for l in r.stderr.splitlines() if " pass done " in l][-1]
+    kv = dict(f.split("=", 1) for f in done.split() if "=" in f)
+    assert int(kv["moved"]) == n - moved, done       # each message moved once
+    assert int(kv["moved_early"]) <= int(kv["moved"]), done
+    assert stack.count("relay@mentoring.test") == 0
+    assert len(stack.messages("relay@mentoring.test", "Processed")) == n
+    assert gw.sql("SELECT count(*), count(DISTINCT subject) FROM messages"
+                  " WHERE state = 'relayed'") == [(n, n)]
+    assert gw.sql("SELECT count(*) FROM outbox") == [(n,)]
