@@ -82,6 +82,7 @@ setup_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* libetpan writes to dead sockets */
+	signal(SIGXFSZ, SIG_IGN);	/* a file size limit is a full disk: an error, retried */
 }
 
 /* Open each programme's lock and database (after dropping root). */

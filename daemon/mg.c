@@ -256,11 +256,13 @@ mg_crashpoint(const char *what)
 		return;
 	}
 	if (++count == at) {
-		/* MENTORGATE_CRASH_SIGNAL=TERM: a polite stop at that step instead */
+		/* MENTORGATE_CRASH_SIGNAL=TERM: a polite stop at that step
+		 * instead; STOP: a pause there, until SIGCONT */
 		const char *sig = getenv("MENTORGATE_CRASH_SIGNAL");
-		int term = sig && !strcmp(sig, "TERM");
-		fprintf(stderr, "crashpoint %ld %s%s\n", count, what, term ? " (SIGTERM)" : "");
-		kill(getpid(), term ? SIGTERM : SIGKILL);
+		int term = sig && !strcmp(sig, "TERM"), stop = sig && !strcmp(sig, "STOP");
+		fprintf(stderr, "crashpoint %ld %s%s\n", count, what,
+		    term ? " (SIGTERM)" : stop ? " (SIGSTOP)" : "");
+		kill(getpid(), term ? SIGTERM : stop ? SIGSTOP : SIGKILL);
 	}
 	pthread_mutex_unlock(&mu);
 }

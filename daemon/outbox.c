@@ -222,18 +222,81 @@ fail_row(struct store *s, const struct conf *c, const struct row *r, const char 
 	return store_commit(s);
 }
 
+/* Sent, but the "sent" record failed (a full disk), by database (its file
+ * name): recorded before anything else is sent, so that while the daemon
+ * lives none of them goes out twice.  (A crash loses the list: then, as
+ * for a crash between sending and recording, the message is sent again.) */
+struct unrecorded {
+	char *db, *rcpt;
+	int64_t id, message;
+	int code;
+};
+static pthread_mutex_t unrec_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct unrecorded *unrec;
+static size_t nunrec;
+
+static const char *
+db_name(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, q_recover);
+
+	return st ? sqlite3_db_filename(sqlite3_db_handle(st), "main") : "";
+}
+
+static void
+unrecorded_add(struct store *s, int64_t id, int64_t message, const char *rcpt, int code)
+{
+	pthread_mutex_lock(&unrec_mu);
+	unrec = xrealloc(unrec, (nunrec + 1) * sizeof *unrec);
+	unrec[nunrec++] = (struct unrecorded){ xstrdup(db_name(s)), xstrdup(rcpt), id, message,
+		code };
+	pthread_mutex_unlock(&unrec_mu);
+}
+
+/* Record this database's sent-not-recorded messages; MG_OK once none is
+ * left.  (Called on the sending thread, the recorder idle.) */
+static enum mg_status
+record_unrecorded(struct store *s)
+{
+	const char *db = db_name(s);
+	enum mg_status rc = MG_OK;
+	size_t i = 0;
+
+	pthread_mutex_lock(&unrec_mu);
+	while (i < nunrec && rc == MG_OK) {
+		struct unrecorded *u = &unrec[i];
+		if (strcmp(u->db, db)) {
+			i++;
+			continue;
+		}
+		if ((rc = record(s, q_sent, u->id, mg_now(), NULL, 0, u->rcpt, u->message)) != MG_OK) {
+			log_debug("outbox sent-not-recorded id=%lld still", (long long)u->id);
+			break;
+		}
+		log_info("outbox sent id=%lld rcpt=%s code=%d recorded=late", (long long)u->id,
+		    u->rcpt, u->code);
+		free(u->db);
+		free(u->rcpt);
+		unrec[i] = unrec[--nunrec];
+	}
+	pthread_mutex_unlock(&unrec_mu);
+	return rc;
+}
+
 /* The durable "sent" record of message k overlaps the SMTP transaction of
  * message k+1 (its MAIL, RCPT and DATA round trips), on a second thread.
  * The last bytes of k+1 wait for it (smtp_before_end), so at any instant at
  * most one accepted message lacks its record, as without the thread.  The
  * threads never touch the database at the same time: the sender waits for
- * the recorder before every access of its own. */
+ * the recorder before every access of its own.  When a record fails, k+1
+ * is cut off before its end and nothing more is sent in this flush. */
 struct recorder {
 	struct store *s;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int busy, quit;
+	int failed;		/* a record failed */
 	int64_t id, message;
 	char *rcpt;
 	int code;
@@ -252,14 +315,18 @@ recorder_main(void *arg)
 			break;
 		pthread_mutex_unlock(&w->mu);
 		/* the window: a crash before this commit re-sends this one message */
-		if (record(w->s, q_sent, w->id, mg_now(), NULL, 0, w->rcpt, w->message) == MG_OK)
+		int ok = record(w->s, q_sent, w->id, mg_now(), NULL, 0, w->rcpt, w->message) == MG_OK;
+		if (ok)
 			log_info("outbox sent id=%lld rcpt=%s code=%d", (long long)w->id, w->rcpt,
 			    w->code);
-		else	/* (a full disk): the row stays 'sending', sent again next pass */
+		else {	/* (a full disk): recorded before the next send */
 			log_err("outbox sent-not-recorded id=%lld rcpt=%s code=%d",
 			    (long long)w->id, w->rcpt, w->code);
+			unrecorded_add(w->s, w->id, w->message, w->rcpt, w->code);
+		}
 		mg_crashpoint("outbox sent");
 		pthread_mutex_lock(&w->mu);
+		w->failed |= !ok;
 		free(w->rcpt);
 		w->rcpt = NULL;
 		w->busy = 0;
@@ -269,15 +336,19 @@ recorder_main(void *arg)
 	return NULL;
 }
 
-static void
+/* Wait for the recorder; nonzero when a record has failed. */
+static int
 recorder_wait(void *arg)
 {
 	struct recorder *w = arg;
+	int failed;
 
 	pthread_mutex_lock(&w->mu);
 	while (w->busy)
 		pthread_cond_wait(&w->cv, &w->mu);
+	failed = w->failed;
 	pthread_mutex_unlock(&w->mu);
+	return failed;
 }
 
 static void
@@ -336,7 +407,22 @@ send_claimed(struct store *s, const struct conf *c, struct smtp *smtp, struct re
 
 		rc = smtp_send(smtp, env_from, cur.rcpt, cur.data, cur.len, &code, &err);
 		free(env_from);
-		recorder_wait(w);	/* the database is ours again */
+		if (recorder_wait(w)) {	/* the database is ours again */
+			/* a record failed (a full disk): nothing more goes out; the
+			 * rest of the claim stays 'sending', queued again once the
+			 * unrecorded are recorded */
+			if (rc == MG_OK) {
+				log_err("outbox sent-not-recorded id=%lld rcpt=%s code=%d",
+				    (long long)cur.id, cur.rcpt, code);
+				unrecorded_add(s, cur.id, cur.message, cur.rcpt, code);
+				stats->sent++;
+			} else
+				log_info("outbox held-back id=%lld error=\"%s\"", (long long)cur.id,
+				    err.s ? err.s : "");
+			buf_free(&err);
+			row_free(&cur);
+			return MG_TEMPFAIL;
+		}
 		while (j < n && !(have_next = load(s, ids[j], &next) == MG_OK))
 			j++;
 		switch (rc) {
@@ -396,7 +482,10 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 	size_t n = 0;
 
 	memset(stats, 0, sizeof *stats);
-	/* Only one daemon runs (lock file): a 'sending' row is a crash's leftover. */
+	if ((rc = record_unrecorded(s)) != MG_OK)
+		return rc;	/* still nothing can be recorded: send nothing */
+	/* Only one daemon runs (lock file): a 'sending' row is a crash's
+	 * leftover, or one held back above. */
 	if ((rc = store_exec(store_stmt(s, q_recover))) != MG_OK)
 		return rc;
 	if (!recorder_start(&w, s))
@@ -408,8 +497,8 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 		rc = send_claimed(s, c, smtp, &w, ids, n, stats);
 		free(ids);
 		ids = NULL;
-		if (rc == MG_CONNFAIL || mg_stop_requested())
-			break;
+		if (rc == MG_CONNFAIL || recorder_wait(&w) || mg_stop_requested())
+			break;	/* (a failed record: MG_TEMPFAIL) */
 	}
 	smtp_before_end(smtp, NULL, NULL);
 	recorder_stop(&w);

@@ -15,15 +15,16 @@ struct smtp {
 	CURL *curl;
 	char *password;
 	char errbuf[CURL_ERROR_SIZE];
-	void (*before_end)(void *);
+	int (*before_end)(void *);
 	void *before_end_arg;
 };
 
 struct upload {
 	const char *p;
 	size_t left;
-	void (*before_end)(void *);	/* once, before the message's last bytes */
+	int (*before_end)(void *);	/* once, before the message's last bytes */
 	void *arg;
+	int held;			/* it said no: the end never went out */
 };
 
 struct smtp *
@@ -88,8 +89,12 @@ reader(char *ptr, size_t size, size_t nmemb, void *arg)
 
 	if (n == u->left && u->before_end) {
 		/* until these bytes are out the server cannot accept the message */
-		u->before_end(u->arg);
+		int no = u->before_end(u->arg);
 		u->before_end = NULL;
+		if (no) {
+			u->held = 1;
+			return CURL_READFUNC_ABORT;
+		}
 	}
 	memcpy(ptr, u->p, n);
 	u->p += n;
@@ -209,6 +214,7 @@ send_once(struct smtp *s, const char *env_from, const char *rcpt, const char *da
 	u.left = normlen;
 	u.before_end = s->before_end;
 	u.arg = s->before_end_arg;
+	u.held = 0;
 	s->errbuf[0] = 0;
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpts);
@@ -219,7 +225,13 @@ send_once(struct smtp *s, const char *env_from, const char *rcpt, const char *da
 	*code = (int)rc;
 	if (cc == CURLE_OK)
 		st = MG_OK;
-	else {
+	else if (u.held) {
+		/* cut off mid-DATA: not delivered, and the session is spent */
+		buf_adds(err, "held back before its end");
+		st = MG_TEMPFAIL;
+		curl_easy_cleanup(s->curl);
+		s->curl = NULL;
+	} else {
 		buf_printf(err, "%s%s%s (reply %ld)", curl_easy_strerror(cc),
 		    s->errbuf[0] ? ": " : "", s->errbuf, rc);
 		if (rc >= 500 && rc < 600)
@@ -247,7 +259,7 @@ send_once(struct smtp *s, const char *env_from, const char *rcpt, const char *da
 }
 
 void
-smtp_before_end(struct smtp *s, void (*fn)(void *), void *arg)
+smtp_before_end(struct smtp *s, int (*fn)(void *), void *arg)
 {
 	s->before_end = fn;
 	s->before_end_arg = arg;

@@ -24,8 +24,10 @@ enum mg_status smtp_send(struct smtp *, const char *env_from, const char *rcpt,
 
 /* Call fn(arg) once per smtp_send, just before the message's last bytes go
  * out (or when the send ends without them): the last moment before the
- * server can accept it.  NULL fn: none. */
-void smtp_before_end(struct smtp *, void (*fn)(void *), void *arg);
+ * server can accept it.  When it returns nonzero the end is not sent: the
+ * transaction is cut off (MG_TEMPFAIL, "held back") and not delivered.
+ * NULL fn: none. */
+void smtp_before_end(struct smtp *, int (*fn)(void *), void *arg);
 
 /* Normalise any mix of CRLF, LF and CR to CRLF, ending with CRLF; caller frees. */
 char *smtp_crlf(const char *data, size_t len, size_t *outlen);
