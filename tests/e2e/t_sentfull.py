@@ -7,6 +7,7 @@ full disk: SQLite's every write fails as it would with ENOSPC."""
 import os
 import resource
 import signal
+import time
 
 from harness import Daemon, Gateway, make_mail
 
@@ -32,9 +33,8 @@ def test_sent_but_not_recorded_is_recorded_late_not_sent_twice(stack):
     pid = d.proc.pid
     try:
         d.wait_log("crashpoint 1 outbox claimed (SIGSTOP)")
-        for _ in range(1000):           # bounded: the signal is on its way
-            if stopped(pid):
-                break
+        deadline = time.time() + 10     # bounded: the signal is on its way
+        while not stopped(pid) and time.time() < deadline:
             os.sched_yield()
         assert stopped(pid)
         soft, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
