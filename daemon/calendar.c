@@ -1,4 +1,5 @@
 /* calendar: local times through the C library's zone database. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,10 @@
 #include "calendar.h"
 #include "mg.h"
 
-/* The process's zone is switched only here, around each conversion; the
- * daemon converts times from one thread. */
+/* The process's zone is switched only here, around each conversion, with
+ * zone_mu held (each programme's thread converts times). */
+static pthread_mutex_t zone_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 zone(const char *tz)
 {
@@ -20,6 +23,25 @@ zone(const char *tz)
 	current = tz ? xstrdup(tz) : NULL;
 	setenv("TZ", tz ? tz : "UTC", 1);
 	tzset();
+}
+
+void
+cal_threads(void)
+{
+	setenv("TZ", ":/etc/localtime", 0);
+}
+
+/* mktime in zone tz */
+static int64_t
+in_zone(const char *tz, struct tm *tm)
+{
+	time_t t;
+
+	pthread_mutex_lock(&zone_mu);
+	zone(tz);
+	t = mktime(tm);
+	pthread_mutex_unlock(&zone_mu);
+	return (int64_t)t;
 }
 
 int
@@ -39,13 +61,12 @@ cal_local(const char *tz, int ymd, int hour)
 {
 	struct tm tm = {0};
 
-	zone(tz);
 	tm.tm_year = ymd / 10000 - 1900;
 	tm.tm_mon = ymd / 100 % 100 - 1;
 	tm.tm_mday = ymd % 100;
 	tm.tm_hour = hour;
 	tm.tm_isdst = -1;	/* the zone decides: summer or winter time */
-	return (int64_t)mktime(&tm);
+	return in_zone(tz, &tm);
 }
 
 static void
@@ -53,8 +74,10 @@ local(const char *tz, int64_t t, struct tm *tm)
 {
 	time_t tt = (time_t)t;
 
+	pthread_mutex_lock(&zone_mu);
 	zone(tz);
 	localtime_r(&tt, tm);
+	pthread_mutex_unlock(&zone_mu);
 }
 
 static int
@@ -90,8 +113,7 @@ cal_next_allowed(const struct calendar *c, int64_t t)
 			tm.tm_hour = c->send_hour;
 			tm.tm_min = tm.tm_sec = 0;
 			tm.tm_isdst = -1;
-			zone(c->tz);
-			t = (int64_t)mktime(&tm);
+			t = in_zone(c->tz, &tm);
 			continue;
 		}
 		if (quiet(c, tm.tm_hour)) {
@@ -99,8 +121,7 @@ cal_next_allowed(const struct calendar *c, int64_t t)
 			tm.tm_hour++;
 			tm.tm_min = tm.tm_sec = 0;
 			tm.tm_isdst = -1;
-			zone(c->tz);
-			t = (int64_t)mktime(&tm);
+			t = in_zone(c->tz, &tm);
 			continue;
 		}
 		return t;

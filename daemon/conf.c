@@ -138,7 +138,9 @@ add_list(struct reader *r, struct conf *c, size_t off, char *v)
 	char ***list = (char ***)(void *)((char *)c + off);
 	size_t *n = (size_t *)(void *)((char *)c + off + sizeof(char **));
 
-	for (char *tok = strtok(v, ", \t"); tok; tok = strtok(NULL, ", \t")) {
+	char *save = NULL;
+
+	for (char *tok = strtok_r(v, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		if (!conf_valid_address(tok)) {
 			bad(r, "'%s' is not an email address", tok);
 			continue;

@@ -199,12 +199,25 @@ mg_now_valid(const char *e)
 	return end && (*end == 'Z' || *end == 0);
 }
 
+static pthread_once_t now_once = PTHREAD_ONCE_INIT;
+static const char *now_env;
+
+static void
+now_init(void)
+{
+	now_env = getenv("MENTORGATE_NOW");
+}
+
+/* (The override is read once: calendar switches TZ with setenv, which no
+ * getenv on another thread may meet.) */
 int64_t
 mg_now(void)
 {
-	const char *e = getenv("MENTORGATE_NOW");
+	const char *e;
 	struct tm tm;
 
+	pthread_once(&now_once, now_init);
+	e = now_env;
 	if (e && *e) {
 		char *end;
 		long long v = strtoll(e, &end, 10);

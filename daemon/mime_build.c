@@ -198,8 +198,8 @@ mime_build(const struct mime_out *o, char **out, size_t *outlen)
 		buf_printf(&b, "In-Reply-To: <%s>\r\n", o->in_reply_to);
 	if (o->references && *o->references) {
 		buf_adds(&b, "References:");
-		char *refs = xstrdup(o->references);
-		for (char *r = strtok(refs, " "); r; r = strtok(NULL, " "))
+		char *refs = xstrdup(o->references), *save = NULL;
+		for (char *r = strtok_r(refs, " ", &save); r; r = strtok_r(NULL, " ", &save))
 			buf_printf(&b, " <%s>\r\n", r);	/* one folded line each */
 		free(refs);
 	}

@@ -2,6 +2,7 @@
  * a vault, a helper such as oama); we only cache what it prints. */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@ static struct cached {
 	char *command, *token;
 	int64_t expires;	/* mg_now() seconds */
 } cache[MAX_CACHED];
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;	/* each programme's thread */
 
 static void
 zap(struct cached *c)
@@ -118,18 +120,21 @@ find(const char *command)
 enum mg_status
 oauth_token(const char *command, char **token, struct buf *err)
 {
-	struct cached *c = find(command);
+	struct cached *c;
 	int64_t now = mg_now(), life;
 	char *out = NULL;
 	enum mg_status st;
 
 	*token = NULL;
-	if (c && c->expires - MARGIN > now) {
+	pthread_mutex_lock(&cache_mu);
+	if ((c = find(command)) && c->expires - MARGIN > now) {
 		*token = xstrdup(c->token);
+		pthread_mutex_unlock(&cache_mu);
 		return MG_OK;
 	}
 	if (c)
 		zap(c);
+	pthread_mutex_unlock(&cache_mu);
 	if ((st = command_run(command, COMMAND_TIMEOUT_MS, &out, err)) != MG_OK)
 		return st;
 	st = oauth_parse(out, token, &life);
@@ -140,7 +145,10 @@ oauth_token(const char *command, char **token, struct buf *err)
 		return MG_TEMPFAIL;
 	}
 	if (life > MARGIN) {
-		if (!c)
+		pthread_mutex_lock(&cache_mu);
+		if ((c = find(command)))
+			zap(c);	/* another thread's, just as new */
+		else
 			for (int i = 0; i < MAX_CACHED && !c; i++)
 				if (!cache[i].command)
 					c = &cache[i];
@@ -149,6 +157,7 @@ oauth_token(const char *command, char **token, struct buf *err)
 		c->command = xstrdup(command);
 		c->token = xstrdup(*token);
 		c->expires = now + life;
+		pthread_mutex_unlock(&cache_mu);
 	}
 	return MG_OK;
 }
@@ -158,6 +167,8 @@ oauth_reject(const char *command)
 {
 	struct cached *c;
 
+	pthread_mutex_lock(&cache_mu);
 	if (command && (c = find(command)))
 		zap(c);
+	pthread_mutex_unlock(&cache_mu);
 }

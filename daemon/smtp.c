@@ -1,6 +1,7 @@
 /* SMTP through libcurl.  libcurl sends CR/LF inside envelope addresses raw
  * and leaves line endings to us (it dot-stuffs only after CRLF), so both are
  * handled here before anything reaches it. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,14 +28,20 @@ struct upload {
 	int held;			/* it said no: the end never went out */
 };
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 struct smtp *
 smtp_new(const struct conf *c)
 {
-	static int inited;
 	struct smtp *s = xcalloc(1, sizeof *s);
 
-	if (!inited++)
-		curl_global_init(CURL_GLOBAL_DEFAULT);
+	pthread_once(&curl_once, curl_init);
 	s->conf = c;
 	return s;
 }

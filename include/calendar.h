@@ -24,6 +24,11 @@ struct calendar {
 /* "YYYY-MM-DD" -> YYYYMMDD, or -1. */
 int cal_date(const char *s);
 
+/* Before threads start: TZ is put in the environment (as the system zone)
+ * if absent, so that the switches around conversions replace it in place
+ * and never grow the environment under another thread's getenv. */
+void cal_threads(void);
+
 /* ymd plus n days. */
 int cal_add_days(int ymd, int n);
 

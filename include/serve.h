@@ -1,8 +1,8 @@
 /* serve: the long-running daemon over one or more programmes (one
- * configuration file and database each): an IMAP session per programme
- * kept open in IDLE (polling where the server has no IDLE), a timer for
- * schedules and retries, reconnects with capped exponential backoff and
- * jitter, SIGHUP reloads, SIGTERM finishes the message in hand. */
+ * configuration file and database each), a thread each: an IMAP session
+ * per programme kept open in IDLE (polling where the server has no IDLE),
+ * a timer for schedules and retries, reconnects with capped exponential
+ * backoff and jitter, SIGHUP reloads, SIGTERM finishes the message in hand. */
 #ifndef SERVE_H
 #define SERVE_H
 

@@ -59,6 +59,8 @@ def mime():
             check(line.startswith('ok'), line.split(' - ', 1)[1])
         elif not re.match(r'\d+ passed, \d+ failed', line):
             print('# ' + line)
+    check(re.search(r'^\d+ passed, \d+ failed$', p.stdout, re.M) is not None,
+          'the mime corpus scorer ran to its end')
 
 
 def safeguard():

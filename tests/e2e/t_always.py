@@ -1,8 +1,9 @@
 """Always on: IDLE push, a Dovecot restart while idling, sends enqueued by
 mentorctl, SIGHUP with a broken file, SIGTERM in mid-ingest, and several
-programmes in one daemon."""
+programmes in one daemon, one of them behind a hung server."""
 import os
 import smtplib
+import socket
 import subprocess
 
 from harness import BUILD, RULES_DIR, Daemon, Gateway, make_mail, parse
@@ -147,6 +148,34 @@ def test_two_programmes_in_one_daemon(stack):
         assert r.returncode == 75 and "another mentorgated is running" in r.stderr, r
     finally:
         assert d.stop() == 0
+
+
+def test_a_hung_server_holds_up_no_other_programme(stack):
+    """One programme's IMAP server accepts the connection and then says
+    nothing: while that programme waits out its 60 s timeout, the other
+    relays at once (each programme has a thread of its own)."""
+    tarpit = socket.socket()
+    tarpit.bind(("127.0.0.1", 0))
+    tarpit.listen(8)                   # the kernel accepts; nobody answers
+    nhs = idle_gateway(stack)
+    nhs.edit(f"port = {stack.imap_port}\n", f"port = {tarpit.getsockname()[1]}\n")
+    nhs.edit("timeout = 20\n", "timeout = 60\n")
+    research = Gateway(stack, name="research")
+    research.edit("relay@mentoring.test", "research@mentoring.test")
+    research.edit("name = NHS Mentoring", "name = Research Mentoring")
+    research.edit("poll_interval = 1\n", "poll_interval = 3600\n")
+    r_to_mentor, _ = research.setup_pair("jo@school.test", "kim@nhs.test")
+    d = Daemon([nhs.conf, research.conf], env=DEBUG)
+    try:
+        d.wait_log('imap idling programme="Research Mentoring"')
+        stack.send("jo@school.test", r_to_mentor,
+                   make_mail("jo@school.test", r_to_mentor, "research", "hello"))
+        assert stack.wait_count("kim@nhs.test", 1, timeout=30) == 1
+        assert d.count("imap down") == 0, d.log()      # the other still waits
+        assert d.count('pass done programme="NHS Mentoring"') == 0
+    finally:
+        tarpit.close()                 # the waiting session fails at once
+        assert d.stop() == 0, d.log()
 
 
 def test_refused_login_and_unknown_host_are_retried_and_logged_once(stack):
