@@ -1,6 +1,7 @@
 # mentorgate: one non-recursive Makefile.  `make`, `make test`, `make demo`,
 # `make deps` (installs what is missing, as root), `make clean`.
-# SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer.
+# SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer,
+# TSAN=1 with ThreadSanitizer.
 
 CC      ?= cc
 BUILD   ?= build
@@ -25,6 +26,14 @@ ifeq ($(SAN),1)
 BUILD   := build-san
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
+endif
+
+# TSAN=1: ThreadSanitizer (the daemon runs a thread per programme, a reader
+# per ingest and an outbox recorder).
+ifeq ($(TSAN),1)
+BUILD   := build-tsan
+CFLAGS  += -fsanitize=thread
+LDFLAGS += -fsanitize=thread
 endif
 
 LIB_OBJS := mg log conf command store roster mime mime_text mime_build mime_attach pattern prefilter reader reply classify rules screen thread notice audit authres export replay tmpl calendar sched digest survey report bounce moderate escalate route smtp outbox \

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,18 +319,19 @@ mg_read_all(FILE *f, size_t *len)
 	return b.s ? buf_steal(&b) : xstrdup("");
 }
 
-static volatile sig_atomic_t stop_requested;
+/* set in a signal handler, read on every thread: a lock-free atomic */
+static atomic_int stop_requested;
 
 void
 mg_request_stop(void)
 {
-	stop_requested = 1;
+	atomic_store(&stop_requested, 1);
 }
 
 int
 mg_stop_requested(void)
 {
-	return stop_requested;
+	return atomic_load(&stop_requested);
 }
 
 int64_t
