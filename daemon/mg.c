@@ -276,6 +276,9 @@ mg_crashpoint(const char *what)
 		int term = sig && !strcmp(sig, "TERM"), stop = sig && !strcmp(sig, "STOP");
 		fprintf(stderr, "crashpoint %ld %s%s\n", count, what,
 		    term ? " (SIGTERM)" : stop ? " (SIGSTOP)" : "");
+		if (term)	/* as if it arrived this instant: the signal itself
+				 * reaches the main thread a little later */
+			mg_request_stop();
 		kill(getpid(), term ? SIGTERM : stop ? SIGSTOP : SIGKILL);
 	}
 	pthread_mutex_unlock(&mu);
