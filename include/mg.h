@@ -87,7 +87,8 @@ void mg_random_token(char *out, size_t n);
  * SIGKILL at its N-th durable step; MENTORGATE_CRASH_AT=NAME:N at the N-th
  * step called NAME ("stored", "relayed", "held", "imap moved",
  * "outbox claimed", "outbox sent").  With MENTORGATE_CRASH_SIGNAL=TERM the
- * process sends itself SIGTERM there instead (a stop in mid-work); with
+ * process requests a stop and sends itself SIGTERM there instead (a stop
+ * in mid-work, as if the signal arrived that instant); with
  * STOP, SIGSTOP (a pause there, for a test to change the world, until
  * SIGCONT).  Thread-safe. */
 void mg_crashpoint(const char *what);
