@@ -157,13 +157,7 @@ reader_next(struct reader *r, struct reader_item *it)
 	pthread_mutex_lock(&r->mu);
 	while (!r->len && !r->done && !mg_stop_requested()) {
 		/* wake now and then: a signal does not interrupt the wait */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		struct timespec ts = mg_deadline(200);
 		r->want_item = 1;
 		pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 	}
@@ -195,9 +189,7 @@ reader_finish(struct reader *r, struct reader_end *end, struct buf *err)
 		/* a server gone silent mid-fetch would hold the exit until the
 		 * watchdog's deadline (minutes): give it a moment, then cut it
 		 * (what is committed stays committed; the rest is fetched again) */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += STOP_GRACE_S;
+		struct timespec ts = mg_deadline(STOP_GRACE_S * 1000);
 		while (!r->done && pthread_cond_timedwait(&r->cv, &r->mu, &ts) == 0)
 			;
 		if (!r->done)

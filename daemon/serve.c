@@ -292,13 +292,7 @@ reload_all(struct run *runs, size_t n)
 			done += runs[i].gen == ctl.gen;
 		if (done == n || mg_stop_requested() || mg_mono_ms() >= deadline)
 			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		struct timespec ts = mg_deadline(100);
 		pthread_cond_timedwait(&ctl.cv, &ctl.mu, &ts);
 	}
 	pthread_mutex_unlock(&ctl.mu);

@@ -69,6 +69,8 @@ int mg_now_valid(const char *s);
 int64_t mg_backoff_ms(int failures, int64_t cap_ms, uint32_t rnd);
 /* A monotonic clock in milliseconds. */
 int64_t mg_mono_ms(void);
+/* The CLOCK_REALTIME instant ms from now: a pthread_cond_timedwait deadline. */
+struct timespec mg_deadline(int64_t ms);
 /* CPU seconds the calling thread has used. */
 double mg_thread_cpu(void);
 
