@@ -408,17 +408,12 @@ send_claimed(struct store *s, const struct conf *c, struct smtp *smtp, struct re
 		rc = smtp_send(smtp, env_from, cur.rcpt, cur.data, cur.len, &code, &err);
 		free(env_from);
 		if (recorder_wait(w)) {	/* the database is ours again */
-			/* a record failed (a full disk): nothing more goes out; the
-			 * rest of the claim stays 'sending', queued again once the
-			 * unrecorded are recorded */
-			if (rc == MG_OK) {
-				log_err("outbox sent-not-recorded id=%lld rcpt=%s code=%d",
-				    (long long)cur.id, cur.rcpt, code);
-				unrecorded_add(s, cur.id, cur.message, cur.rcpt, code);
-				stats->sent++;
-			} else
-				log_info("outbox held-back id=%lld error=\"%s\"", (long long)cur.id,
-				    err.s ? err.s : "");
+			/* a record failed (a full disk): this message's end was held
+			 * back (smtp_before_end), so it is not delivered; nothing
+			 * more goes out, and the rest of the claim stays 'sending',
+			 * queued again once the unrecorded are recorded */
+			log_info("outbox held-back id=%lld error=\"%s\"", (long long)cur.id,
+			    err.s ? err.s : "");
 			buf_free(&err);
 			row_free(&cur);
 			return MG_TEMPFAIL;

@@ -251,7 +251,7 @@ worker(void *arg)
 		if (poll(fds, r->idle_fd >= 0 ? 2 : 1, (int)until_due(r, now)) > 0) {
 			uint64_t v;
 			if (fds[0].revents && read(r->nudge, &v, sizeof v) < 0)
-				v = 0;	/* (nonblocking: another reader got there first) */
+				v = 0;	/* (nonblocking: nothing to read after all) */
 			if (r->idle_fd >= 0 && fds[1].revents)
 				r->wake = 1;
 		}
