@@ -69,7 +69,9 @@ commit_batch(struct sync *y)
 	if (y->last_stored &&
 	    store_sync_set(y->s, y->c->imap_mailbox, y->uidvalidity, y->last_stored) != MG_OK)
 		log_warn("ingest last-uid not recorded uid=%u", y->last_stored);
-	if ((rc = store_batch_commit(y->s, &why)) == MG_OK) {
+	rc = store_batch_commit(y->s, &why);
+	log_release(rc == MG_OK);	/* what the batch's lines tell of, or nothing */
+	if (rc == MG_OK) {
 		y->ncommitted = y->ndone;
 		if (y->reader) {
 			reader_handled(y->reader, y->done + y->nhanded, y->ncommitted - y->nhanded);
@@ -127,6 +129,7 @@ on_message(struct sync *y, uint32_t uid, struct relay_msg *msg)
 		}
 		y->in_batch = 1;
 		y->nbatch = 0;
+		log_hold();
 	}
 	rc = ingest_one(y, uid, msg);
 	if (rc == MG_OK && ++y->nbatch >= GROUP_COMMIT)

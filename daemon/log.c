@@ -11,6 +11,15 @@ static int use_stderr = 1;
 static enum log_level threshold = LOG_LV_INFO;
 static const char *ident = "mentorgate";
 
+/* This thread's lines held back (log_hold), each a level byte then the
+ * line and its NUL; and whether its warnings are demoted (log_demote). */
+static _Thread_local struct {
+	int on;
+	char *v;
+	size_t len, cap;
+} held;
+static _Thread_local int demoted;
+
 void
 log_init(const char *id, int to_stderr)
 {
@@ -30,14 +39,27 @@ log_init(const char *id, int to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
-void
-log_msg(enum log_level lv, const char *fmt, ...)
+static void
+emit(enum log_level lv, const char *line)
 {
 	static const char *const word[] = { "err", "warn", "info", "debug" };
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+	if (use_stderr)
+		fprintf(stderr, "%s: %s %s\n", ident, word[lv], line);
+	else
+		syslog(prio[lv], "%s %s", word[lv], line);
+}
+
+void
+log_msg(enum log_level lv, const char *fmt, ...)
+{
 	char line[2048];
 	va_list ap;
+	size_t n;
 
+	if (demoted && lv < LOG_LV_INFO)
+		lv = LOG_LV_DEBUG;
 	if (lv > threshold)
 		return;
 	va_start(ap, fmt);
@@ -46,8 +68,43 @@ log_msg(enum log_level lv, const char *fmt, ...)
 	for (char *p = line; *p; p++)	/* one event, one line */
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	if (use_stderr)
-		fprintf(stderr, "%s: %s %s\n", ident, word[lv], line);
-	else
-		syslog(prio[lv], "%s %s", word[lv], line);
+	if (!held.on || lv < LOG_LV_INFO) {
+		emit(lv, line);
+		return;
+	}
+	n = strlen(line) + 2;
+	if (held.len + n > held.cap) {
+		size_t cap = held.len + n > 2 * held.cap ? held.len + n : 2 * held.cap;
+		char *v = realloc(held.v, cap);
+		if (!v) {
+			emit(lv, line);	/* early, rather than never */
+			return;
+		}
+		held.v = v;
+		held.cap = cap;
+	}
+	held.v[held.len] = (char)lv;
+	memcpy(held.v + held.len + 1, line, n - 1);
+	held.len += n;
+}
+
+void
+log_hold(void)
+{
+	held.on = 1;
+}
+
+void
+log_release(int print)
+{
+	for (size_t i = 0; print && i < held.len; i += strlen(held.v + i + 1) + 2)
+		emit((enum log_level)held.v[i], held.v + i + 1);
+	free(held.v);
+	memset(&held, 0, sizeof held);
+}
+
+void
+log_demote(int on)
+{
+	demoted = on;
 }

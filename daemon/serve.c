@@ -42,7 +42,7 @@ struct run {
 	int wake;		/* the server spoke during IDLE */
 	int64_t next_pass;
 	int64_t data_version;
-	struct backoff imap_b, smtp_b;
+	struct backoff imap_b, smtp_b, db_b;
 	pthread_t thread;
 	int nudge;			/* eventfd: the main thread's "look up" */
 	unsigned gen;			/* the SIGHUPs it has reloaded for (ctl.mu) */
@@ -99,9 +99,15 @@ pass(struct run *r, int64_t now)
 	int send = now >= r->smtp_b.next;
 	enum mg_status rc;
 
+	uint64_t commits = store_commits(r->p->s);
+	const char *fault;
+
 	memset(&st, 0, sizeof st);
 	r->wake = 0;
 	r->idle_fd = -1;
+	(void)store_fault_take();
+	/* a database outage already logged: what it breaks again is debug */
+	log_demote(r->db_b.failures > 0);
 	if (sync) {
 		gateway_sync(r->p->s, c, &r->im, &st);
 		if (st.imap_down)
@@ -110,7 +116,14 @@ pass(struct run *r, int64_t now)
 			recovered(&r->imap_b, c, "imap");
 	}
 	rc = gateway_work(r->p->s, c, r->smtp, send, &st);
-	if (rc != MG_OK)
+	log_demote(0);
+	/* a full disk, an I/O error, a lock held too long: logged once,
+	 * retried with backoff; recovered once a transaction commits */
+	if ((fault = store_fault_take()))
+		failed(&r->db_b, c, "database", fault);
+	else if (store_commits(r->p->s) != commits)
+		recovered(&r->db_b, c, "database");
+	if (rc != MG_OK && !fault)
 		log_err("pass failed programme=\"%s\" status=\"%s\"", c->name, mg_strerror(rc));
 	if (send) {
 		if (st.smtp_down)
@@ -127,7 +140,7 @@ pass(struct run *r, int64_t now)
 	gateway_stats_clear(&st);
 	r->data_version = store_data_version(r->p->s);
 	r->next_pass = mg_mono_ms() + serve_pass_interval_ms(c->poll_interval);
-	if (r->im && imap_can_idle(r->im) && !mg_stop_requested()) {
+	if (r->im && imap_can_idle(r->im) && !fault && !mg_stop_requested()) {
 		struct buf err = {0};
 		if (imap_idle_start(r->im, &r->idle_fd, &err) != MG_OK) {
 			imap_close(r->im);
@@ -166,6 +179,7 @@ reload_one(struct run *r)
 	/* a new configuration: its outages are news, logged anew */
 	memset(&r->imap_b, 0, sizeof r->imap_b);
 	memset(&r->smtp_b, 0, sizeof r->smtp_b);
+	memset(&r->db_b, 0, sizeof r->db_b);
 	log_info("conf reloaded path=%s", p->path);
 }
 
@@ -190,6 +204,8 @@ ctl_gen(void)
 static int
 due(struct run *r, int64_t now, int check_version)
 {
+	if (r->db_b.failures && now < r->db_b.next)
+		return 0;	/* nothing can be recorded: everything waits */
 	if (r->wake || now >= r->next_pass ||
 	    (!r->im && r->imap_b.failures && now >= r->imap_b.next) ||
 	    (r->smtp_b.failures && now >= r->smtp_b.next) ||
@@ -210,8 +226,10 @@ until_due(struct run *r, int64_t now)
 		until = r->imap_b.next;
 	if (r->smtp_b.failures && r->smtp_b.next < until)
 		until = r->smtp_b.next;
+	if (r->db_b.failures && r->db_b.next > now)
+		until = r->db_b.next;
 	wait = until - now < VERSION_CHECK_MS ? until - now : VERSION_CHECK_MS;
-	if (r->idle_fd >= 0 && imap_idle_buffered(r->im))
+	if (r->idle_fd >= 0 && imap_idle_buffered(r->im) && !(r->db_b.failures && r->db_b.next > now))
 		wait = 0;
 	return wait < 0 ? 0 : wait;
 }

@@ -22,7 +22,12 @@ struct store {
 	int ncache;
 	int batch;	/* inside store_batch_begin: transactions nest as savepoints */
 	int nest;
+	uint64_t commits;	/* transactions made durable */
 };
+
+/* The storage fault this thread last met (SQLite's words), until taken:
+ * a programme's store is used by its own thread only. */
+static _Thread_local const char *fault;
 
 static const char *const migrations[] = {
 	/* 1: the relay */
@@ -172,6 +177,21 @@ static const char *const migrations[] = {
 	"ALTER TABLE outbox DROP COLUMN data;",
 };
 
+const char *
+store_fault_take(void)
+{
+	const char *f = fault;
+
+	fault = NULL;
+	return f;
+}
+
+uint64_t
+store_commits(const struct store *s)
+{
+	return s->commits;
+}
+
 enum mg_status
 store_status(int rc)
 {
@@ -187,6 +207,7 @@ store_status(int rc)
 	case SQLITE_NOMEM:
 	case SQLITE_CANTOPEN:
 	case SQLITE_PROTOCOL:
+		fault = sqlite3_errstr(rc);	/* static text */
 		return MG_TEMPFAIL;
 	case SQLITE_CONSTRAINT:
 		return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
@@ -389,6 +410,8 @@ store_commit(struct store *s)
 	}
 	if ((st = run(s, q_commit)) != MG_OK)
 		store_rollback(s);
+	else
+		s->commits++;
 	return st;
 }
 
@@ -430,7 +453,8 @@ store_batch_commit(struct store *s, struct buf *err)
 		buf_adds(err, store_errmsg(s));	/* before a rollback replaces it */
 		if (!sqlite3_get_autocommit(s->db))
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	}
+	} else
+		s->commits++;
 	return st;
 }
 

@@ -14,6 +14,12 @@ enum mg_status store_open(const char *path, struct store **out, struct buf *err)
 void store_close(struct store *);
 /* Last SQLite error text; borrowed, valid until the next call. */
 const char *store_errmsg(struct store *);
+/* The storage fault (a full disk, an I/O error, a lock held too long) a
+ * statement or commit on this thread met since the last call, in SQLite's
+ * words, or NULL; taking it clears it. */
+const char *store_fault_take(void);
+/* Transactions s has made durable so far. */
+uint64_t store_commits(const struct store *);
 
 /* Immediate transactions: a second writer waits (busy timeout), then TEMPFAIL. */
 enum mg_status store_begin(struct store *);

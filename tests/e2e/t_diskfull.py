@@ -1,5 +1,6 @@
 """A full disk under the database: nothing is taken from the mailbox while
-nothing can be committed, the failure is logged, and once there is room
+nothing can be committed, the failure is logged once and retried with
+backoff (no line claims what was rolled back), and once there is room
 again every message is relayed exactly once, without a restart.  As root
 the database lives on a small tmpfs that a filler file fills (ENOSPC);
 without root, a file size limit on the daemon stands in for it (EFBIG),
@@ -38,6 +39,12 @@ def stored_reported(log):
                for w in l.split() if w.startswith("stored="))
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")     # utime + stime
+
+
 def mount_small_disk(path):
     os.makedirs(path)
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", path],
@@ -73,15 +80,31 @@ def test_full_disk_is_retried_and_nothing_is_lost(stack):
                 fill(disk)
                 send_batch(stack, gw, to_mentor)
                 d.wait_log("ingest commit failed")
+                cpu0 = cpu_seconds(d.proc.pid)
+                d.wait_log("database still-down", n=2)     # retried twice, later each time
+                cpu = cpu_seconds(d.proc.pid) - cpu0
                 assert stack.count("relay@mentoring.test") == N   # all still there
                 assert stack.count(MENTOR) == 0
                 os.unlink(os.path.join(disk, "filler"))
+                d.wait_log("database recovered")
                 assert_once_each(stack, gw)
             finally:
                 assert d.stop() == 0, d.log()
-            failed = [l for l in d.log().splitlines() if "ingest commit failed" in l]
+            log = d.log().splitlines()
+            failed = [l for l in log if "ingest commit failed" in l]
             assert "database or disk is full" in failed[0], failed
             assert stored_reported(d.log()) == N, d.log()   # the rolled back batch is not counted
+            # logged once: the retries' failures are debug lines
+            assert [l.split()[1] for l in failed] == ["err"] + ["debug"] * (len(failed) - 1), log
+            down = [l for l in log if " database down " in l]
+            assert len(down) == 1 and down[0].split()[1] == "warn", log
+            assert sum(" database recovered " in l for l in log) == 1, log
+            waits = [int(l.rsplit("retry_in_ms=", 1)[1]) for l in log
+                     if " database down " in l or " database still-down " in l]
+            assert waits[1] >= 1000 and waits[2] >= 2000, waits  # backoff: 1 s, 2 s, ...
+            assert cpu < 1.0, cpu      # waited, not spun, through the backoff
+            # a rolled back batch leaves no "relay queued" behind: one each
+            assert sum(" relay queued " in l for l in log) == N, log
         finally:
             subprocess.run(["umount", "-l", disk])
         return
@@ -97,6 +120,7 @@ def test_full_disk_is_retried_and_nothing_is_lost(stack):
                        capture_output=True, text=True, preexec_fn=small_files)
     assert r.returncode == 75, r
     assert "ingest commit failed" in r.stderr and stored_reported(r.stderr) == 0, r.stderr
+    assert "relay queued" not in r.stderr, r.stderr     # it was rolled back
     assert stack.count("relay@mentoring.test") == N
     assert stack.count(MENTOR) == 0
     gw.once()
