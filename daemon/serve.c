@@ -97,31 +97,33 @@ pass(struct run *r, int64_t now)
 	struct gateway_stats st;
 	int sync = !r->im ? now >= r->imap_b.next : 1;
 	int send = now >= r->smtp_b.next;
-	enum mg_status rc;
-
-	uint64_t commits = store_commits(r->p->s);
+	/* a database outage already logged: what it breaks again is debug */
+	int quiet = r->db_b.failures > 0;
 	const char *fault;
+	enum mg_status rc;
 
 	memset(&st, 0, sizeof st);
 	r->wake = 0;
 	r->idle_fd = -1;
 	(void)store_fault_take();
-	/* a database outage already logged: what it breaks again is debug */
-	log_demote(r->db_b.failures > 0);
 	if (sync) {
+		log_demote(quiet);
 		gateway_sync(r->p->s, c, &r->im, &st);
+		log_demote(0);
 		if (st.imap_down)
 			failed(&r->imap_b, c, "imap", st.imap_error);
 		else
 			recovered(&r->imap_b, c, "imap");
 	}
+	log_demote(quiet);
 	rc = gateway_work(r->p->s, c, r->smtp, send, &st);
 	log_demote(0);
 	/* a full disk, an I/O error, a lock held too long: logged once,
-	 * retried with backoff; recovered once a transaction commits */
+	 * retried with backoff (what failed is tried again first: the
+	 * batch still in the mailbox, the record still unmade) */
 	if ((fault = store_fault_take()))
 		failed(&r->db_b, c, "database", fault);
-	else if (store_commits(r->p->s) != commits)
+	else
 		recovered(&r->db_b, c, "database");
 	if (rc != MG_OK && !fault)
 		log_err("pass failed programme=\"%s\" status=\"%s\"", c->name, mg_strerror(rc));
@@ -204,8 +206,8 @@ ctl_gen(void)
 static int
 due(struct run *r, int64_t now, int check_version)
 {
-	if (r->db_b.failures && now < r->db_b.next)
-		return 0;	/* nothing can be recorded: everything waits */
+	if (r->db_b.failures)	/* nothing can be recorded: all waits for the retry */
+		return now >= r->db_b.next;
 	if (r->wake || now >= r->next_pass ||
 	    (!r->im && r->imap_b.failures && now >= r->imap_b.next) ||
 	    (r->smtp_b.failures && now >= r->smtp_b.next) ||
@@ -226,10 +228,10 @@ until_due(struct run *r, int64_t now)
 		until = r->imap_b.next;
 	if (r->smtp_b.failures && r->smtp_b.next < until)
 		until = r->smtp_b.next;
-	if (r->db_b.failures && r->db_b.next > now)
-		until = r->db_b.next;
+	if (r->db_b.failures)
+		until = r->db_b.next;	/* (and no IDLE meanwhile) */
 	wait = until - now < VERSION_CHECK_MS ? until - now : VERSION_CHECK_MS;
-	if (r->idle_fd >= 0 && imap_idle_buffered(r->im) && !(r->db_b.failures && r->db_b.next > now))
+	if (r->idle_fd >= 0 && imap_idle_buffered(r->im))
 		wait = 0;
 	return wait < 0 ? 0 : wait;
 }

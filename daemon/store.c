@@ -22,7 +22,6 @@ struct store {
 	int ncache;
 	int batch;	/* inside store_batch_begin: transactions nest as savepoints */
 	int nest;
-	uint64_t commits;	/* transactions made durable */
 };
 
 /* The storage fault this thread last met (SQLite's words), until taken:
@@ -184,12 +183,6 @@ store_fault_take(void)
 
 	fault = NULL;
 	return f;
-}
-
-uint64_t
-store_commits(const struct store *s)
-{
-	return s->commits;
 }
 
 enum mg_status
@@ -410,8 +403,6 @@ store_commit(struct store *s)
 	}
 	if ((st = run(s, q_commit)) != MG_OK)
 		store_rollback(s);
-	else
-		s->commits++;
 	return st;
 }
 
@@ -453,8 +444,7 @@ store_batch_commit(struct store *s, struct buf *err)
 		buf_adds(err, store_errmsg(s));	/* before a rollback replaces it */
 		if (!sqlite3_get_autocommit(s->db))
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	} else
-		s->commits++;
+	}
 	return st;
 }
 

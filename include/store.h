@@ -18,8 +18,6 @@ const char *store_errmsg(struct store *);
  * statement or commit on this thread met since the last call, in SQLite's
  * words, or NULL; taking it clears it. */
 const char *store_fault_take(void);
-/* Transactions s has made durable so far. */
-uint64_t store_commits(const struct store *);
 
 /* Immediate transactions: a second writer waits (busy timeout), then TEMPFAIL. */
 enum mg_status store_begin(struct store *);

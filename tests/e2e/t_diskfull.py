@@ -73,6 +73,8 @@ def test_full_disk_is_retried_and_nothing_is_lost(stack):
             db = os.path.join(disk, "gw.db")
             shutil.copy(gw.db, db)
             gw.edit(f"database = {gw.db}\n", f"database = {db}\n")
+            # no timer to fall back on: the retries are the backoff's
+            gw.edit("poll_interval = 1\n", "poll_interval = 3600\n")
             gw.db = db
             d = Daemon([gw.conf], env={"MENTORGATE_LOG": "debug"})
             try:
