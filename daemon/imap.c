@@ -255,8 +255,10 @@ imap_select(struct imap *im, uint32_t *uidvalidity, struct buf *err)
 	r = mailimap_select(im->s, im->conf->imap_mailbox);
 	disarm(im);
 	if (r != MAILIMAP_NO_ERROR) {
+		/* (a mailbox missing or refused is an outage like any other:
+		 * logged once, the session closed, retried with backoff) */
 		why(im, err, "SELECT", r);
-		return status_of(r) == MG_OK ? MG_TEMPFAIL : status_of(r);
+		return MG_CONNFAIL;
 	}
 	if (!im->s->imap_selection_info) {
 		buf_adds(err, "SELECT gave no selection info");
@@ -482,6 +484,12 @@ imap_idle_start(struct imap *im, int *fd, struct buf *err)
 	int r;
 
 	*fd = -1;
+	/* libetpan's IDLE dereferences the selection: without one (a failed
+	 * SELECT leaves none) it would crash */
+	if (!im->s->imap_selection_info) {
+		buf_adds(err, "IDLE without a selected mailbox");
+		return MG_CONNFAIL;
+	}
 	/* "+ idling" comes at once; when libetpan trips over untagged data
 	 * before it, it waits for a tagged answer that never comes: cut that
 	 * short (the session is then lost and reconnected) */

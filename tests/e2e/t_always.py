@@ -1,6 +1,7 @@
-"""Always on: IDLE push, a Dovecot restart while idling, sends enqueued by
-mentorctl, SIGHUP with a broken file, SIGTERM in mid-ingest, and several
-programmes in one daemon, one of them behind a hung server."""
+"""Always on: IDLE push, a Dovecot restart while idling, a mailbox that
+cannot be selected, sends enqueued by mentorctl, SIGHUP with a broken file,
+SIGTERM in mid-ingest, and several programmes in one daemon, one of them
+behind a hung server."""
 import os
 import smtplib
 import socket
@@ -46,6 +47,38 @@ def test_idle_push_survives_a_dovecot_restart(stack):
     subjects = sorted(parse(m)["Subject"] for m in stack.messages(MENTOR))
     assert subjects == ["after restart", "pushed"], subjects
     assert gw.sql("SELECT count(*) FROM messages") == [(2,)]
+
+
+def test_a_mailbox_that_cannot_be_selected_is_an_outage_not_a_crash(stack):
+    """libetpan's IDLE dereferences the selection a failed SELECT leaves
+    empty: the daemon crashed here.  Now the session is closed, the outage
+    logged once and retried, and once the mailbox exists its mail goes."""
+    relay = "relay@mentoring.test"
+    gw = idle_gateway(stack)
+    gw.edit("processed_mailbox = Processed\n", "processed_mailbox = Processed\nmailbox = Later\n")
+    to_mentor, _ = gw.setup_pair()
+    d = Daemon([gw.conf], env=DEBUG)
+    created = False
+    try:
+        d.wait_log("imap down")
+        d.wait_log("imap still-down", n=2)
+        assert d.proc.poll() is None, d.log()
+        stack.doveadm("mailbox", "create", "-u", relay, "Later")
+        created = True
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "later", "hello"))
+        assert stack.wait_count(relay, 1) == 1
+        stack.doveadm("move", "-u", relay, "Later", "mailbox", "INBOX", "ALL")
+        d.wait_log("imap recovered", timeout=30)
+        assert stack.wait_count(MENTOR, 1, timeout=30) == 1
+        d.wait_log("imap idling")       # on the mailbox, now selected
+    finally:
+        rc = d.stop()
+        if created:
+            stack.doveadm("mailbox", "delete", "-s", "-u", relay, "Later")
+    assert rc == 0, d.log()
+    down = [l for l in d.log().splitlines() if " imap down " in l]
+    assert len(down) == 1 and "Mailbox doesn't exist" in down[0], d.log()
+    assert d.count("warn imap") == 1, d.log()   # once, not once per attempt
 
 
 def test_mentorctl_approval_is_sent_at_once(stack):
