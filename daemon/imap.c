@@ -428,41 +428,60 @@ out:
 	return st;
 }
 
+/* Move set to the processed mailbox (or copy, flag \\Deleted and
+ * expunge), or flag it with the done keyword when there is none; *what:
+ * the command that failed. */
+static int
+mark_done(struct imap *im, struct mailimap_set *set, const char **what)
+{
+	const struct conf *c = im->conf;
+	struct mailimap_flag_list *fl;
+	struct mailimap_store_att_flags *sf;
+	int r;
+
+	*what = "UID MOVE";
+	if (c->imap_processed && im->has_move)
+		return mailimap_uid_move(im->s, set, c->imap_processed);
+	if (c->imap_processed) {
+		*what = "UID COPY";
+		if ((r = mailimap_uid_copy(im->s, set, c->imap_processed)) != MAILIMAP_NO_ERROR)
+			return r;
+	}
+	fl = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(fl, c->imap_processed ? mailimap_flag_new_deleted()
+	    : mailimap_flag_new_flag_keyword(strdup(DONE_KEYWORD)));
+	sf = mailimap_store_att_flags_new_add_flags_silent(fl);
+	*what = "UID STORE";
+	r = mailimap_uid_store(im->s, set, sf);
+	mailimap_store_att_flags_free(sf);
+	if (r == MAILIMAP_NO_ERROR && c->imap_processed) {
+		*what = "EXPUNGE";
+		r = im->has_uidplus ? mailimap_uid_expunge(im->s, set) : mailimap_expunge(im->s);
+	}
+	return r;
+}
+
 enum mg_status
 imap_done(struct imap *im, const uint32_t *uids, size_t n, struct buf *err)
 {
 	const struct conf *c = im->conf;
 	struct mailimap_set *set;
-	struct mailimap_flag_list *fl;
-	struct mailimap_store_att_flags *sf;
-	const char *what = "UID MOVE";
+	const char *what;
 	int r;
 
 	if (n == 0)
 		return MG_OK;
 	set = set_of(uids, n);
 	arm(im, c->imap_timeout * 2);
-	if (c->imap_processed && im->has_move) {
-		r = mailimap_uid_move(im->s, set, c->imap_processed);
-	} else {
-		if (c->imap_processed) {
-			what = "UID COPY";
-			if ((r = mailimap_uid_copy(im->s, set, c->imap_processed)) != MAILIMAP_NO_ERROR)
-				goto out;
-		}
-		fl = mailimap_flag_list_new_empty();
-		mailimap_flag_list_add(fl, c->imap_processed ? mailimap_flag_new_deleted()
-		    : mailimap_flag_new_flag_keyword(strdup(DONE_KEYWORD)));
-		sf = mailimap_store_att_flags_new_add_flags_silent(fl);
-		what = "UID STORE";
-		r = mailimap_uid_store(im->s, set, sf);
-		mailimap_store_att_flags_free(sf);
-		if (r == MAILIMAP_NO_ERROR && c->imap_processed) {
-			what = "EXPUNGE";
-			r = im->has_uidplus ? mailimap_uid_expunge(im->s, set) : mailimap_expunge(im->s);
-		}
+	r = mark_done(im, set, &what);
+	/* refused into a processed mailbox someone has deleted: it is made
+	 * again (CREATE succeeds only if it was gone), and tried once more */
+	if (status_of(r) == MG_TEMPFAIL && c->imap_processed &&
+	    (!strcmp(what, "UID MOVE") || !strcmp(what, "UID COPY")) &&
+	    mailimap_create(im->s, c->imap_processed) == MAILIMAP_NO_ERROR) {
+		log_warn("imap recreated mailbox=%s (it had gone)", c->imap_processed);
+		r = mark_done(im, set, &what);
 	}
-out:
 	disarm(im);
 	mailimap_set_free(set);
 	if (r != MAILIMAP_NO_ERROR) {

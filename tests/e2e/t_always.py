@@ -1,5 +1,5 @@
 """Always on: IDLE push, a Dovecot restart while idling, a mailbox that
-cannot be selected, sends enqueued by mentorctl, SIGHUP with a broken file,
+cannot be selected, a processed mailbox deleted, sends enqueued by mentorctl, SIGHUP with a broken file,
 SIGTERM in mid-ingest, and several programmes in one daemon, one of them
 behind a hung server."""
 import os
@@ -79,6 +79,29 @@ def test_a_mailbox_that_cannot_be_selected_is_an_outage_not_a_crash(stack):
     down = [l for l in d.log().splitlines() if " imap down " in l]
     assert len(down) == 1 and "Mailbox doesn't exist" in down[0], d.log()
     assert d.count("warn imap") == 1, d.log()   # once, not once per attempt
+
+
+def test_a_deleted_processed_mailbox_is_made_again(stack):
+    """Someone deletes the processed mailbox (a mail client's clean-up):
+    the move into it is refused; the daemon makes it again and moves,
+    instead of leaving every handled message in the inbox for good."""
+    relay = "relay@mentoring.test"
+    gw = idle_gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    d = Daemon([gw.conf], env=DEBUG)
+    try:
+        d.wait_log("imap idling")       # the session made Processed at login
+        stack.doveadm("mailbox", "delete", "-u", relay, "Processed")
+        for i in range(2):
+            stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, f"moved {i}", "hello"))
+            assert stack.wait_count(MENTOR, i + 1, timeout=30) == i + 1
+            d.wait_log("pass done", n=i + 1)
+    finally:
+        rc = d.stop()
+    assert rc == 0, d.log()
+    assert stack.count(relay) == 0 and stack.count(relay, "Processed") == 2, d.log()
+    assert d.count("imap recreated mailbox=Processed") == 1, d.log()
+    assert d.count("mark-handled failed") == 0, d.log()
 
 
 def test_mentorctl_approval_is_sent_at_once(stack):
