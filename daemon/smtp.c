@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -18,6 +19,11 @@ struct smtp {
 	char errbuf[CURL_ERROR_SIZE];
 	int (*before_end)(void *);
 	void *before_end_arg;
+	/* how far the message got: the last command sent (its verb), the one
+	 * the last refusal answered (before curl's QUIT), and whether any of
+	 * the message itself went out */
+	char verb[5], refused[5];
+	int data_out;
 };
 
 struct upload {
@@ -109,6 +115,40 @@ reader(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* libcurl's trace: only to follow the session (nothing is logged; the
+ * AUTH line is not kept). */
+static int
+trace(CURL *h, curl_infotype type, char *p, size_t n, void *arg)
+{
+	struct smtp *s = arg;
+
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT && n >= 4) {
+		memcpy(s->verb, p, 4);
+		s->verb[4] = 0;
+	} else if (type == CURLINFO_HEADER_IN && n && (*p == '4' || *p == '5'))
+		memcpy(s->refused, s->verb[0] ? s->verb : "CONN", 5);
+	else if (type == CURLINFO_DATA_OUT)
+		s->data_out = 1;
+	return 0;
+}
+
+/* A refusal (4xx, 5xx reply code rc): of this message when it came to
+ * RCPT, DATA or the message itself, or to MAIL as too big (552); else of
+ * the session (greeting, EHLO, STARTTLS, AUTH, MAIL: a relay wanting
+ * authentication, our sender refused), which is an outage, retried with
+ * backoff, never a bounce of every message and its recipient paused. */
+static enum mg_status
+refusal(const struct smtp *s, long rc)
+{
+	int message = s->data_out || !strcasecmp(s->refused, "RCPT") ||
+	    !strcasecmp(s->refused, "DATA") || (!strcasecmp(s->refused, "MAIL") && rc == 552);
+
+	if (!message)
+		return MG_CONNFAIL;
+	return rc >= 500 ? MG_PERMFAIL : MG_TEMPFAIL;
+}
+
 static enum mg_status
 setup(struct smtp *s, struct buf *err)
 {
@@ -133,6 +173,9 @@ setup(struct smtp *s, struct buf *err)
 	curl_easy_setopt(s->curl, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_READFUNCTION, reader);
 	curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(s->curl, CURLOPT_DEBUGFUNCTION, trace);
+	curl_easy_setopt(s->curl, CURLOPT_DEBUGDATA, s);
+	curl_easy_setopt(s->curl, CURLOPT_VERBOSE, 1L);	/* (to trace: prints nothing) */
 	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, (long)c->smtp_timeout);
 	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT, 30L);
 	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
@@ -223,6 +266,8 @@ send_once(struct smtp *s, const char *env_from, const char *rcpt, const char *da
 	u.arg = s->before_end_arg;
 	u.held = 0;
 	s->errbuf[0] = 0;
+	s->verb[0] = s->refused[0] = 0;
+	s->data_out = 0;
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpts);
 	curl_easy_setopt(s->curl, CURLOPT_READDATA, &u);
@@ -241,10 +286,8 @@ send_once(struct smtp *s, const char *env_from, const char *rcpt, const char *da
 	} else {
 		buf_printf(err, "%s%s%s (reply %ld)", curl_easy_strerror(cc),
 		    s->errbuf[0] ? ": " : "", s->errbuf, rc);
-		if (rc >= 500 && rc < 600)
-			st = MG_PERMFAIL;
-		else if (rc >= 400 && rc < 500)
-			st = MG_TEMPFAIL;
+		if (rc >= 400 && rc < 600)
+			st = refusal(s, rc);
 		else if (cc == CURLE_OPERATION_TIMEDOUT)
 			st = MG_TEMPFAIL;	/* unknown outcome: may have been delivered */
 		else

@@ -1,6 +1,8 @@
 """Postfix answers 451 for a while, then 250: every message is delivered,
 once.  The deferral is real: a check_sender_access map in Postfix refuses
-the gateway's envelope sender with 451 until it is taken out."""
+the gateway's envelope sender with 451 until it is taken out.  And a relay
+that refuses the session itself (530 to MAIL: it wants authentication) is
+an outage, not a bounce of every message."""
 import os
 import smtplib
 import subprocess
@@ -64,3 +66,47 @@ def test_451_for_a_while_then_250_delivers_each_once(stack):
     stack.wait_queue_empty()
     subjects = sorted(parse(m)["Subject"] for m in stack.messages(MENTOR))
     assert subjects == [f"deferred {i}" for i in range(5)], subjects
+
+
+def test_a_relay_refusing_the_session_is_an_outage_not_a_bounce(stack):
+    """530 to MAIL FROM (Microsoft 365's "client not authenticated", a relay
+    wanting a login) is about the session: every message failed and its
+    recipient paused as bouncing, as before, would be a disaster."""
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "refused", "hello"))
+    stack.wait_count("relay@mentoring.test", 1)
+    access = os.path.join(stack.dir, "postfix", "sender_access")
+    with open(access, "w") as f:
+        f.write("mentoring.test 530 5.7.0 Authentication required\n")
+    # refused at MAIL itself, not at RCPT (Postfix's default delay)
+    postfix(stack, ["-e", "smtpd_delay_reject = no",
+                    f"smtpd_sender_restrictions = check_sender_access texthash:{access}"])
+    try:
+        probe_mail(stack, 530)
+        r = gw.once(check=False)
+        assert r.returncode == 75, r        # EX_TEMPFAIL: a server was down
+        assert "smtp down" in r.stderr and "530" in r.stderr, r.stderr
+        assert gw.sql("SELECT state, attempts FROM outbox") == [("queued", 0)]
+        assert gw.sql("SELECT count(*) FROM bounces") == [(0,)]
+        assert gw.sql("SELECT count(*) FROM participants WHERE paused IS NOT NULL") == [(0,)]
+        assert gw.sql("SELECT count(*) FROM audit WHERE event = 'failed'") == [(0,)]
+    finally:
+        postfix(stack, ["-X", "smtpd_sender_restrictions"], ["-X", "smtpd_delay_reject"])
+    probe_mail(stack, 250)
+    gw.once()
+    assert stack.wait_count(MENTOR, 1) == 1
+    assert gw.sql("SELECT state FROM outbox") == [("sent",)]
+
+
+def probe_mail(stack, want, tries=100):
+    """The MAIL reply code for the gateway's envelope sender, until it is
+    want (a reload reaches new smtpd processes only)."""
+    for _ in range(tries):
+        with smtplib.SMTP("127.0.0.1", stack.smtp_port) as s:
+            code, _ = s.mail("relay+bounce-0@mentoring.test")
+            s.rset()
+        if code == want:
+            return
+        time.sleep(0.1)     # polling a condition, bounded
+    raise AssertionError(f"Postfix never answered {want}")
