@@ -43,6 +43,7 @@ struct sync {
 };
 
 #define GROUP_COMMIT 256	/* messages per fsync while ingesting */
+#define UNREADABLE_AFTER 3	/* passes in a row a fetch fails at one message */
 
 static void
 mark(struct sync *y, uint32_t uid)
@@ -174,6 +175,76 @@ ingest(struct sync *y, struct imap *im, const uint32_t *uids, size_t n, struct b
 	return rc != MG_OK ? rc : frc;
 }
 
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The first of fresh[0..n) (ascending) not marked: where a fetch stopped. */
+static uint32_t
+first_unmarked(const struct sync *y, const uint32_t *fresh, size_t n)
+{
+	uint32_t *d = xcalloc(y->ndone ? y->ndone : 1, sizeof *d), at = 0;
+
+	memcpy(d, y->done, y->ndone * sizeof *d);
+	qsort(d, y->ndone, sizeof *d, cmp_u32);
+	for (size_t i = 0; i < n && !at; i++)
+		if (!bsearch(&fresh[i], d, y->ndone, sizeof *d, cmp_u32))
+			at = fresh[i];
+	free(d);
+	return at;
+}
+
+/* The message fetching has failed at UNREADABLE_AFTER passes in a row:
+ * a note of it is held in its place and it is handled (moved) like the
+ * rest, so that the mail after it goes on. */
+static void
+skip_unreadable(struct sync *y, struct store_suspect *sus, uint32_t *fresh, size_t *nfresh)
+{
+	int64_t id = 0;
+	size_t i = 0;
+	enum mg_status rc;
+
+	while (i < *nfresh && fresh[i] != sus->uid)
+		i++;
+	if (i < *nfresh) {	/* (else gone from the mailbox, or stored after all) */
+		rc = relay_unreadable(y->s, y->c, y->uidvalidity, sus->uid, sus->fails, sus->error,
+		    &id);
+		if (rc != MG_OK && rc != MG_DUPLICATE)
+			return;	/* next pass */
+		log_err("imap unreadable mailbox=%s uid=%u passes=%d held=%lld error=\"%s\"",
+		    y->c->imap_mailbox, sus->uid, sus->fails, (long long)id,
+		    sus->error ? sus->error : "");
+		mark(y, sus->uid);
+		memmove(fresh + i, fresh + i + 1, (*nfresh - i - 1) * sizeof *fresh);
+		(*nfresh)--;
+	}
+	sus->uid = 0;
+	store_suspect_set(y->s, y->c->imap_mailbox, sus);
+}
+
+/* After the fetch: a failure names the message it stopped at (exactly,
+ * once careful: one message per FETCH); a clean fetch clears it. */
+static void
+note_suspect(struct sync *y, struct store_suspect *sus, int failed, const char *error,
+    const uint32_t *fresh, size_t nfresh)
+{
+	uint32_t at = failed ? first_unmarked(y, fresh, nfresh) : 0;
+
+	if (!at && !sus->uid)
+		return;
+	sus->fails = at && at == sus->uid ? sus->fails + 1 : 1;
+	sus->uid = at;
+	free(sus->error);
+	sus->error = at && error ? xstrdup(error) : NULL;
+	if (at)
+		log_warn("imap fetch-failed-at mailbox=%s uid=%u passes=%d", y->c->imap_mailbox, at,
+		    sus->fails);
+	store_suspect_set(y->s, y->c->imap_mailbox, sus);
+}
+
 static void
 decide_leftovers(struct store *s, const struct conf *c, struct gateway_stats *stats)
 {
@@ -193,9 +264,10 @@ gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
     struct gateway_stats *stats)
 {
 	struct sync y = { .s = s, .c = c, .stats = stats };
+	struct store_suspect sus = {0};
 	struct buf err = {0};
 	uint32_t *uids = NULL, *fresh = NULL, old_v = 0, last = 0;
-	size_t n = 0, nfresh = 0;
+	size_t n = 0, nfresh = 0, nerr;
 	enum mg_status rc = MG_OK;
 
 	decide_leftovers(s, c, stats);	/* a crash's undecided rows go first */
@@ -213,6 +285,8 @@ gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
 			log_warn("imap uidvalidity-changed mailbox=%s old=%u new=%u", c->imap_mailbox,
 			    old_v, y.uidvalidity);
 		rc = store_sync_set(s, c->imap_mailbox, y.uidvalidity, 0);
+		if (rc == MG_OK)	/* (its UIDs are no more) */
+			rc = store_suspect_set(s, c->imap_mailbox, &sus);
 		last = 0;
 	}
 	if (rc != MG_OK)
@@ -229,9 +303,16 @@ gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
 		else
 			fresh[nfresh++] = uids[i];
 	}
+	if (store_suspect_get(s, c->imap_mailbox, &sus) == MG_OK && sus.uid &&
+	    sus.fails >= UNREADABLE_AFTER)
+		skip_unreadable(&y, &sus, fresh, &nfresh);
 	y.ncommitted = y.ndone;		/* known before: committed long ago */
+	imap_careful(*imp, sus.uid != 0);
+	nerr = err.len;
 	rc = ingest(&y, *imp, fresh, nfresh, &err);
 	enum mg_status crc = commit_batch(&y);
+	if (!y.stopped)		/* (a failed fetch leaves its error) */
+		note_suspect(&y, &sus, rc != MG_OK && err.len > nerr, err.s, fresh, nfresh);
 	if (rc == MG_OK)
 		rc = crc;
 	/* only what is committed gets moved, whatever happened above: what
@@ -261,6 +342,7 @@ out:
 			log_warn("imap error status=\"%s\" error=\"%s\"", mg_strerror(rc), err.s);
 	}
 	buf_free(&err);
+	free(sus.error);
 	free(uids);
 	free(fresh);
 	free(y.done);

@@ -25,6 +25,7 @@ struct imap {
 	const struct conf *conf;
 	mailimap *s;
 	int has_move, has_uidplus, has_idle, idling;
+	int careful;		/* one message per FETCH, sizes unasked */
 	/* watchdog */
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -407,12 +408,17 @@ imap_fetch(struct imap *im, const uint32_t *uids, size_t n, imap_fetch_cb cb, vo
     struct buf *err)
 {
 	uint32_t *size;
-	enum mg_status st;
+	enum mg_status st = MG_OK;
 	size_t i = 0;
 
 	if (n == 0)
 		return MG_OK;
 	size = xcalloc(n, sizeof *size);
+	if (im->careful) {
+		for (; i < n && st == MG_OK; i++)
+			st = fetch_batch(im, uids + i, 1, cb, arg, err);
+		goto out;
+	}
 	if ((st = sizes(im, uids, n, size, err)) != MG_OK)
 		goto out;
 	while (i < n && st == MG_OK) {
@@ -489,6 +495,12 @@ imap_done(struct imap *im, const uint32_t *uids, size_t n, struct buf *err)
 		return status_of(r) == MG_OK ? MG_TEMPFAIL : status_of(r);
 	}
 	return MG_OK;
+}
+
+void
+imap_careful(struct imap *im, int on)
+{
+	im->careful = on;
 }
 
 int

@@ -864,6 +864,40 @@ relay_decide_msg(struct store *s, int64_t id, struct relay_msg *r)
 }
 
 enum mg_status
+relay_unreadable(struct store *s, const struct conf *c, uint32_t uidvalidity, uint32_t uid,
+    int fails, const char *error, int64_t *id)
+{
+	struct job j = { .s = s, .c = c };
+	char *why = xstrdup(error && *error ? error : "no reason given"), *raw;
+	enum mg_status rc;
+
+	for (char *p = why; *p; p++)	/* the server's words: one plain line */
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	raw = xasprintf("From: <%s@%s>\r\nSubject: Unreadable message\r\n"
+	    "Message-ID: <unreadable.%u.%u@%s>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+	    "The IMAP server failed to deliver message UID %u (UIDVALIDITY %u) of\r\n"
+	    "mailbox %s in %d passes in a row. Its last error:\r\n\r\n%s\r\n\r\n"
+	    "So that the mail after it goes on, mentorgate no longer asks for it, and\r\n"
+	    "handles it like the rest: someone with access to the mailbox should read it\r\n"
+	    "there.\r\n", c->relay_local, c->relay_domain, uidvalidity, uid, c->relay_domain,
+	    uid, uidvalidity, c->imap_mailbox, fails, why);
+	rc = relay_store(s, c->imap_mailbox, uidvalidity, uid, raw, strlen(raw), id);
+	free(raw);
+	if (rc == MG_OK) {
+		j.id = *id;
+		if ((rc = job_prepare(&j)) == MG_OK) {
+			j.d.kind = "unreadable";
+			rc = hold(&j, "the IMAP server could not deliver it: %s", why);
+		}
+		job_free(&j);
+	}
+	free(why);
+	return rc;
+}
+
+enum mg_status
 relay_release(struct store *s, const struct conf *c, int64_t id, const char *body,
     const char *subject, struct buf *why)
 {

@@ -174,6 +174,12 @@ static const char *const migrations[] = {
 	" id INTEGER PRIMARY KEY REFERENCES outbox(id), data BLOB NOT NULL) STRICT;"
 	"INSERT INTO outbox_data(id, data) SELECT id, data FROM outbox;"
 	"ALTER TABLE outbox DROP COLUMN data;",
+	/* 6: the message a fetch keeps failing at (0: none), how many passes
+	 * in a row, and the last error: one the server can never deliver
+	 * must not hold up the mailbox for ever */
+	"ALTER TABLE imap_sync ADD COLUMN suspect_uid INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE imap_sync ADD COLUMN suspect_fails INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE imap_sync ADD COLUMN suspect_error TEXT;",
 };
 
 const char *
@@ -686,6 +692,45 @@ store_sync_set(struct store *s, const char *mailbox, uint32_t uidvalidity, uint3
 	sqlite3_bind_int64(st, 2, uidvalidity);
 	sqlite3_bind_int64(st, 3, last_uid);
 	sqlite3_bind_int64(st, 4, mg_now());
+	return store_exec(st);
+}
+
+static const char q_suspect_get[] =
+	"SELECT suspect_uid, suspect_fails, suspect_error FROM imap_sync WHERE mailbox = ?1";
+static const char q_suspect_set[] =
+	"UPDATE imap_sync SET suspect_uid = ?2, suspect_fails = ?3, suspect_error = ?4"
+	" WHERE mailbox = ?1";
+
+enum mg_status
+store_suspect_get(struct store *s, const char *mailbox, struct store_suspect *out)
+{
+	sqlite3_stmt *st = store_stmt(s, q_suspect_get);
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (!st)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, mailbox);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->uid = (uint32_t)sqlite3_column_int64(st, 0);
+		out->fails = sqlite3_column_int(st, 1);
+		out->error = store_col_text(st, 2);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MG_OK : store_status(rc);
+}
+
+enum mg_status
+store_suspect_set(struct store *s, const char *mailbox, const struct store_suspect *v)
+{
+	sqlite3_stmt *st = store_stmt(s, q_suspect_set);
+
+	if (!st)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, mailbox);
+	sqlite3_bind_int64(st, 2, v->uid);
+	sqlite3_bind_int(st, 3, v->uid ? v->fails : 0);
+	store_bind_text(st, 4, v->uid ? v->error : NULL);
 	return store_exec(st);
 }
 

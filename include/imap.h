@@ -34,6 +34,9 @@ enum mg_status imap_pending(struct imap *, uint32_t **uids, size_t *n, struct bu
 typedef enum mg_status (*imap_fetch_cb)(uint32_t uid, const char *raw, size_t len, void *arg);
 enum mg_status imap_fetch(struct imap *, const uint32_t *uids, size_t n, imap_fetch_cb cb,
     void *arg, struct buf *err);
+/* Careful: one message per FETCH, so that a fetch that fails names the
+ * message it failed at. */
+void imap_careful(struct imap *, int on);
 
 /* Mark handled: UID MOVE to processed_mailbox (COPY + \Deleted + UID
  * EXPUNGE without MOVE), or the $MentorgateDone keyword when none is set. */

@@ -36,6 +36,12 @@ void relay_msg_free(struct relay_msg *);
 /* A coordinator released held message id: relay it now (body and subject,
  * when not NULL, replace the author's), inside the caller's transaction.
  * MG_DENIED, with why, when it cannot be relayed. */
+/* A message the IMAP server failed to deliver in fails passes in a row
+ * (error: its last words): a note of it stored in its place (UID uid),
+ * held for a coordinator, so that it is handled like the rest. */
+enum mg_status relay_unreadable(struct store *, const struct conf *, uint32_t uidvalidity,
+    uint32_t uid, int fails, const char *error, int64_t *id);
+
 enum mg_status relay_release(struct store *, const struct conf *, int64_t id, const char *body,
     const char *subject, struct buf *why);
 

@@ -133,4 +133,14 @@ enum mg_status store_sync_get(struct store *, const char *mailbox, uint32_t *uid
 enum mg_status store_sync_set(struct store *, const char *mailbox, uint32_t uidvalidity,
     uint32_t last_uid);
 
+/* The message fetching keeps failing at (uid 0: none), the passes in a
+ * row it has, and the last error (the caller's to free). */
+struct store_suspect {
+	uint32_t uid;
+	int fails;
+	char *error;
+};
+enum mg_status store_suspect_get(struct store *, const char *mailbox, struct store_suspect *);
+enum mg_status store_suspect_set(struct store *, const char *mailbox, const struct store_suspect *);
+
 #endif

@@ -122,14 +122,19 @@ def test_migrations_move_blobs_to_their_tables(stack):
                       "ALTER TABLE outbox ADD COLUMN data BLOB;"
                       "UPDATE outbox SET data = (SELECT data FROM outbox_data d"
                       " WHERE d.id = outbox.id);"
-                      "DROP TABLE outbox_data; PRAGMA user_version = 3;")
+                      "DROP TABLE outbox_data;"
+                      "ALTER TABLE imap_sync DROP COLUMN suspect_uid;"     # (6)
+                      "ALTER TABLE imap_sync DROP COLUMN suspect_fails;"
+                      "ALTER TABLE imap_sync DROP COLUMN suspect_error;"
+                      "PRAGMA user_version = 3;")
     con.close()
     assert "old 2" in gw.ctl("messages").stdout      # opening the store migrates it
-    assert gw.sql("PRAGMA user_version") == [(5,)]
+    assert gw.sql("PRAGMA user_version") == [(6,)]
     assert gw.sql("SELECT id, raw FROM message_raw ORDER BY id") == raws
     assert gw.sql("SELECT id, data FROM outbox_data ORDER BY id") == datas
     assert "raw" not in [c[1] for c in gw.sql("PRAGMA table_info(messages)")]
     assert "data" not in [c[1] for c in gw.sql("PRAGMA table_info(outbox)")]
+    assert gw.sql("SELECT suspect_uid, suspect_fails FROM imap_sync") == [(0, 0)]
 
 
 def test_read_ahead_keeps_order_past_its_byte_bound(stack):
