@@ -186,8 +186,11 @@ cmp_u32(const void *a, const void *b)
 static uint32_t
 first_unmarked(const struct sync *y, const uint32_t *fresh, size_t n)
 {
-	uint32_t *d = xcalloc(y->ndone ? y->ndone : 1, sizeof *d), at = 0;
+	uint32_t *d, at = 0;
 
+	if (!y->ndone)
+		return n ? fresh[0] : 0;
+	d = xcalloc(y->ndone, sizeof *d);
 	memcpy(d, y->done, y->ndone * sizeof *d);
 	qsort(d, y->ndone, sizeof *d, cmp_u32);
 	for (size_t i = 0; i < n && !at; i++)
@@ -225,13 +228,14 @@ skip_unreadable(struct sync *y, struct store_suspect *sus, uint32_t *fresh, size
 	store_suspect_set(y->s, y->c->imap_mailbox, sus);
 }
 
-/* After the fetch: a failure names the message it stopped at (exactly,
- * once careful: one message per FETCH); a clean fetch clears it. */
+/* After the fetch: one that failed (error set) names the message it
+ * stopped at (exactly, once careful: one message per FETCH); a clean one
+ * clears it. */
 static void
-note_suspect(struct sync *y, struct store_suspect *sus, int failed, const char *error,
+note_suspect(struct sync *y, struct store_suspect *sus, const char *error,
     const uint32_t *fresh, size_t nfresh)
 {
-	uint32_t at = failed ? first_unmarked(y, fresh, nfresh) : 0;
+	uint32_t at = error ? first_unmarked(y, fresh, nfresh) : 0;
 
 	if (!at && !sus->uid)
 		return;
@@ -311,8 +315,12 @@ gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
 	nerr = err.len;
 	rc = ingest(&y, *imp, fresh, nfresh, &err);
 	enum mg_status crc = commit_batch(&y);
-	if (!y.stopped)		/* (a failed fetch leaves its error) */
-		note_suspect(&y, &sus, rc != MG_OK && err.len > nerr, err.s, fresh, nfresh);
+	/* (a failed fetch leaves its error; any other failure, or a stop,
+	 * tells nothing of the messages) */
+	if (rc == MG_OK && !y.stopped)
+		note_suspect(&y, &sus, NULL, fresh, nfresh);
+	else if (rc != MG_OK && err.len > nerr)
+		note_suspect(&y, &sus, err.s, fresh, nfresh);
 	if (rc == MG_OK)
 		rc = crc;
 	/* only what is committed gets moved, whatever happened above: what
