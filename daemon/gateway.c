@@ -175,13 +175,6 @@ ingest(struct sync *y, struct imap *im, const uint32_t *uids, size_t n, struct b
 	return rc != MG_OK ? rc : frc;
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* The first of fresh[0..n) (ascending) not marked: where a fetch stopped. */
 static uint32_t
 first_unmarked(const struct sync *y, const uint32_t *fresh, size_t n)
@@ -192,9 +185,9 @@ first_unmarked(const struct sync *y, const uint32_t *fresh, size_t n)
 		return n ? fresh[0] : 0;
 	d = xcalloc(y->ndone, sizeof *d);
 	memcpy(d, y->done, y->ndone * sizeof *d);
-	qsort(d, y->ndone, sizeof *d, cmp_u32);
+	qsort(d, y->ndone, sizeof *d, uids_cmp);
 	for (size_t i = 0; i < n && !at; i++)
-		if (!bsearch(&fresh[i], d, y->ndone, sizeof *d, cmp_u32))
+		if (!bsearch(&fresh[i], d, y->ndone, sizeof *d, uids_cmp))
 			at = fresh[i];
 	free(d);
 	return at;

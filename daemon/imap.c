@@ -269,13 +269,6 @@ imap_select(struct imap *im, uint32_t *uidvalidity, struct buf *err)
 	return MG_OK;
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 enum mg_status
 imap_pending(struct imap *im, uint32_t **uids, size_t *n, struct buf *err)
 {
@@ -301,7 +294,7 @@ imap_pending(struct imap *im, uint32_t **uids, size_t *n, struct buf *err)
 	}
 	mailimap_search_result_free(result);
 	if (*n)
-		qsort(*uids, *n, sizeof **uids, cmp_u32);
+		qsort(*uids, *n, sizeof **uids, uids_cmp);
 	return MG_OK;
 }
 
@@ -349,7 +342,7 @@ sizes(struct imap *im, const uint32_t *uids, size_t n, uint32_t *size, struct bu
 			else if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_RFC822_SIZE)
 				sz = item->att_data.att_static->att_data.att_rfc822_size;
 		}
-		const uint32_t *hit = bsearch(&uid, uids, n, sizeof *uids, cmp_u32);
+		const uint32_t *hit = bsearch(&uid, uids, n, sizeof *uids, uids_cmp);
 		if (hit)
 			size[hit - uids] = sz;
 	}
@@ -434,7 +427,7 @@ out:
 	return st;
 }
 
-/* Move set to the processed mailbox (or copy, flag \\Deleted and
+/* Move set to the processed mailbox (or copy, flag \Deleted and
  * expunge), or flag it with the done keyword when there is none; *what:
  * the command that failed. */
 static int

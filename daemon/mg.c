@@ -126,6 +126,14 @@ uids_add(struct uids *u, const uint32_t *v, size_t n)
 	u->n += n;
 }
 
+int
+uids_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 void
 buf_adds(struct buf *b, const char *s)
 {

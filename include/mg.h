@@ -44,6 +44,8 @@ struct uids {
 	size_t n, cap;
 };
 void uids_add(struct uids *, const uint32_t *, size_t);
+/* qsort/bsearch order of uint32_t UIDs */
+int uids_cmp(const void *, const void *);
 void buf_add(struct buf *, const void *, size_t);
 void buf_adds(struct buf *, const char *);
 void buf_addc(struct buf *, char);
