@@ -126,6 +126,15 @@ uids_add(struct uids *u, const uint32_t *v, size_t n)
 	u->n += n;
 }
 
+char *
+mg_oneline(char *s)
+{
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return s;
+}
+
 int
 uids_cmp(const void *a, const void *b)
 {

@@ -135,10 +135,7 @@ mime_decode_words(const char *s)
 		return xstrdup("");
 	clean = mime_utf8_clean(out, strlen(out));
 	free(out);
-	for (char *p = clean; *p; p++)	/* single line, no controls */
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	return clean;
+	return mg_oneline(clean);
 }
 
 static void

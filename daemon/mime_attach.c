@@ -97,10 +97,7 @@ param_value(const struct param *p, size_t n, const char *name)
 	out = conv ? mime_utf8_clean(conv, strlen(conv)) : mime_utf8_clean(raw.s, raw.len);
 	free(conv);
 	buf_free(&raw);
-	for (char *c = out; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = ' ';
-	return out;
+	return mg_oneline(out);
 }
 
 static size_t

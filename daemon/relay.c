@@ -868,12 +868,10 @@ relay_unreadable(struct store *s, const struct conf *c, uint32_t uidvalidity, ui
     int fails, const char *error, int64_t *id)
 {
 	struct job j = { .s = s, .c = c };
-	char *why = xstrdup(error && *error ? error : "no reason given"), *raw;
+	/* the server's words: one plain line */
+	char *why = mg_oneline(xstrdup(error && *error ? error : "no reason given")), *raw;
 	enum mg_status rc;
 
-	for (char *p = why; *p; p++)	/* the server's words: one plain line */
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
 	raw = xasprintf("From: <%s@%s>\r\nSubject: Unreadable message\r\n"
 	    "Message-ID: <unreadable.%u.%u@%s>\r\nMIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n\r\n"

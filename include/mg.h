@@ -44,6 +44,9 @@ struct uids {
 	size_t n, cap;
 };
 void uids_add(struct uids *, const uint32_t *, size_t);
+/* Control characters (CR, LF, tab, DEL ...) to spaces, in place: one
+ * plain line; s returned. */
+char *mg_oneline(char *s);
 /* qsort/bsearch order of uint32_t UIDs */
 int uids_cmp(const void *, const void *);
 void buf_add(struct buf *, const void *, size_t);
