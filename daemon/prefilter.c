@@ -8,7 +8,14 @@
  * alternation unites its branches' sets, and one branch with no set makes
  * the whole ANY.  Zero-width assertions are the empty string, except \b:
  * a word boundary is kept in the strings as BOUND, so that "on" needs the
- * word "on" and not "confidence". */
+ * word "on" and not "confidence".
+ *
+ * The pattern's own sequence (when it is not an alternation) keeps more
+ * than its best set: every match holds one string of each of its sets, so
+ * "\bmy\s+\w+\s+(?:snap|insta)" needs "my " and " snap" or " insta".  A
+ * text is a candidate only when it holds all of them.  White space is read
+ * as one space, in the patterns and in the text; \d is a set of its own,
+ * held by a text that may hold a digit. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +23,12 @@
 #include "mg.h"
 #include "prefilter.h"
 
-#define EXACT_MAX 16	/* strings an exact set may multiply out to */
+#define EXACT_MAX 16	/* characters a class may be, as an exact set */
+#define CROSS_MAX 64	/* strings an exact set may multiply out to */
 #define REQ_MAX 64	/* strings a required set may hold */
 #define BOUND '\x01'	/* \b inside a literal */
+#define NEED_MAX 4	/* sets a pattern may need together */
+#define DIGIT '\x02'	/* \d, a string of its own: any Unicode digit */
 
 enum kind { ANY, REQ, EXACT };
 
@@ -31,6 +41,10 @@ struct info {
 struct parser {
 	const char *p;
 	int bad;
+	int depth;		/* groups open */
+	int top_alt;		/* the pattern itself is an alternation */
+	struct info need[NEED_MAX];	/* sets of its own sequence, best first */
+	size_t nneed;
 };
 
 static void
@@ -126,14 +140,65 @@ consider(struct info *best, struct info *cand)
 	*cand = any();
 }
 
+static struct info
+info_copy(const struct info *in)
+{
+	struct info out = { in->k, xcalloc(in->n + 1, sizeof *out.s), in->n };
+
+	for (size_t i = 0; i < in->n; i++)
+		out.s[i] = xstrdup(in->s[i]);
+	return out;
+}
+
+/* A set the pattern's own sequence needs: kept among the NEED_MAX best. */
+static void
+need_add(struct parser *p, const struct info *in)
+{
+	size_t at;
+
+	if (in->k != REQ)
+		return;
+	for (at = p->nneed; at > 0 && score(&p->need[at - 1]) < score(in); at--)
+		;
+	if (at == NEED_MAX)
+		return;
+	if (p->nneed == NEED_MAX)
+		info_free(&p->need[--p->nneed]);
+	memmove(&p->need[at + 1], &p->need[at], (p->nneed - at) * sizeof *p->need);
+	p->need[at] = info_copy(in);
+	p->nneed++;
+}
+
+/* consider(), and at the pattern's own level need_add() too. */
+static void
+take(struct parser *p, int top, struct info *best, struct info *cand)
+{
+	if (top) {
+		to_req(cand);
+		need_add(p, cand);
+	}
+	consider(best, cand);
+}
+
+/* Whitespace: the text is read with every run of it as one space, so
+ * "\s", "\s+" and " +" are all " ", "\s*" is "" or " ". */
+static int
+is_space(const struct info *in)
+{
+	return in->k == EXACT && in->n == 1 && !strcmp(in->s[0], " ");
+}
+
 static void
 cross(struct info *a, struct info *b)
 {
 	struct info out = { EXACT, NULL, 0 };
 
 	for (size_t i = 0; i < a->n; i++)
-		for (size_t k = 0; k < b->n; k++)
-			set_add(&out, xasprintf("%s%s", a->s[i], b->s[k]));
+		for (size_t k = 0; k < b->n; k++) {
+			size_t n = strlen(a->s[i]);
+			int twice = n && a->s[i][n - 1] == ' ' && b->s[k][0] == ' ';
+			set_add(&out, xasprintf("%s%s", a->s[i], b->s[k] + twice));
+		}
 	info_free(a);
 	info_free(b);
 	*a = out;
@@ -243,7 +308,14 @@ escape(struct parser *p)
 	}
 	if (strchr("BAzZG", c))
 		return exact1("", 0);
-	if (strchr("dDwWsShHvVRXnrtfea", c))
+	if (c == 's')
+		return exact1(" ", 1);
+	if (c == 'd') {		/* not crossed: a text is only known to hold one */
+		struct info in = exact1((char[]){ DIGIT }, 1);
+		in.k = REQ;
+		return in;
+	}
+	if (strchr("DwWShHvVRXnrtfea", c))
 		return any();
 	if (c == 'p' || c == 'P' || c == 'x') {
 		if (*p->p == '{')
@@ -297,7 +369,9 @@ group(struct parser *p)
 			return any();
 		}
 	}
+	p->depth++;
 	struct info in = alt(p);
+	p->depth--;
 	if (*p->p != ')') {
 		p->bad = 1;
 		info_free(&in);
@@ -400,12 +474,12 @@ quantify(struct parser *p, struct info *a)
 	if (*p->p == '?' || *p->p == '+')
 		p->p++;
 	if (min == 0) {
-		if (max == 1 && a->k == EXACT && a->n < EXACT_MAX) {
+		if ((max == 1 || is_space(a)) && a->k == EXACT && a->n < CROSS_MAX) {
 			set_add(a, xstrdup(""));
 			return;
 		}
 		info_free(a);
-	} else if (!(min == 1 && max == 1) && a->k == EXACT)
+	} else if (!(min == 1 && max == 1) && a->k == EXACT && !is_space(a))
 		to_req(a);
 }
 
@@ -413,28 +487,28 @@ static struct info
 seq(struct parser *p)
 {
 	struct info cur = exact1("", 0), best = any();
-	int all = 1;
+	int all = 1, top = p->depth == 0;
 
 	while (*p->p && *p->p != '|' && *p->p != ')' && !p->bad) {
 		struct info a = atom(p);
 		if (!p->bad)
 			quantify(p, &a);
-		if (a.k == EXACT && cur.n * a.n <= EXACT_MAX) {
+		if (a.k == EXACT && cur.n * a.n <= CROSS_MAX) {
 			cross(&cur, &a);
 			continue;
 		}
 		all = 0;
-		consider(&best, &cur);
+		take(p, top, &best, &cur);
 		if (a.k == EXACT)
 			cur = a;
 		else {
 			cur = exact1("", 0);
-			consider(&best, &a);
+			take(p, top, &best, &a);
 		}
 	}
 	if (all)
 		return cur;
-	consider(&best, &cur);
+	take(p, top, &best, &cur);
 	return best;
 }
 
@@ -444,6 +518,8 @@ alt(struct parser *p)
 	struct info acc = seq(p);
 
 	while (*p->p == '|' && !p->bad) {
+		if (!p->depth)
+			p->top_alt = 1;
 		p->p++;
 		struct info b = seq(p);
 		if (acc.k == ANY || b.k == ANY) {
@@ -451,7 +527,7 @@ alt(struct parser *p)
 			info_free(&b);
 			continue;
 		}
-		if (acc.k != EXACT || b.k != EXACT || acc.n + b.n > EXACT_MAX) {
+		if (acc.k != EXACT || b.k != EXACT || acc.n + b.n > CROSS_MAX) {
 			to_req(&acc);
 			to_req(&b);
 			if (acc.k == ANY || b.k == ANY) {
@@ -469,57 +545,121 @@ alt(struct parser *p)
 	return acc;
 }
 
-static struct info
-analyse(const char *src)
+/* What every match of a pattern holds: one string of each set (none
+ * known: the pattern is always a candidate). */
+struct needs {
+	struct info v[NEED_MAX + 1];
+	size_t n;
+};
+
+static int
+same_set(const struct info *a, const struct info *b)
 {
-	struct parser p = { src, 0 };
+	size_t i, k;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++) {
+		for (k = 0; k < b->n && strcmp(a->s[i], b->s[k]); k++)
+			;
+		if (k == b->n)
+			return 0;
+	}
+	return 1;
+}
+
+/* The best set first, then the other sets of the pattern's own sequence. */
+static void
+analyse(const char *src, struct needs *out)
+{
+	struct parser p = { .p = src };
 	struct info in = alt(&p);
 
+	out->n = 0;
 	if (*p.p || p.bad)
 		info_free(&in);
 	to_req(&in);
-	return in;
+	if (in.k == REQ)
+		out->v[out->n++] = in;
+	for (size_t i = 0; i < p.nneed; i++)
+		if (out->n && !p.top_alt && !same_set(&p.need[i], &out->v[0]))
+			out->v[out->n++] = p.need[i];
+		else
+			info_free(&p.need[i]);
 }
 
 char *
 prefilter_describe(const char *src)
 {
-	struct info in = analyse(src);
+	struct needs nd;
 	struct buf b = {0};
 
-	if (in.k != REQ)
+	analyse(src, &nd);
+	if (!nd.n)
 		return NULL;
-	for (size_t i = 0; i < in.n; i++) {
-		buf_adds(&b, i ? "|" : "");
-		for (const char *c = in.s[i]; *c; c++)
-			buf_adds(&b, *c == BOUND ? "\\b" : (char[]){ *c, 0 });
+	for (size_t k = 0; k < nd.n; k++) {
+		buf_adds(&b, k ? " & " : "");
+		for (size_t i = 0; i < nd.v[k].n; i++) {
+			buf_adds(&b, i ? "|" : "");
+			for (const char *c = nd.v[k].s[i]; *c; c++)
+				buf_adds(&b, *c == BOUND ? "\\b" : *c == ' ' ? "\\s" :
+				    *c == DIGIT ? "\\d" : (char[]){ *c, 0 });
+		}
+		info_free(&nd.v[k]);
 	}
-	info_free(&in);
 	return buf_steal(&b);
 }
 
 /* --- the scan ------------------------------------------------------ */
 
+/* The sets of every pattern go into one Aho-Corasick automaton over the
+ * case-folded text: a pass costs the same whatever the number of strings,
+ * so a pattern may need several sets (each a few common words) and the
+ * text is still read once.  A string's word boundaries are checked where
+ * the automaton finds its characters. */
+
 struct lit {
 	char *s;	/* may hold BOUND */
-	size_t len, pat;
+	size_t len;
+	size_t chars;	/* characters, BOUNDs not counted */
 	size_t lead;	/* BOUNDs before the first character */
+	uint32_t set;
 };
 
 struct prefilter {
-	size_t npat, nlit;
+	size_t npat, nlit, nset;
 	struct lit *lit;
 	uint64_t *always;
-	/* literals by first byte (one byte long) and by first two bytes:
-	 * order[at[k] .. at[k + 1]) */
-	uint32_t *at1, *at2, *order1, *order2;
+	uint32_t *sets;		/* pattern i needs sets sets[i] .. sets[i + 1] - 1 */
+	uint64_t *digit;	/* the sets a digit is in: held when one may be */
+	/* the automaton: bytes fall into classes (0: in no string); state s
+	 * goes on class c to next[s * ncls + c]; the strings ending at state
+	 * s are lit[out[at[s] .. at[s + 1])] */
 	int built;
+	unsigned char cls[256];
+	size_t ncls, nstate;
+	uint32_t *next, *at, *out;
 };
 
 struct prefilter *
 prefilter_new(void)
 {
-	return xcalloc(1, sizeof(struct prefilter));
+	struct prefilter *pf = xcalloc(1, sizeof(struct prefilter));
+
+	pf->sets = xcalloc(1, sizeof *pf->sets);
+	return pf;
+}
+
+static void
+unbuild(struct prefilter *pf)
+{
+	free(pf->next);
+	free(pf->at);
+	free(pf->out);
+	free(pf->digit);
+	pf->next = pf->at = pf->out = NULL;
+	pf->digit = NULL;
+	pf->built = 0;
 }
 
 void
@@ -531,10 +671,8 @@ prefilter_free(struct prefilter *pf)
 		free(pf->lit[i].s);
 	free(pf->lit);
 	free(pf->always);
-	free(pf->at1);
-	free(pf->at2);
-	free(pf->order1);
-	free(pf->order2);
+	free(pf->sets);
+	unbuild(pf);
 	free(pf);
 }
 
@@ -553,65 +691,124 @@ prefilter_always(struct prefilter *pf, size_t i)
 void
 prefilter_add(struct prefilter *pf, const char *src)
 {
-	struct info in = analyse(src);
+	struct needs nd;
 	size_t i = pf->npat++;
 
+	analyse(src, &nd);
 	if (i % 64 == 0) {
 		pf->always = xrealloc(pf->always, prefilter_words(pf) * sizeof *pf->always);
 		pf->always[i / 64] = 0;
 	}
-	if (in.k != REQ)
+	if (!nd.n)
 		prefilter_always(pf, i);
-	for (size_t k = 0; k < in.n; k++) {
-		pf->lit = xrealloc(pf->lit, (pf->nlit + 1) * sizeof *pf->lit);
-		pf->lit[pf->nlit++] = (struct lit){ in.s[k], strlen(in.s[k]), i,
-			strspn(in.s[k], (char[]){ BOUND, 0 }) };
+	for (size_t k = 0; k < nd.n; k++, pf->nset++) {
+		for (size_t j = 0; j < nd.v[k].n; j++) {
+			char *l = nd.v[k].s[j];
+			pf->lit = xrealloc(pf->lit, (pf->nlit + 1) * sizeof *pf->lit);
+			pf->lit[pf->nlit++] = (struct lit){ l, strlen(l), real_len(l),
+				strspn(l, (char[]){ BOUND, 0 }), (uint32_t)pf->nset };
+		}
+		free(nd.v[k].s);
 	}
-	free(in.s);
-	pf->built = 0;
+	pf->sets = xrealloc(pf->sets, (pf->npat + 1) * sizeof *pf->sets);
+	pf->sets[pf->npat] = (uint32_t)pf->nset;
+	unbuild(pf);
 }
 
-/* The bucket of a literal: its first two characters, or its first alone
- * (two == 0) when the second is not a plain one; -1 if the other kind. */
-static long
-bucket(const struct lit *l, int two)
-{
-	const unsigned char *s = (const unsigned char *)l->s + l->lead;
-	int pair = s[0] && s[1] && s[1] != BOUND;
-
-	if (pair != two)
-		return -1;
-	return two ? (long)(s[0] << 8 | s[1]) : (long)s[0];
-}
-
-/* Counting sort of the literals into their buckets. */
 static void
-index_by(struct prefilter *pf, size_t nkeys, int two, uint32_t **atp, uint32_t **orderp)
+mark(uint64_t *bits, size_t i)
 {
-	uint32_t *at = xcalloc(nkeys + 1, sizeof *at), *order, *fill;
-	long k;
+	bits[i / 64] |= (uint64_t)1 << (i % 64);
+}
 
+static int
+marked(const uint64_t *bits, size_t i)
+{
+	return bits[i / 64] >> (i % 64) & 1;
+}
+
+/* The trie of the strings' characters, then the failure links folded
+ * into the transitions breadth first (a state's failure comes before it),
+ * then each state's strings: its own, then its failure's. */
+static void
+build(struct prefilter *pf)
+{
+	size_t chars = 0, ns = 1, qh = 0, qt = 0, *end, *fail, *queue, *fill;
+	uint32_t *next;
+
+	unbuild(pf);
+	memset(pf->cls, 0, sizeof pf->cls);
+	pf->ncls = 1;
+	pf->digit = xcalloc(pf->nset / 64 + 1, sizeof *pf->digit);
 	for (size_t i = 0; i < pf->nlit; i++)
-		if ((k = bucket(&pf->lit[i], two)) >= 0)
-			at[k + 1]++;
-	for (size_t j = 0; j < nkeys; j++)
-		at[j + 1] += at[j];
-	order = xcalloc(at[nkeys] + 1, sizeof *order);
-	fill = xcalloc(nkeys, sizeof *fill);
+		if (pf->lit[i].s[0] == DIGIT)
+			mark(pf->digit, pf->lit[i].set);
+		else
+			for (const unsigned char *c = (const unsigned char *)pf->lit[i].s; *c; c++)
+			if (*c != BOUND) {
+				chars++;
+				if (!pf->cls[*c])
+					pf->cls[*c] = (unsigned char)pf->ncls++;
+			}
+	next = xcalloc((chars + 1) * pf->ncls, sizeof *next);
+	end = xcalloc(pf->nlit + 1, sizeof *end);
+	for (size_t i = 0; i < pf->nlit; i++) {
+		size_t st = 0;
+		if (pf->lit[i].s[0] == DIGIT) {
+			end[i] = SIZE_MAX;
+			continue;
+		}
+		for (const unsigned char *c = (const unsigned char *)pf->lit[i].s; *c; c++) {
+			if (*c == BOUND)
+				continue;
+			uint32_t *to = &next[st * pf->ncls + pf->cls[*c]];
+			if (!*to)
+				*to = (uint32_t)ns++;
+			st = *to;
+		}
+		end[i] = st;
+	}
+	fail = xcalloc(ns, sizeof *fail);
+	queue = xcalloc(ns, sizeof *queue);
+	for (size_t c = 0; c < pf->ncls; c++)
+		if (next[c])
+			queue[qt++] = next[c];	/* depth one: fails to the root */
+	while (qh < qt) {
+		size_t st = queue[qh++];
+		for (size_t c = 0; c < pf->ncls; c++) {
+			uint32_t *to = &next[st * pf->ncls + c], f = next[fail[st] * pf->ncls + c];
+			if (*to) {
+				fail[*to] = f;
+				queue[qt++] = *to;
+			} else
+				*to = f;
+		}
+	}
+	pf->at = xcalloc(ns + 1, sizeof *pf->at);
 	for (size_t i = 0; i < pf->nlit; i++)
-		if ((k = bucket(&pf->lit[i], two)) >= 0)
-			order[at[k] + fill[k]++] = (uint32_t)i;
+		if (end[i] != SIZE_MAX)
+			pf->at[end[i] + 1]++;
+	for (size_t q = 0; q < qt; q++)	/* counts, the failure's added */
+		pf->at[queue[q] + 1] += pf->at[fail[queue[q]] + 1];
+	for (size_t st = 0; st < ns; st++)
+		pf->at[st + 1] += pf->at[st];
+	pf->out = xcalloc(pf->at[ns] + 1, sizeof *pf->out);
+	fill = xcalloc(ns, sizeof *fill);
+	for (size_t i = 0; i < pf->nlit; i++)
+		if (end[i] != SIZE_MAX)
+			pf->out[pf->at[end[i]] + fill[end[i]]++] = (uint32_t)i;
+	for (size_t q = 0; q < qt; q++) {
+		size_t st = queue[q], f = fail[st];
+		for (uint32_t k = pf->at[f]; k < pf->at[f + 1]; k++)
+			pf->out[pf->at[st] + fill[st]++] = pf->out[k];
+	}
 	free(fill);
-	free(*atp);
-	free(*orderp);
-	*atp = at;
-	*orderp = order;
-}
-
-static void
-mark(uint64_t *cand, size_t pat)
-{
-	cand[pat / 64] |= (uint64_t)1 << (pat % 64);
+	free(end);
+	free(fail);
+	free(queue);
+	pf->next = next;
+	pf->nstate = ns;
+	pf->built = 1;
 }
 
 /* 0 not a word character, 1 an ASCII one, 2 part of a non-ASCII one
@@ -631,44 +828,96 @@ boundary(const unsigned char *t, size_t m, size_t j)
 	return l != r;
 }
 
-/* Does literal l occur with its first character at t[i]? */
+/* Do literal l's word boundaries hold where its characters start at t[i]? */
 static int
-occurs(const struct lit *l, const unsigned char *t, size_t m, size_t i)
+bounds_hold(const struct lit *l, const unsigned char *t, size_t m, size_t i)
 {
 	size_t j = i;
 
-	for (size_t k = 0; k < l->lead; k++)
-		if (!boundary(t, m, i))
-			return 0;
-	for (size_t k = l->lead; k < l->len; k++) {
+	for (size_t k = 0; k < l->len; k++)
 		if (l->s[k] == BOUND) {
 			if (!boundary(t, m, j))
 				return 0;
-		} else if (j >= m || t[j++] != (unsigned char)l->s[k])
-			return 0;
-	}
+		} else
+			j++;
 	return 1;
+}
+
+/* The length of the white space character at s, or 0: what \s matches
+ * with Unicode properties (\h, \v and the space separators). */
+static size_t
+space_len(const unsigned char *s, size_t n)
+{
+	if (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+		return 1;
+	if (n >= 2 && s[0] == 0xC2 && (s[1] == 0x85 || s[1] == 0xA0))
+		return 2;	/* U+0085, U+00A0 */
+	if (n < 3)
+		return 0;
+	if ((s[0] == 0xE1 && s[1] == 0x9A && s[2] == 0x80) ||	/* U+1680 */
+	    (s[0] == 0xE1 && s[1] == 0xA0 && s[2] == 0x8E) ||	/* U+180E */
+	    (s[0] == 0xE2 && s[1] == 0x80 && ((s[2] >= 0x80 && s[2] <= 0x8A) ||
+	    s[2] == 0xA8 || s[2] == 0xA9 || s[2] == 0xAF)) ||	/* U+2000-200A, 2028, 2029, 202F */
+	    (s[0] == 0xE2 && s[1] == 0x81 && s[2] == 0x9F) ||	/* U+205F */
+	    (s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80))	/* U+3000 */
+		return 3;
+	return 0;
+}
+
+/* Could the non-ASCII character at s be what \d matches with Unicode
+ * properties (a decimal digit, Nd)?  No for the blocks most mail uses
+ * beyond ASCII: Nd begins at U+0660, and there is none in U+2000-2BFF
+ * (punctuation, symbols, arrows) or U+1F000-1FAFF (emoji); yes for
+ * anything else, a truncated sequence included.  A byte that does not
+ * begin a character is no digit to PCRE2 either. */
+static int
+may_be_digit(const unsigned char *s, size_t n)
+{
+	uint32_t cp;
+
+	if (*s < 0xC0)
+		return 0;
+	if (*s < 0xE0)
+		return n < 2 || ((uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F)) >= 0x660;
+	if (*s < 0xF0) {
+		if (n < 3)
+			return 1;
+		cp = (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+		return cp < 0x2000 || cp > 0x2BFF;
+	}
+	if (n < 4)
+		return 1;
+	cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
+	    (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+	return cp < 0x1F000 || cp > 0x1FAFF;
 }
 
 void
 prefilter_scan(struct prefilter *pf, const char *text, size_t len, uint64_t *cand)
 {
+	uint64_t *held;
+	uint32_t st = 0;
 	unsigned char *t;
 	size_t m = 0;
+	int digit = 0;	/* might the text hold a digit? */
 
 	if (!pf->npat)
 		return;
-	t = xmalloc(len + 1);
-	if (!pf->built) {
-		index_by(pf, 256, 0, &pf->at1, &pf->order1);
-		index_by(pf, 65536, 1, &pf->at2, &pf->order2);
-		pf->built = 1;
-	}
+	if (!pf->built)
+		build(pf);
 	memcpy(cand, pf->always, prefilter_words(pf) * sizeof *cand);
-	/* ASCII case folded, and the two characters that fold into it */
-	for (size_t i = 0; i < len; i++) {
+	t = xmalloc(len + 1);
+	held = xcalloc(pf->nset / 64 + 1, sizeof *held);
+	/* ASCII case folded, and the two characters that fold into it;
+	 * each run of white space one space */
+	for (size_t i = 0, i0, w; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
-		if (c == 0xC5 && i + 1 < len && (unsigned char)text[i + 1] == 0xBF) {
+		i0 = i;
+		if ((w = space_len((const unsigned char *)text + i, len - i)) > 0) {
+			if (!m || t[m - 1] != ' ')
+				t[m++] = ' ';
+			i += w - 1;
+		} else if (c == 0xC5 && i + 1 < len && (unsigned char)text[i + 1] == 0xBF) {
 			t[m++] = 's';	/* U+017F long s */
 			i++;
 		} else if (c == 0xE2 && i + 2 < len && (unsigned char)text[i + 1] == 0x84 &&
@@ -677,17 +926,27 @@ prefilter_scan(struct prefilter *pf, const char *text, size_t len, uint64_t *can
 			i += 2;
 		} else
 			t[m++] = c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+		digit |= (c >= '0' && c <= '9') || may_be_digit((const unsigned char *)text + i0,
+		    len - i0);
 	}
+	if (digit)
+		for (size_t k = 0; k <= pf->nset / 64; k++)
+			held[k] |= pf->digit[k];
 	for (size_t i = 0; i < m; i++) {
-		for (uint32_t k = pf->at1[t[i]]; k < pf->at1[t[i] + 1]; k++)
-			if (occurs(&pf->lit[pf->order1[k]], t, m, i))
-				mark(cand, pf->lit[pf->order1[k]].pat);
-		if (i + 1 == m)
-			break;
-		size_t key = (size_t)t[i] << 8 | t[i + 1];
-		for (uint32_t k = pf->at2[key]; k < pf->at2[key + 1]; k++)
-			if (occurs(&pf->lit[pf->order2[k]], t, m, i))
-				mark(cand, pf->lit[pf->order2[k]].pat);
+		st = pf->next[st * pf->ncls + pf->cls[t[i]]];
+		for (uint32_t k = pf->at[st]; k < pf->at[st + 1]; k++) {
+			const struct lit *l = &pf->lit[pf->out[k]];
+			if (!marked(held, l->set) && bounds_hold(l, t, m, i + 1 - l->chars))
+				mark(held, l->set);
+		}
 	}
+	for (size_t p = 0; p < pf->npat; p++) {
+		size_t k = pf->sets[p];
+		while (k < pf->sets[p + 1] && marked(held, k))
+			k++;
+		if (k > pf->sets[p] && k == pf->sets[p + 1])
+			mark(cand, p);
+	}
+	free(held);
 	free(t);
 }

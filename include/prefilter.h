@@ -1,9 +1,12 @@
 /* prefilter: which of many caseless regular expressions could match a text,
  * told by one pass over it.  Each pattern is read for the literal strings
- * every match must contain (one of a set: "suicid", or "myself", or "@");
- * a pattern whose literals cannot be known is always a candidate.  Only
- * candidates need to be run, and a pattern that is not one cannot match:
- * the analysis errs towards "always".
+ * every match must contain: one of a set ("suicid", or "myself", or "@"),
+ * and for a pattern that is a sequence, one of each of several sets
+ * ("\bmy " and "snap" or "insta").  White space is read as one space
+ * (so "call\s+me" needs "call me"), and \d as any digit the text may
+ * hold.  A pattern whose literals cannot be known is always a candidate.
+ * Only candidates need to be run, and a pattern that is not one cannot
+ * match: the analysis errs towards "always".
  *
  * The patterns are PCRE2 source as rules(5) allows; what the analysis does
  * not understand (back-references, inline options, \Q...\E) makes the
@@ -35,8 +38,9 @@ void prefilter_scan(struct prefilter *, const char *text, size_t len, uint64_t *
 /* Mark pattern i a candidate for every text. */
 void prefilter_always(struct prefilter *, size_t i);
 
-/* The literals pattern src needs, "a|b|c", or NULL when it is always a
- * candidate; caller frees.  For tests and for `mentorctl rules`. */
+/* The literals pattern src needs, "a|b|c", or with several sets
+ * "a|b & c" (\s: white space, \d: a digit), or NULL when it is always a
+ * candidate; caller frees.  For tests. */
 char *prefilter_describe(const char *src);
 
 #endif

@@ -53,15 +53,16 @@ analysis(void)
 	describe("foo(?!bar)", "foo");
 	describe("(?<=x)foo", "foo");
 	describe("[0-9]{3}", "0|1|2|3|4|5|6|7|8|9");
-	describe("a.bcd", "bcd");
+	describe("a.bcd", "bcd & a");	/* the best set first, then the others */
 	describe("[^a]bc", "bc");
-	describe("\\+44\\s*7", "+44");
-	describe("x\\d+(?:[a-z]+|@)", "x");
+	describe("\\+44\\s*7", "+44\\s7|+447");	/* white space is read as one space */
+	describe("\\bme\\s+\\w+\\s+(?:up|in)\\b", "\\bme\\s & \\sup\\b|\\sin\\b");
+	describe("x\\d+(?:[a-z]+|@)", "x & \\d");	/* a digit: not known which */
 	/* nothing known: always a candidate */
-	describe("\\d+", NULL);
+	describe("\\d+", "\\d");
 	describe("foo|.*", NULL);
 	describe("a?b?", NULL);
-	describe("[a-z]\\d", NULL);
+	describe("[a-z]\\w", NULL);
 	describe("(?-i:Foo)d", "food");
 	describe("(?x:a b)", NULL);	/* extended: spaces are not literal */
 	describe("(?i)foo", NULL);	/* inline options */
@@ -80,7 +81,19 @@ analysis(void)
 	ok(candidate("\\bsuicide", "\xc5\xbfuicide"), "long s folds to s");
 	ok(candidate("\\bkill", "\xe2\x84\xaaill"), "Kelvin sign folds to k");
 	ok(!candidate("myself", "my self"), "a literal is contiguous");
-	ok(candidate("[a-z]\\d", ""), "an unknown pattern is always a candidate");
+	ok(candidate("[a-z]\\w", ""), "an unknown pattern is always a candidate");
+	ok(!candidate("[a-z]\\d", "no numbers here"), "\\d needs a digit");
+	ok(candidate("[a-z]\\d", "a\xd9\xa3"), "\\d: any Unicode digit (UCP), so any non-ASCII may be one");
+	/* a phrase over white space, and a pattern needing several sets */
+	ok(!candidate("\\bcall\\s+me\\s+on\\b", "call me later, I am on it"),
+	    "words apart are not the phrase");
+	ok(candidate("\\bcall\\s+me\\s+on\\b", "Call\n\tme  on"), "a run of white space is one space");
+	ok(candidate("\\bcall\\s+me", "call\xc2\xa0me"), "so is a no-break space (\\s with UCP)");
+	ok(candidate("\\bcall\\s+me", "call\xe3\x80\x80me"), "and an ideographic space");
+	ok(candidate("i", "\xe2\x80I"), "a broken sequence is no space (found by fuzzing)");
+	ok(!candidate("\\bmy\\s+\\w+\\s+(?:snap|insta)\\b", "my old phone"), "the first set alone is not enough");
+	ok(!candidate("\\bmy\\s+\\w+\\s+(?:snap|insta)\\b", "use snap chat"), "nor the second alone");
+	ok(candidate("\\bmy\\s+\\w+\\s+(?:snap|insta)\\b", "my own snap"), "both: a candidate");
 }
 
 /* A random pattern from pieces rules use, appended to out. */
@@ -112,7 +125,8 @@ static int
 random_property(size_t patterns, size_t texts)
 {
 	static const char *const bits[] = { "a", "b", "A", "B", "on", "ON", "x", "K", "k", "s",
-		"\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9", " ", "'", ".", "0", "7", "\n", "-", "_" };
+		"\xc5\xbf", "\xe2\x84\xaa", "\xc3\xa9", " ", "'", ".", "0", "7", "\n", "-", "_",
+		"\t", "  ", "\xc2\xa0", "\xe2\x80\x89", "\xd9\xa3", "\xef\xbc\x97" };
 	int bad = 0;
 	size_t tried = 0;
 
