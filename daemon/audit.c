@@ -34,8 +34,7 @@ row_hash(const char *prev, int64_t id, int64_t at, const char *event, int64_t me
 	buf_addc(&b, '\n');
 	buf_adds(&b, detail ? detail : "");
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, b.s, b.len, d);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	mg_hex(d, sizeof d, out);
 	buf_free(&b);
 }
 

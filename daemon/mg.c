@@ -135,6 +135,18 @@ mg_oneline(char *s)
 	return s;
 }
 
+void
+mg_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
 int
 uids_cmp(const void *a, const void *b)
 {

@@ -65,8 +65,7 @@ dedupe_of(char *const hv[NHDR], const char *raw, size_t len, char out[65])
 			break;
 	buf_add(&b, raw + body, len - body);
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, b.s, b.len, digest);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	mg_hex(digest, sizeof digest, out);
 	buf_free(&b);
 }
 

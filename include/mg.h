@@ -47,6 +47,8 @@ void uids_add(struct uids *, const uint32_t *, size_t);
 /* Control characters (CR, LF, tab, DEL ...) to spaces, in place: one
  * plain line; s returned. */
 char *mg_oneline(char *s);
+/* n bytes as 2n lower-case hex digits and a NUL. */
+void mg_hex(const unsigned char *in, size_t n, char *out);
 /* qsort/bsearch order of uint32_t UIDs */
 int uids_cmp(const void *, const void *);
 void buf_add(struct buf *, const void *, size_t);

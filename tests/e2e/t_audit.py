@@ -1,5 +1,6 @@
 """The audit log: every event in one hash chain; `audit verify` finds an
 edited, a deleted and a reordered row; the chain head is mailed daily."""
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -49,6 +50,13 @@ def test_chain_records_events_and_catches_tampering(stack):
         assert e in events, events
     r = verify(gw)
     assert r.returncode == 0 and f"{len(events)} rows, the chain is whole" in r.stdout, r
+    # the chain as the README states it, recomputed with another SHA-256
+    prev = "0" * 64
+    for (i, at, event, message, pair, actor, detail, p, h) in gw.sql(
+            "SELECT id, at, event, message, pair, actor, detail, prev, hash FROM audit ORDER BY id"):
+        line = f"{prev}\n{i}\n{at}\n{event}\n{message or 0}\n{pair or 0}\n{actor}\n{detail or ''}"
+        assert p == prev and h == hashlib.sha256(line.encode()).hexdigest(), (i, event)
+        prev = h
     # SQLite itself refuses changes
     con = sqlite3.connect(gw.db)
     for sql in ("UPDATE audit SET detail = 'x' WHERE id = 2", "DELETE FROM audit WHERE id = 2"):
