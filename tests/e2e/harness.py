@@ -310,11 +310,20 @@ class Daemon:
         with self.cv:
             return sum(1 for l in self.lines if l is not None and text in l)
 
-    def wait_log(self, text, n=1, timeout=60):
-        """Wait until text has appeared in n log lines; the log so far on failure."""
+    def _since(self, after):
+        """The log lines after the last one holding after (all if None)."""
+        lines = [l for l in self.lines if l is not None]
+        if after is not None:
+            marks = [i for i, l in enumerate(lines) if after in l]
+            lines = lines[marks[-1] + 1:] if marks else []
+        return lines
+
+    def wait_log(self, text, n=1, timeout=60, after=None):
+        """Wait until text has appeared in n log lines (those after the
+        last line holding after, if given); the log so far on failure."""
         deadline = time.time() + timeout
         with self.cv:
-            while sum(1 for l in self.lines if l is not None and text in l) < n:
+            while sum(1 for l in self._since(after) if text in l) < n:
                 left = deadline - time.time()
                 if left <= 0 or (self.lines and self.lines[-1] is None):
                     raise AssertionError(f"no {n} x {text!r} in log:\n" + self.log())
