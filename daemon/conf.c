@@ -15,7 +15,7 @@
 #include "rules.h"
 #include "survey.h"
 
-enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL, K_BOOL, K_ATT };
+enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL, K_BOOL, K_ATT, K_SIZE };
 
 struct key {
 	const char *section, *name;
@@ -45,6 +45,7 @@ static const struct key keys[] = {
 	{ "imap", "processed_mailbox", K_STR, F(imap_processed), 0, 0 },
 	{ "imap", "poll_interval", K_INT, F(poll_interval), 1, 86400 },
 	{ "imap", "timeout", K_INT, F(imap_timeout), 1, 3600 },
+	{ "imap", "max_message_size", K_SIZE, F(imap_max_size), 0, 2047 },	/* MiB */
 	{ "smtp", "url", K_URL, F(smtp_url), 0, 0 },
 	{ "smtp", "tls", K_TLS, F(smtp_tls), 0, 0 },
 	{ "smtp", "ca_file", K_PATH, F(smtp_ca_file), 0, 0 },
@@ -156,7 +157,7 @@ set(struct reader *r, struct conf *c, const struct key *k, char *v)
 	char **sp = (char **)((char *)c + k->off);
 	int *ip = (int *)((char *)c + k->off);
 	char *end;
-	long n;
+	long n, mult;
 
 	if (*v == '"' && strlen(v) >= 2 && v[strlen(v) - 1] == '"') {
 		v[strlen(v) - 1] = 0;
@@ -187,6 +188,18 @@ set(struct reader *r, struct conf *c, const struct key *k, char *v)
 			return;
 		}
 		*ip = (int)n;
+		break;
+	case K_SIZE:	/* bytes, or with K or M */
+		errno = 0;
+		n = strtol(v, &end, 10);
+		mult = *end == 'K' || *end == 'k' ? 1024 : *end == 'M' || *end == 'm' ? 1048576 : 1;
+		if (errno || end == v || n < 0 || (*end && (mult == 1 || end[1])) ||
+		    n > ((long)k->max << 20) / mult) {
+			bad(r, "%s: expected a size such as 25M, 500K or 0 (no limit), at most %dM",
+			    k->name, k->max);
+			return;
+		}
+		*ip = (int)(n * mult);
 		break;
 	case K_TLS:
 		if (!strcmp(v, "none"))
@@ -346,6 +359,7 @@ defaults(struct conf *c)
 	c->smtp_tls = CONF_TLS_NONE;
 	c->poll_interval = 60;
 	c->imap_timeout = 60;
+	c->imap_max_size = 25 << 20;
 	c->smtp_timeout = 60;
 	c->batch_size = 100;
 	c->pair_daily_cap = 30;

@@ -99,8 +99,24 @@ ingest_one(struct sync *y, uint32_t uid, struct relay_msg *msg)
 	int64_t id = 0;
 	size_t len;
 	const char *raw = relay_msg_raw(msg, &len);
+	uint32_t over = relay_msg_size_over(msg);
 	enum mg_status rc;
 
+	if (over) {	/* not fetched: a note in its place */
+		relay_msg_free(msg);
+		rc = relay_oversized(y->s, y->c, y->uidvalidity, uid, over, &id);
+		if (rc != MG_OK && rc != MG_DUPLICATE)
+			return rc;
+		if (rc == MG_OK)	/* (held back with the batch's other lines) */
+			log_info("imap oversized mailbox=%s uid=%u bytes=%u held=%lld",
+			    y->c->imap_mailbox, uid, over, (long long)id);
+		y->batch.stored += rc == MG_OK;
+		y->batch.duplicates += rc == MG_DUPLICATE;
+		y->batch.decided += rc == MG_OK;
+		y->last_stored = uid;
+		mark(y, uid);
+		return MG_OK;
+	}
 	rc = relay_store(y->s, y->c->imap_mailbox, y->uidvalidity, uid, raw, len, &id);
 	if (rc == MG_DUPLICATE) {
 		y->batch.duplicates++;

@@ -396,6 +396,13 @@ fetch_batch(struct imap *im, const uint32_t *uids, size_t n, imap_fetch_cb cb, v
 	return st;
 }
 
+/* Over max_message_size: not fetched at all. */
+static int
+too_big(const struct imap *im, uint32_t size)
+{
+	return im->conf->imap_max_size && size > (uint32_t)im->conf->imap_max_size;
+}
+
 enum mg_status
 imap_fetch(struct imap *im, const uint32_t *uids, size_t n, imap_fetch_cb cb, void *arg,
     struct buf *err)
@@ -407,9 +414,11 @@ imap_fetch(struct imap *im, const uint32_t *uids, size_t n, imap_fetch_cb cb, vo
 	if (n == 0)
 		return MG_OK;
 	size = xcalloc(n, sizeof *size);
-	if (im->careful) {
+	if (im->careful) {	/* one at a time: a failure names its message */
 		for (; i < n && st == MG_OK; i++)
-			st = fetch_batch(im, uids + i, 1, cb, arg, err);
+			if ((st = sizes(im, uids + i, 1, size + i, err)) == MG_OK)
+				st = too_big(im, size[i]) ? cb(uids[i], NULL, size[i], arg) :
+				    fetch_batch(im, uids + i, 1, cb, arg, err);
 		goto out;
 	}
 	if ((st = sizes(im, uids, n, size, err)) != MG_OK)
@@ -417,7 +426,13 @@ imap_fetch(struct imap *im, const uint32_t *uids, size_t n, imap_fetch_cb cb, vo
 	while (i < n && st == MG_OK) {
 		size_t j = i;
 		uint64_t bytes = 0;
-		while (j < n && j - i < BATCH_MAX && (j == i || bytes + size[j] <= BATCH_BYTES))
+		if (too_big(im, size[i])) {
+			st = cb(uids[i], NULL, size[i], arg);
+			i++;
+			continue;
+		}
+		while (j < n && j - i < BATCH_MAX && (j == i ||
+		    (bytes + size[j] <= BATCH_BYTES && !too_big(im, size[j]))))
 			bytes += size[j++];
 		st = fetch_batch(im, uids + i, j - i, cb, arg, err);
 		i = j;

@@ -65,12 +65,17 @@ static enum mg_status
 on_fetched(uint32_t uid, const char *raw, size_t len, void *arg)
 {
 	struct reader *r = arg;
-	char *copy = xmalloc(len + 1);
 	struct relay_msg *m;
 
-	memcpy(copy, raw, len);
-	copy[len] = 0;
-	m = relay_read(r->c, copy, len);
+	if (raw) {
+		char *copy = xmalloc(len + 1);
+		memcpy(copy, raw, len);
+		copy[len] = 0;
+		m = relay_read(r->c, copy, len);
+	} else {	/* over max_message_size: not fetched */
+		m = relay_msg_oversized((uint32_t)len);
+		len = 0;
+	}
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop && (r->len == QUEUE_MAX || (r->len && r->bytes + len > QUEUE_BYTES))) {
 		if (r->handed.n && !r->move_failed) {

@@ -148,6 +148,7 @@ struct job {
 /* A message read (relay_read) and waiting for its decision. */
 struct relay_msg {
 	struct job j;
+	uint32_t oversized;	/* not fetched, of this size (then j is empty) */
 };
 
 static void
@@ -834,6 +835,21 @@ relay_read(const struct conf *c, char *raw, size_t len)
 	return r;
 }
 
+struct relay_msg *
+relay_msg_oversized(uint32_t size)
+{
+	struct relay_msg *r = xcalloc(1, sizeof *r);
+
+	r->oversized = size;
+	return r;
+}
+
+uint32_t
+relay_msg_size_over(const struct relay_msg *r)
+{
+	return r->oversized;
+}
+
 const char *
 relay_msg_raw(const struct relay_msg *r, size_t *len)
 {
@@ -862,35 +878,70 @@ relay_decide_msg(struct store *s, int64_t id, struct relay_msg *r)
 	return rc;
 }
 
-enum mg_status
-relay_unreadable(struct store *s, const struct conf *c, uint32_t uidvalidity, uint32_t uid,
-    int fails, const char *error, int64_t *id)
+/* A note stored in the place of message uid, which was not read (what:
+ * the reason, one line; text: the body, CRLF lines), and held for a
+ * coordinator as kind: so that it is handled like the rest. */
+static enum mg_status
+note(struct store *s, const struct conf *c, uint32_t uidvalidity, uint32_t uid, const char *kind,
+    const char *subject, const char *what, const char *text, int64_t *id)
 {
 	struct job j = { .s = s, .c = c };
-	/* the server's words: one plain line */
-	char *why = mg_oneline(xstrdup(error && *error ? error : "no reason given")), *raw;
 	enum mg_status rc;
+	char *raw;
 
-	raw = xasprintf("From: <%s@%s>\r\nSubject: Unreadable message\r\n"
-	    "Message-ID: <unreadable.%u.%u@%s>\r\nMIME-Version: 1.0\r\n"
-	    "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-	    "The IMAP server failed to deliver message UID %u (UIDVALIDITY %u) of\r\n"
-	    "mailbox %s in %d passes in a row. Its last error:\r\n\r\n%s\r\n\r\n"
-	    "So that the mail after it goes on, mentorgate no longer asks for it, and\r\n"
-	    "handles it like the rest: someone with access to the mailbox should read it\r\n"
-	    "there.\r\n", c->relay_local, c->relay_domain, uidvalidity, uid, c->relay_domain,
-	    uid, uidvalidity, c->imap_mailbox, fails, why);
+	raw = xasprintf("From: <%s@%s>\r\nSubject: %s\r\n"
+	    "Message-ID: <%s.%u.%u@%s>\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n\r\n%s"
+	    "So that the mail after it goes on, mentorgate handles it like the rest\r\n"
+	    "without reading it: someone with access to the mailbox should read it\r\n"
+	    "there.\r\n", c->relay_local, c->relay_domain, subject, kind, uidvalidity, uid,
+	    c->relay_domain, text);
 	rc = relay_store(s, c->imap_mailbox, uidvalidity, uid, raw, strlen(raw), id);
 	free(raw);
 	if (rc == MG_OK) {
 		j.id = *id;
 		if ((rc = job_prepare(&j)) == MG_OK) {
-			j.d.kind = "unreadable";
-			rc = hold(&j, "the IMAP server could not deliver it: %s", why);
+			j.d.kind = kind;
+			rc = hold(&j, "%s", what);
 		}
 		job_free(&j);
 	}
+	return rc;
+}
+
+enum mg_status
+relay_unreadable(struct store *s, const struct conf *c, uint32_t uidvalidity, uint32_t uid,
+    int fails, const char *error, int64_t *id)
+{
+	/* the server's words: one plain line */
+	char *why = mg_oneline(xstrdup(error && *error ? error : "no reason given"));
+	char *what = xasprintf("the IMAP server could not deliver it: %s", why);
+	char *text = xasprintf("The IMAP server failed to deliver message UID %u (UIDVALIDITY %u) of\r\n"
+	    "mailbox %s in %d passes in a row. Its last error:\r\n\r\n%s\r\n\r\n",
+	    uid, uidvalidity, c->imap_mailbox, fails, why);
+	enum mg_status rc = note(s, c, uidvalidity, uid, "unreadable", "Unreadable message", what,
+	    text, id);
+
 	free(why);
+	free(what);
+	free(text);
+	return rc;
+}
+
+enum mg_status
+relay_oversized(struct store *s, const struct conf *c, uint32_t uidvalidity, uint32_t uid,
+    uint32_t size, int64_t *id)
+{
+	char *what = xasprintf("it has %u bytes, over max_message_size (%d)", size,
+	    c->imap_max_size);
+	char *text = xasprintf("Message UID %u (UIDVALIDITY %u) of mailbox %s has %u bytes,\r\n"
+	    "more than max_message_size (%d bytes) allows.\r\n\r\n",
+	    uid, uidvalidity, c->imap_mailbox, size, c->imap_max_size);
+	enum mg_status rc = note(s, c, uidvalidity, uid, "oversized", "Oversized message", what,
+	    text, id);
+
+	free(what);
+	free(text);
 	return rc;
 }
 

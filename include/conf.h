@@ -32,6 +32,7 @@ struct conf {
 	char *imap_mailbox, *imap_processed;	/* processed NULL: flag instead of move */
 	int poll_interval;			/* seconds */
 	int imap_timeout;			/* seconds */
+	int imap_max_size;			/* bytes a message may have; 0: any */
 	/* [smtp] */
 	char *smtp_url;
 	enum conf_tls smtp_tls;

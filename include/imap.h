@@ -29,8 +29,9 @@ enum mg_status imap_pending(struct imap *, uint32_t **uids, size_t *n, struct bu
 
 /* Fetch each UID's full message (BODY.PEEK[], \Seen untouched), uids
  * ascending, in batches of at most a few MB; cb gets borrowed bytes valid
- * during the call.  A non-OK status from cb stops the fetch and is
- * returned. */
+ * during the call.  A message over max_message_size is not fetched: cb
+ * gets raw NULL and len its size.  A non-OK status from cb stops the
+ * fetch and is returned. */
 typedef enum mg_status (*imap_fetch_cb)(uint32_t uid, const char *raw, size_t len, void *arg);
 enum mg_status imap_fetch(struct imap *, const uint32_t *uids, size_t n, imap_fetch_cb cb,
     void *arg, struct buf *err);

@@ -30,18 +30,25 @@ enum mg_status relay_decide(struct store *, const struct conf *, int64_t id);
 struct relay_msg;
 struct relay_msg *relay_read(const struct conf *, char *raw, size_t len);
 const char *relay_msg_raw(const struct relay_msg *, size_t *len);
+/* A stand-in for a message over max_message_size, not fetched: its size,
+ * which relay_msg_size_over gives back (0 for one read). */
+struct relay_msg *relay_msg_oversized(uint32_t size);
+uint32_t relay_msg_size_over(const struct relay_msg *);
 enum mg_status relay_decide_msg(struct store *, int64_t id, struct relay_msg *);
 void relay_msg_free(struct relay_msg *);
 
-/* A coordinator released held message id: relay it now (body and subject,
- * when not NULL, replace the author's), inside the caller's transaction.
- * MG_DENIED, with why, when it cannot be relayed. */
 /* A message the IMAP server failed to deliver in fails passes in a row
  * (error: its last words): a note of it stored in its place (UID uid),
  * held for a coordinator, so that it is handled like the rest. */
 enum mg_status relay_unreadable(struct store *, const struct conf *, uint32_t uidvalidity,
     uint32_t uid, int fails, const char *error, int64_t *id);
+/* Likewise a message over max_message_size, never fetched. */
+enum mg_status relay_oversized(struct store *, const struct conf *, uint32_t uidvalidity,
+    uint32_t uid, uint32_t size, int64_t *id);
 
+/* A coordinator released held message id: relay it now (body and subject,
+ * when not NULL, replace the author's), inside the caller's transaction.
+ * MG_DENIED, with why, when it cannot be relayed. */
 enum mg_status relay_release(struct store *, const struct conf *, int64_t id, const char *body,
     const char *subject, struct buf *why);
 

@@ -60,7 +60,9 @@ struct store_decision {
 	int64_t pair_id, author_id, recipient_id;	/* 0 = none */
 	const char *body;		/* normalised UTF-8 text */
 	const char *from_addr, *subject;	/* decoded */
-	const char *kind;		/* message | autoreply | bounce | loop (NULL: message) */
+	/* message | autoreply | bounce | loop; unreadable | oversized (a note
+	 * in the place of a message not read); NULL: message */
+	const char *kind;
 	const char *new_text;		/* the reply without history and signature */
 	int64_t thread_id;		/* 0: none */
 	const char *topic;		/* subject without Re:/Fwd:/[tags] */

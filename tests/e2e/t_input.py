@@ -24,16 +24,18 @@ def test_config_errors_name_file_and_line(stack):
                 "tls = sometimes\n"                  # 9: bad value
                 "username = relay@mentoring.test\n"  # 10
                 "password_command = echo secret\n"   # 11
-                "[smtp]\n"                           # 12
-                "url = http://127.0.0.1:25\n"        # 13: not smtp://
-                "just some words\n"                  # 14
-                "[nosuch]\n")                        # 15
+                "max_message_size = 25MB\n"          # 12: K or M, not MB
+                "[smtp]\n"                           # 13
+                "url = http://127.0.0.1:25\n"        # 14: not smtp://
+                "just some words\n"                  # 15
+                "[nosuch]\n")                        # 16
     r = subprocess.run([os.path.join(BUILD, "mentorctl"), "-c", bad, "check"],
                        capture_output=True, text=True)
     assert r.returncode == 78, r
-    for line in (3, 5, 8, 9, 13, 14, 15):
+    for line in (3, 5, 8, 9, 12, 14, 15, 16):
         assert f"{bad}:{line}: " in r.stderr, (line, r.stderr)
     assert "unknown key 'colour' in [programme]" in r.stderr
+    assert "max_message_size: expected a size such as 25M" in r.stderr
     r = subprocess.run([os.path.join(BUILD, "mentorgated"), "-c", bad, "--once"],
                        capture_output=True, text=True)
     assert r.returncode == 78 and f"{bad}:5: " in r.stderr
@@ -44,6 +46,17 @@ def test_config_errors_name_file_and_line(stack):
     assert r.returncode == 78 and "readable by group or others" in r.stderr
     os.chmod(gw.conf, 0o600)
     assert gw.ctl("check").stdout.strip().endswith(": ok")
+    # sizes: bytes, K or M, at most 2047M
+    with open(gw.conf) as f:
+        good = f.read()
+    for value, fine in (("0", True), ("12", True), ("500K", True), ("2047M", True),
+                        ("2048M", False), ("-1", False), ("1G", False), ("3M2", False)):
+        with open(gw.conf, "w") as f:
+            f.write(good.replace("[imap]\n", f"[imap]\nmax_message_size = {value}\n"))
+        r = gw.ctl("check", check=False)
+        assert (r.returncode == 0) == fine, (value, r.stderr)
+    with open(gw.conf, "w") as f:
+        f.write(good)
 
 
 def test_csv_errors_import_nothing(stack):
