@@ -304,8 +304,11 @@ char *
 screen_message_text(const struct mime_msg *m)
 {
 	char *text = reply_screen_text(m->text ? m->text : "", m->text ? strlen(m->text) : 0);
-	char *out = xasprintf("%s\n\n%s", m->subject ? m->subject : "", text);
+	struct buf out = {0};
 
+	buf_adds(&out, m->subject ? m->subject : "");	/* (no printf: the text is long) */
+	buf_adds(&out, "\n\n");
+	buf_adds(&out, text);
 	free(text);
-	return out;
+	return buf_steal(&out);
 }
