@@ -633,12 +633,16 @@ struct prefilter {
 	uint32_t *sets;		/* pattern i needs sets sets[i] .. sets[i + 1] - 1 */
 	uint64_t *digit;	/* the sets a digit is in: held when one may be */
 	/* the automaton: bytes fall into classes (0: in no string); state s
-	 * goes on class c to next[s * ncls + c]; the strings ending at state
+	 * goes on class c to next[s * ncls + c] (16-bit states when there are
+	 * few enough, as there are for the shipped rules: half the memory
+	 * and cache); the strings ending at state
 	 * s are lit[out[at[s] .. at[s + 1])] */
 	int built;
 	unsigned char cls[256];
 	size_t ncls, nstate;
-	uint32_t *next, *at, *out;
+	void *next;
+	int wide;		/* next holds uint32_t, else uint16_t */
+	uint32_t *at, *out;
 };
 
 struct prefilter *
@@ -657,7 +661,8 @@ unbuild(struct prefilter *pf)
 	free(pf->at);
 	free(pf->out);
 	free(pf->digit);
-	pf->next = pf->at = pf->out = NULL;
+	pf->next = NULL;
+	pf->at = pf->out = NULL;
 	pf->digit = NULL;
 	pf->built = 0;
 }
@@ -727,6 +732,25 @@ marked(const uint64_t *bits, size_t i)
 	return bits[i / 64] >> (i % 64) & 1;
 }
 
+static uint32_t
+go(const struct prefilter *pf, size_t st, size_t c)
+{
+	size_t i = st * pf->ncls + c;
+
+	return pf->wide ? ((const uint32_t *)pf->next)[i] : ((const uint16_t *)pf->next)[i];
+}
+
+static void
+set_go(struct prefilter *pf, size_t st, size_t c, uint32_t to)
+{
+	size_t i = st * pf->ncls + c;
+
+	if (pf->wide)
+		((uint32_t *)pf->next)[i] = to;
+	else
+		((uint16_t *)pf->next)[i] = (uint16_t)to;
+}
+
 /* The trie of the strings' characters, then the failure links folded
  * into the transitions breadth first (a state's failure comes before it),
  * then each state's strings: its own, then its failure's. */
@@ -734,7 +758,6 @@ static void
 build(struct prefilter *pf)
 {
 	size_t chars = 0, ns = 1, qh = 0, qt = 0, *end, *fail, *queue, *fill;
-	uint32_t *next;
 
 	unbuild(pf);
 	memset(pf->cls, 0, sizeof pf->cls);
@@ -745,12 +768,13 @@ build(struct prefilter *pf)
 			mark(pf->digit, pf->lit[i].set);
 		else
 			for (const unsigned char *c = (const unsigned char *)pf->lit[i].s; *c; c++)
-			if (*c != BOUND) {
-				chars++;
-				if (!pf->cls[*c])
-					pf->cls[*c] = (unsigned char)pf->ncls++;
-			}
-	next = xcalloc((chars + 1) * pf->ncls, sizeof *next);
+				if (*c != BOUND) {
+					chars++;
+					if (!pf->cls[*c])
+						pf->cls[*c] = (unsigned char)pf->ncls++;
+				}
+	pf->wide = chars + 1 > UINT16_MAX;	/* (states: at most one per character) */
+	pf->next = xcalloc((chars + 1) * pf->ncls, pf->wide ? sizeof(uint32_t) : sizeof(uint16_t));
 	end = xcalloc(pf->nlit + 1, sizeof *end);
 	for (size_t i = 0; i < pf->nlit; i++) {
 		size_t st = 0;
@@ -761,27 +785,27 @@ build(struct prefilter *pf)
 		for (const unsigned char *c = (const unsigned char *)pf->lit[i].s; *c; c++) {
 			if (*c == BOUND)
 				continue;
-			uint32_t *to = &next[st * pf->ncls + pf->cls[*c]];
-			if (!*to)
-				*to = (uint32_t)ns++;
-			st = *to;
+			if (!go(pf, st, pf->cls[*c]))
+				set_go(pf, st, pf->cls[*c], (uint32_t)ns++);
+			st = go(pf, st, pf->cls[*c]);
 		}
 		end[i] = st;
 	}
+	pf->next = xrealloc(pf->next, ns * pf->ncls * (pf->wide ? sizeof(uint32_t) : sizeof(uint16_t)));
 	fail = xcalloc(ns, sizeof *fail);
 	queue = xcalloc(ns, sizeof *queue);
 	for (size_t c = 0; c < pf->ncls; c++)
-		if (next[c])
-			queue[qt++] = next[c];	/* depth one: fails to the root */
+		if (go(pf, 0, c))
+			queue[qt++] = go(pf, 0, c);	/* depth one: fails to the root */
 	while (qh < qt) {
 		size_t st = queue[qh++];
 		for (size_t c = 0; c < pf->ncls; c++) {
-			uint32_t *to = &next[st * pf->ncls + c], f = next[fail[st] * pf->ncls + c];
-			if (*to) {
-				fail[*to] = f;
-				queue[qt++] = *to;
+			uint32_t to = go(pf, st, c), f = go(pf, fail[st], c);
+			if (to) {
+				fail[to] = f;
+				queue[qt++] = to;
 			} else
-				*to = f;
+				set_go(pf, st, c, f);
 		}
 	}
 	pf->at = xcalloc(ns + 1, sizeof *pf->at);
@@ -806,7 +830,6 @@ build(struct prefilter *pf)
 	free(end);
 	free(fail);
 	free(queue);
-	pf->next = next;
 	pf->nstate = ns;
 	pf->built = 1;
 }
@@ -933,7 +956,7 @@ prefilter_scan(struct prefilter *pf, const char *text, size_t len, uint64_t *can
 		for (size_t k = 0; k <= pf->nset / 64; k++)
 			held[k] |= pf->digit[k];
 	for (size_t i = 0; i < m; i++) {
-		st = pf->next[st * pf->ncls + pf->cls[t[i]]];
+		st = go(pf, st, pf->cls[t[i]]);
 		for (uint32_t k = pf->at[st]; k < pf->at[st + 1]; k++) {
 			const struct lit *l = &pf->lit[pf->out[k]];
 			if (!marked(held, l->set) && bounds_hold(l, t, m, i + 1 - l->chars))

@@ -316,10 +316,40 @@ equivalence(void)
 	buf_free(&errs);
 }
 
+/* So many strings that the automaton's states take 32 bits: each pattern
+ * is still a candidate for exactly the texts holding its string. */
+static void
+many(void)
+{
+	struct prefilter *pf = prefilter_new();
+	size_t n = 3000, words;
+	uint64_t *cand;
+	int bad = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char src[64];
+		snprintf(src, sizeof src, "w%05zuqqqqqqqqqqqqqqqqqqqq%05zu", i, n - i);
+		prefilter_add(pf, src);
+	}
+	words = prefilter_words(pf);
+	cand = xcalloc(words, sizeof *cand);
+	for (size_t i = 0; i < n; i += 499) {
+		char text[128];
+		snprintf(text, sizeof text, "say W%05zuqqqqqqqqqqqqqqqqqqqq%05zu twice", i, n - i);
+		prefilter_scan(pf, text, strlen(text), cand);
+		for (size_t p = 0; p < n; p++)
+			bad += (int)(cand[p / 64] >> (p % 64) & 1) != (p == i);
+	}
+	ok(!bad, "%zu patterns of 31 characters: each a candidate for its own text alone", n);
+	free(cand);
+	prefilter_free(pf);
+}
+
 int
 main(void)
 {
 	analysis();
+	many();
 	ok(!random_property(3000, 200), "no random pattern matches a text it is not a candidate for");
 	equivalence();
 	return tap_done();
