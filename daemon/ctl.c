@@ -740,11 +740,19 @@ main(int argc, char **argv)
 			else
 				store_rollback(x.store);
 		}
-		free(actor);
-		if (st == MG_OK)
+		if (st == MG_OK) {
+			/* what was held only for the pause goes now */
+			struct buf err = {0};
+			int released;
 			printf("relay to %s resumed\n", argv[1]);
-		else
+			st = moderate_release_paused(x.store, x.conf, argv[1], actor, &released, &err);
+			printf("%d held message%s released\n", released, released == 1 ? "" : "s");
+			if (err.s)
+				fprintf(stderr, "mentorctl: %s", err.s);
+			buf_free(&err);
+		} else
 			fprintf(stderr, "mentorctl: %s: %s\n", argv[1], mg_strerror(st));
+		free(actor);
 		rc = exit_for(st);
 	} else
 		rc = usage();

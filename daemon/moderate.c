@@ -482,6 +482,57 @@ out:
 	return rc;
 }
 
+static const char q_paused_holds[] =
+	"SELECT h.id FROM holds h JOIN messages m ON m.id = h.message"
+	" JOIN participants p ON p.id = m.recipient_id"
+	" WHERE h.state = 'open' AND p.email = ?1 AND h.reason = ?2 ORDER BY h.id";
+
+enum mg_status
+moderate_release_paused(struct store *s, const struct conf *c, const char *email,
+    const char *by, int *released, struct buf *err)
+{
+	sqlite3_stmt *st = store_stmt(s, q_paused_holds);
+	char *low = mg_lower(email), *reason = xasprintf(RELAY_PAUSED, low);
+	struct moderate_decision d = { MOD_APPROVE, NULL, by };
+	enum mg_status rc = MG_OK, r;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int step;
+
+	*released = 0;
+	if (!st) {
+		rc = MG_INTERNAL;
+		goto out;
+	}
+	store_bind_text(st, 1, low);
+	store_bind_text(st, 2, reason);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = xrealloc(ids, (n + 1) * sizeof *ids);
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE) {
+		rc = store_status(step);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {	/* (one decided meanwhile is skipped) */
+		char *detail = NULL;
+		if ((r = moderate_decide(s, c, NULL, ids[i], &d, &detail)) == MG_OK)
+			(*released)++;
+		else if (r != MG_DUPLICATE) {
+			buf_printf(err, "hold %lld: %s\n", (long long)ids[i],
+			    detail ? detail : mg_strerror(r));
+			rc = r;
+		}
+		free(detail);
+	}
+out:
+	free(ids);
+	free(low);
+	free(reason);
+	return rc;
+}
+
 /* Our server saw DKIM or SPF pass for this reply. */
 static int
 authenticated(const struct conf *c, const char *raw, size_t len)

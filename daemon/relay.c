@@ -790,7 +790,7 @@ decide(struct job *j)
 		goto out;
 	}
 	if (j->recipient->paused) {
-		rc = hold(j, "relay to %s is paused: their address bounces", j->recipient->email);
+		rc = hold(j, RELAY_PAUSED, j->recipient->email);
 		goto out;
 	}
 	if ((rc = store_relayed_since(s, j->pair.id, mg_now() - 86400, &n)) != MG_OK)

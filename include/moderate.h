@@ -73,6 +73,13 @@ enum mg_status moderate_reply(struct store *, const struct conf *, int64_t messa
     const char *token, const char *raw, size_t len, const struct mime_msg *);
 
 /* Print open holds, or one hold in full. */
+/* Relay to email has been resumed: approve (as by) the holds kept only
+ * because it was paused, each in its own transaction, as a coordinator's
+ * approval would.  *released: how many; a hold that cannot be released
+ * stays open, named in err. */
+enum mg_status moderate_release_paused(struct store *, const struct conf *, const char *email,
+    const char *by, int *released, struct buf *err);
+
 enum mg_status moderate_list(struct store *);
 enum mg_status moderate_show(struct store *, int64_t id);
 

@@ -46,6 +46,10 @@ enum mg_status relay_unreadable(struct store *, const struct conf *, uint32_t ui
 enum mg_status relay_oversized(struct store *, const struct conf *, uint32_t uidvalidity,
     uint32_t uid, uint32_t size, int64_t *id);
 
+/* The hold reason of a message kept back because relay to an address (the
+ * argument) is paused. */
+#define RELAY_PAUSED "relay to %s is paused: their address bounces"
+
 /* A coordinator released held message id: relay it now (body and subject,
  * when not NULL, replace the author's), inside the caller's transaction.
  * MG_DENIED, with why, when it cannot be relayed. */

@@ -111,10 +111,32 @@ def test_bounce_to_verp_pauses_relay_and_tells_people(stack):
     held = gw.sql("SELECT state, reason FROM messages WHERE subject = 'Week 2'")
     assert held[0][0] == "held" and "paused" in held[0][1], held
     assert stack.count(MENTOR) == 1
-    # a coordinator fixes the address and resumes relay
+    # and one held for another reason first (a mentee's attachment)
+    cv = (f"From: {MENTEE}\r\nTo: {to_mentor}\r\nSubject: Week 3\r\nMessage-ID: <w3@school.test>\r\n"
+          "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+          "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+          "my CV\r\n--b\r\nContent-Type: application/pdf\r\n"
+          "Content-Disposition: attachment; filename=cv.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+          "JVBERi0xLjQK\r\n--b--\r\n")
+    stack.send(MENTEE, to_mentor, cv)
+    stack.wait_count("relay@mentoring.test", 1)
+    gw.once()
+    held = gw.sql("SELECT state, reason FROM messages WHERE subject = 'Week 3'")
+    assert held[0][0] == "held" and "attachments" in held[0][1], held
+    # a coordinator fixes the address and resumes relay; what was held only
+    # for the pause goes with it, approved in the coordinator's name
     out = gw.ctl("resume", MENTOR).stdout
-    assert "resumed" in out
+    assert "resumed" in out and "1 held message released" in out, out
     assert gw.sql("SELECT paused FROM participants WHERE email = ?", MENTOR) == [(None,)]
+    assert gw.sql("SELECT h.state, h.decided_by LIKE 'shell:%' FROM holds h"
+                  " JOIN messages m ON m.id = h.message WHERE m.subject = 'Week 2'") == [("approved", 1)]
+    assert gw.sql("SELECT state FROM messages WHERE subject = 'Week 2'") == [("relayed",)]
+    gw.once()
+    assert stack.wait_count(MENTOR, 2) == 2
+    assert "Week 2" in [str(parse(m)["Subject"]) for m in stack.messages(MENTOR)]
+    assert "0 held messages released" in gw.ctl("resume", MENTOR).stdout     # nothing twice
+    assert gw.sql("SELECT h.state FROM holds h JOIN messages m ON m.id = h.message"
+                  " WHERE m.subject = 'Week 3'") == [("open",)], "held for its own reason"
     assert gw.ctl("resume", "nobody@nowhere.test", check=False).returncode == 66
     assert "permanent" in gw.ctl("bounces").stdout
 
