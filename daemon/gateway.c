@@ -107,13 +107,14 @@ ingest_one(struct sync *y, uint32_t uid, struct relay_msg *msg)
 		rc = relay_oversized(y->s, y->c, y->uidvalidity, uid, over, &id);
 		if (rc != MG_OK && rc != MG_DUPLICATE)
 			return rc;
-		if (rc == MG_OK)	/* (held back with the batch's other lines) */
+		if (rc == MG_OK) {	/* (the line held back with the batch's others) */
 			log_info("imap oversized mailbox=%s uid=%u bytes=%u held=%lld",
 			    y->c->imap_mailbox, uid, over, (long long)id);
-		y->batch.stored += rc == MG_OK;
-		y->batch.duplicates += rc == MG_DUPLICATE;
-		y->batch.decided += rc == MG_OK;
-		y->last_stored = uid;
+			y->batch.stored++;
+			y->batch.decided++;
+			y->last_stored = uid;
+		} else
+			y->batch.duplicates++;
 		mark(y, uid);
 		return MG_OK;
 	}

@@ -622,7 +622,6 @@ struct lit {
 	char *s;	/* may hold BOUND */
 	size_t len;
 	size_t chars;	/* characters, BOUNDs not counted */
-	size_t lead;	/* BOUNDs before the first character */
 	uint32_t set;
 };
 
@@ -634,12 +633,11 @@ struct prefilter {
 	uint64_t *digit;	/* the sets a digit is in: held when one may be */
 	/* the automaton: bytes fall into classes (0: in no string); state s
 	 * goes on class c to next[s * ncls + c] (16-bit states when there are
-	 * few enough, as there are for the shipped rules: half the memory
-	 * and cache); the strings ending at state
-	 * s are lit[out[at[s] .. at[s + 1])] */
+	 * few enough, as for the shipped rules: half the memory and cache);
+	 * the strings ending at state s are lit[out[at[s] .. at[s + 1])] */
 	int built;
 	unsigned char cls[256];
-	size_t ncls, nstate;
+	size_t ncls;
 	void *next;
 	int wide;		/* next holds uint32_t, else uint16_t */
 	uint32_t *at, *out;
@@ -711,7 +709,7 @@ prefilter_add(struct prefilter *pf, const char *src)
 			char *l = nd.v[k].s[j];
 			pf->lit = xrealloc(pf->lit, (pf->nlit + 1) * sizeof *pf->lit);
 			pf->lit[pf->nlit++] = (struct lit){ l, strlen(l), real_len(l),
-				strspn(l, (char[]){ BOUND, 0 }), (uint32_t)pf->nset };
+				(uint32_t)pf->nset };
 		}
 		free(nd.v[k].s);
 	}
@@ -830,7 +828,6 @@ build(struct prefilter *pf)
 	free(end);
 	free(fail);
 	free(queue);
-	pf->nstate = ns;
 	pf->built = 1;
 }
 
