@@ -25,7 +25,7 @@ struct imap {
 	const struct conf *conf;
 	mailimap *s;
 	int has_move, has_uidplus, has_idle, idling;
-	int careful;		/* one message per FETCH, sizes unasked */
+	int careful;		/* one message per FETCH, its size asked just before */
 	/* watchdog */
 	pthread_t thread;
 	pthread_mutex_t mu;
