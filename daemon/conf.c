@@ -57,6 +57,7 @@ static const struct key keys[] = {
 	{ "smtp", "from_name", K_STR, F(from_name), 0, 0 },
 	{ "smtp", "timeout", K_INT, F(smtp_timeout), 1, 3600 },
 	{ "smtp", "batch_size", K_INT, F(batch_size), 1, 100000 },
+	{ "smtp", "connections", K_INT, F(smtp_connections), 1, CONF_SMTP_CONN_MAX },
 	{ "moderation", "coordinators", K_LIST, F(coordinators), 0, 0 },
 	{ "moderation", "require_authentication", K_BOOL, F(require_authentication), 0, 0 },
 	{ "moderation", "authserv_id", K_STR, F(authserv_id), 0, 0 },
@@ -362,6 +363,7 @@ defaults(struct conf *c)
 	c->imap_max_size = 25 << 20;
 	c->smtp_timeout = 60;
 	c->batch_size = 100;
+	c->smtp_connections = 3;
 	c->pair_daily_cap = 30;
 	c->escalation_minutes = 30;
 	c->mentee_attachments = CONF_ATT_HOLD;

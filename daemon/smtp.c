@@ -24,6 +24,7 @@ struct smtp {
 	 * the message itself went out */
 	char verb[5], refused[5];
 	int data_out;
+	struct smtp *more[CONF_SMTP_CONN_MAX - 1];	/* smtp_conn's, owned */
 };
 
 struct upload {
@@ -57,6 +58,8 @@ smtp_free(struct smtp *s)
 {
 	if (!s)
 		return;
+	for (int i = 0; i < CONF_SMTP_CONN_MAX - 1; i++)
+		smtp_free(s->more[i]);
 	if (s->curl)
 		curl_easy_cleanup(s->curl);
 	if (s->password) {
@@ -64,6 +67,25 @@ smtp_free(struct smtp *s)
 		free(s->password);
 	}
 	free(s);
+}
+
+struct smtp *
+smtp_conn(struct smtp *s, int i)
+{
+	if (i <= 0 || i >= CONF_SMTP_CONN_MAX)
+		return s;
+	if (!s->more[i - 1])
+		s->more[i - 1] = smtp_new(s->conf);
+	return s->more[i - 1];
+}
+
+void
+smtp_conn_trim(struct smtp *s, int k)
+{
+	for (int i = k < 1 ? 1 : k; i < CONF_SMTP_CONN_MAX; i++) {
+		smtp_free(s->more[i - 1]);
+		s->more[i - 1] = NULL;
+	}
 }
 
 int

@@ -328,14 +328,18 @@ store_open(const char *path, struct store **out, struct buf *err)
 	int fd;
 
 	*out = NULL;
-	/* Create it 0600 ourselves: sqlite3_open would honour the umask. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+	/* Create it 0600 ourselves: sqlite3_open would honour the umask.  An
+	 * existing file is not opened here: closing a descriptor drops every
+	 * POSIX lock this process holds on the file, the SQLite connections'
+	 * (the outbox opens more while the first holds its locks). */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0)
+		close(fd);
+	if ((fd < 0 && errno != EEXIST) || access(path, R_OK | W_OK) != 0) {
 		buf_printf(err, "%s: %s", path, strerror(errno));
 		free(s);
 		return errno == ENOSPC ? MG_TEMPFAIL : MG_BADCONF;
 	}
-	fchmod(fd, 0600);
-	close(fd);
+	(void)chmod(path, 0600);	/* (best effort, as the owner) */
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		buf_printf(err, "%s: %s", path, store_errmsg(s));
 		st = MG_TEMPFAIL;

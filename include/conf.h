@@ -8,6 +8,8 @@
 
 struct rules;
 
+#define CONF_SMTP_CONN_MAX 8	/* [smtp] connections */
+
 enum conf_tls { CONF_TLS_NONE, CONF_TLS_STARTTLS, CONF_TLS_IMPLICIT };
 /* What a participant's attachments do: hold the message for a coordinator,
  * or relay its text with a note naming what was not passed on. */
@@ -42,7 +44,8 @@ struct conf {
 	char *smtp_oauth2_command;
 	char *from_name;
 	int smtp_timeout;
-	int batch_size;				/* messages per SMTP connection */
+	int batch_size;				/* rows claimed at a time per connection */
+	int smtp_connections;			/* in parallel, for a backlog */
 	/* [moderation] */
 	char **coordinators;			/* lower-case addresses */
 	size_t ncoordinators;

@@ -1,8 +1,10 @@
 /* outbox: every outbound message, enqueued in the transaction that decided
- * it, sent with retry and backoff.  Owns the outbox table.
+ * it, sent with retry and backoff.  Owns the outbox table (outbox.c:
+ * enqueue and list; outbox_send.c: the flush).
  * States: queued -> sending -> sent, or failed (5xx).  The one window that
- * can repeat a send is between the server's 250 and the commit of 'sent'
- * (a single message: each is committed right after its 250); a row found
+ * can repeat a send is between the server's 250 and the commit of 'sent':
+ * at most one message per SMTP connection, as each connection's next
+ * message waits for that commit before its last bytes; a row found
  * 'sending' after a crash is sent again with the same Message-ID. */
 #ifndef OUTBOX_H
 #define OUTBOX_H
@@ -34,9 +36,11 @@ struct outbox_stats {
 	char down[256];		/* why the server was unreachable, if it was */
 };
 
-/* Send every due row.  Stops at the first connection failure (MG_CONNFAIL;
- * rows keep their schedule: an unreachable server is not the message's
- * fault).  Logs one line per event. */
+/* Send every due row: over one connection, or, when more than batch_size
+ * are due, over up to [smtp] connections at once (smtp_conn), one
+ * recipient's rows over one of them.  Stops when the server cannot be
+ * reached at all (MG_CONNFAIL; rows keep their schedule: an unreachable
+ * server is not the message's fault).  Logs one line per event. */
 enum mg_status outbox_flush(struct store *, const struct conf *, struct smtp *,
     struct outbox_stats *);
 

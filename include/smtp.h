@@ -14,6 +14,12 @@ struct smtp;
 struct smtp *smtp_new(const struct conf *);
 void smtp_free(struct smtp *);
 
+/* The i-th connection to the same server (0: s itself), made on first use
+ * and kept, freed with s; each is for one thread at a time. */
+struct smtp *smtp_conn(struct smtp *, int i);
+/* Close and forget the connections from the k-th on (not s itself). */
+void smtp_conn_trim(struct smtp *, int k);
+
 /* Send data (any line ends: normalised to CRLF here) from env_from to rcpt.
  * MG_OK on 250; MG_TEMPFAIL on 4xx or an unknown outcome (timeout);
  * MG_PERMFAIL on 5xx; MG_CONNFAIL when the server cannot be reached or

@@ -57,15 +57,23 @@ class TlsTerminator(Middlebox):
                     if not data:
                         break
                     b.sendall(data)
-            except OSError:
+            except Exception:   # (OSError; or the SSL object gone under it)
                 pass
-            for s in (a, b):
+            for s in (a, b):    # wakes the other direction
                 try:
-                    s.close()
-                except OSError:
+                    s.shutdown(socket.SHUT_RDWR)
+                except Exception:
                     pass
-        threading.Thread(target=pump, args=(up, t), daemon=True).start()
+        other = threading.Thread(target=pump, args=(up, t), daemon=True)
+        other.start()
         pump(t, up)
+        # closed only once neither direction can use them: a descriptor
+        # closed under the other thread is reused by this process's next
+        # open (the test's database, a subprocess's pipe), and the other
+        # thread's late TLS write lands there
+        other.join(60)
+        t.close()
+        up.close()
 
 
 def point(gw, imap_port, smtp_port, ca):

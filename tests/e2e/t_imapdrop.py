@@ -26,8 +26,12 @@ class CuttingRelay(Middlebox):
 
     def connected(self, c):
         s = socket.create_connection(("127.0.0.1", self.target))
-        threading.Thread(target=self.pump, args=(c, s, False), daemon=True).start()
+        other = threading.Thread(target=self.pump, args=(c, s, False), daemon=True)
+        other.start()
         self.pump(s, c, True)
+        other.join(600)     # (a stalled cut waits for release, bounded)
+        c.close()           # only now: see t_certname.TlsTerminator
+        s.close()
 
     def pump(self, src, dst, from_server):
         seen = 0
@@ -46,12 +50,11 @@ class CuttingRelay(Middlebox):
                 dst.sendall(data)
         except OSError:
             pass
-        for sock in (src, dst):
+        for sock in (src, dst):     # wakes the other direction
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-            sock.close()
 
 
 def test_server_dying_mid_fetch_does_not_hang(stack):

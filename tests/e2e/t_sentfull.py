@@ -21,13 +21,12 @@ def stopped(pid):
         return f.read().rsplit(")", 1)[1].split()[0] == "T"
 
 
-def test_sent_but_not_recorded_is_recorded_late_not_sent_twice(stack):
-    gw = Gateway(stack)
-    to_mentor, _ = gw.setup_pair()
-    for i in range(N):
-        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, f"full {i}", "hello\r\n"))
-    assert stack.wait_count("relay@mentoring.test", N) == N
-    # the first pass stores the N, claims their relays and pauses there
+def fill_the_disk_while_sending(gw, n):
+    """Run the daemon until the n relays waiting in the mailbox are claimed,
+    stop it there, let no file grow, and go on: each message accepted then
+    is sent but not recorded, the next of each connection held back; room
+    again, and all is recorded and sent.  The daemon's log."""
+    # the first pass stores the n, claims their relays and pauses there
     d = Daemon([gw.conf], env={"MENTORGATE_LOG": "debug", "MENTORGATE_CRASH_AT": "outbox claimed:1",
                                "MENTORGATE_CRASH_SIGNAL": "STOP"})
     pid = d.proc.pid
@@ -47,13 +46,23 @@ def test_sent_but_not_recorded_is_recorded_late_not_sent_twice(stack):
         assert d.count("outbox sent id=") == 0
         resource.prlimit(pid, resource.RLIMIT_FSIZE, (soft, hard))
         d.wait_log("recorded=late")
-        d.wait_log("outbox sent id=", n=N)
-        assert stack.wait_count(MENTOR, N) == N
+        d.wait_log("outbox sent id=", n=n)
     finally:
         assert d.stop() == 0, d.log()
+    assert gw.sql("SELECT state, count(*) FROM outbox GROUP BY state") == [("sent", n)]
+    assert gw.sql("SELECT count(*) FROM audit WHERE event = 'sent'") == [(n,)]
+    return d.log()
+
+
+def test_sent_but_not_recorded_is_recorded_late_not_sent_twice(stack):
+    gw = Gateway(stack)
+    to_mentor, _ = gw.setup_pair()
+    for i in range(N):
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, f"full {i}", "hello\r\n"))
+    assert stack.wait_count("relay@mentoring.test", N) == N
+    log = fill_the_disk_while_sending(gw, N)
+    assert stack.wait_count(MENTOR, N) == N
     subjects = sorted(m.split(b"Subject: ", 1)[1].split(b"\r\n", 1)[0].decode()
                       for m in stack.messages(MENTOR))
     assert subjects == sorted(f"full {i}" for i in range(N)), subjects     # once each
-    assert gw.sql("SELECT state, count(*) FROM outbox GROUP BY state") == [("sent", N)]
-    assert gw.sql("SELECT count(*) FROM audit WHERE event = 'sent'") == [(N,)]
-    assert d.count("recorded=late") == 1
+    assert log.count("recorded=late") == 1

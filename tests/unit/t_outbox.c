@@ -1,6 +1,7 @@
 /* Unit tests for outbox: the backoff schedule and what enqueue refuses. */
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "outbox.h"
@@ -38,6 +39,41 @@ main(void)
 	store_close(s);
 	s = NULL;
 	ok(store_open(path, &s, &err) == MG_OK, "reopens (migrations are idempotent)");
+	/* a second connection in this process (the outbox's recorder and
+	 * connections), opened while the first is in use, then another
+	 * process's (mentorctl's) coming and going: the first connection's
+	 * locks must have survived, or that process, taking itself for the
+	 * last, removes the WAL under it */
+	struct store *s2 = NULL;
+	it.dedupe_key = "k3";
+	it.rcpt = "c@d.test";
+	ok(store_begin(s) == MG_OK && outbox_enqueue(s, &it) == MG_OK && store_commit(s) == MG_OK,
+	    "the first connection commits");
+	ok(store_open(path, &s2, &err) == MG_OK, "a second connection opens");
+	it.dedupe_key = "k4";
+	ok(store_begin(s2) == MG_OK && outbox_enqueue(s2, &it) == MG_OK && store_commit(s2) == MG_OK,
+	    "commits");
+	store_close(s2);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct store *o = NULL;
+		it.dedupe_key = "k5";
+		_exit(store_open(path, &o, &err) == MG_OK && store_begin(o) == MG_OK &&
+		    outbox_enqueue(o, &it) == MG_OK && store_commit(o) == MG_OK ? 0 : 1);
+	}
+	int wst = -1;
+	ok(pid > 0 && waitpid(pid, &wst, 0) == pid && wst == 0, "another process commits and closes");
+	ok(store_open(path, &s2, &err) == MG_OK, "the second connection opens again");
+	it.dedupe_key = "k6";
+	ok(store_begin(s) == MG_OK && outbox_enqueue(s, &it) == MG_OK && store_commit(s) == MG_OK,
+	    "the first commits");
+	it.dedupe_key = "k7";
+	ok(store_begin(s2) == MG_OK && outbox_enqueue(s2, &it) == MG_OK && store_commit(s2) == MG_OK,
+	    "then the second");
+	it.dedupe_key = "k5";
+	ok(store_begin(s) == MG_OK && outbox_enqueue(s, &it) == MG_DUPLICATE &&
+	    store_commit(s) == MG_OK, "and the first sees the other process's commit");
+	store_close(s2);
 	store_close(s);
 	unlink(path);
 	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
