@@ -149,3 +149,24 @@ def test_sigkill_while_three_connections_send(stack):
     # a kill after a commit finds at most one accepted, unrecorded message
     # on each of the two other connections
     assert again <= 2 * kills, (again, kills)
+
+
+def test_sigterm_while_three_connections_send(stack):
+    """SIGTERM mid-backlog (as if it arrived at the 10th recorded send): each
+    connection finishes the message in hand, its record is made, the rest is
+    given back, and the daemon exits 0; the next run sends the rest, and
+    everything arrives exactly once: a polite stop repeats nothing."""
+    gw, masks = gateway(stack, "connections = 3\n")
+    want = backlog(stack, masks, 60)
+    r = gw.once(env={"MENTORGATE_LOG": "info", "MENTORGATE_CRASH_AT": "outbox sent:10",
+                     "MENTORGATE_CRASH_SIGNAL": "TERM"})
+    assert "crashpoint 10 outbox sent (SIGTERM)" in r.stderr, r.stderr[-3000:]
+    sent = len(sent_lines(r.stderr))
+    assert 10 <= sent < 60, (sent, r.stderr[-3000:])
+    states = dict(gw.sql("SELECT state, count(*) FROM outbox GROUP BY state"))
+    assert states == {"sent": sent, "queued": 60 - sent}, states     # none left 'sending'
+    gw.once()
+    assert gw.sql("SELECT state, count(*) FROM outbox GROUP BY state") == [("sent", 60)]
+    for user, subs in want.items():
+        assert stack.wait_count(user, len(subs)) == len(subs)
+        assert sorted(subjects(stack, user)) == sorted(subs), user     # each once
