@@ -1,8 +1,9 @@
 """A backlog goes out over several SMTP connections at once ([smtp]
 connections), to the real Postfix: each message once, one recipient's in
 order; a server that takes fewer connections gets everything over those it
-takes; and SIGKILL while three connections send loses nothing and sends
-again at most one message per other connection."""
+takes; a full disk or a SIGTERM mid-backlog repeats nothing; and SIGKILL
+while three connections send loses nothing and sends again at most one
+message per other connection."""
 import smtplib
 
 from harness import Gateway, make_mail, parse
