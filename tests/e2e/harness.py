@@ -249,6 +249,10 @@ coordinators = coord@mentoring.test
                     "coordinator,Chris Coord,coord@mentoring.test,,\n")
         self.ctl("cohort", "add", "W1", "--start", "2026-09-01", "--weeks", "10")
         self.ctl("import", csv)
+        return self.pair(mentee, mentor)
+
+    def pair(self, mentee, mentor):
+        """Pair two imported participants; returns (to_mentor, to_mentee)."""
         out = self.ctl("pair", mentee, mentor).stdout
         to_mentor = to_mentee = None
         for line in out.splitlines():

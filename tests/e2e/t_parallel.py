@@ -19,14 +19,9 @@ def gateway(stack, extra=""):
     gw = Gateway(stack, extra="\n[programme]\npair_daily_cap = 1000\n[smtp]\nbatch_size = 4\n"
                  + extra)
     masks = {}
-    to_mentor, to_mentee = gw.setup_pair(*PAIRS[0])
-    masks[PAIRS[0][0]], masks[PAIRS[0][1]] = (to_mentor, PAIRS[0][1]), (to_mentee, PAIRS[0][0])
-    for line in gw.ctl("pair", *PAIRS[1]).stdout.splitlines():
-        role, mask = line.split()[0], line.split()[-1]
-        if role == "mentee":
-            masks[PAIRS[1][0]] = (mask, PAIRS[1][1])
-        elif role == "mentor":
-            masks[PAIRS[1][1]] = (mask, PAIRS[1][0])
+    for i, (mentee, mentor) in enumerate(PAIRS):
+        to_mentor, to_mentee = gw.setup_pair(mentee, mentor) if i == 0 else gw.pair(mentee, mentor)
+        masks[mentee], masks[mentor] = (to_mentor, mentor), (to_mentee, mentee)
     assert len(masks) == 4, masks
     return gw, masks
 

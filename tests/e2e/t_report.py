@@ -41,10 +41,9 @@ question = My partner is easy to talk to
     os.environ.update(now(2026, 8, 20, 12))
     try:
         to_sam, to_alex = gw.setup_pair()
-        out = gw.ctl("pair", JO, KIM).stdout
+        to_kim, _ = gw.pair(JO, KIM)
     finally:
         del os.environ["MENTORGATE_NOW"]
-    to_kim = [l.split()[-1] for l in out.splitlines() if l.strip().startswith("mentee")][0]
     gw.once(env=now(2026, 9, 1, 17))                      # 4 prompts, 4 invitations
 
     def send(frm, to, subject, text, when):
