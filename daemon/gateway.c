@@ -97,8 +97,6 @@ static enum mg_status
 ingest_one(struct sync *y, uint32_t uid, struct relay_msg *msg)
 {
 	int64_t id = 0;
-	size_t len;
-	const char *raw = relay_msg_raw(msg, &len);
 	uint32_t over = relay_msg_size_over(msg);
 	enum mg_status rc;
 
@@ -118,7 +116,7 @@ ingest_one(struct sync *y, uint32_t uid, struct relay_msg *msg)
 		mark(y, uid);
 		return MG_OK;
 	}
-	rc = relay_store(y->s, y->c->imap_mailbox, y->uidvalidity, uid, raw, len, &id);
+	rc = relay_store_msg(y->s, y->c->imap_mailbox, y->uidvalidity, uid, msg, &id);
 	if (rc == MG_DUPLICATE) {
 		y->batch.duplicates++;
 		mark(y, uid);

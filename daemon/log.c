@@ -39,14 +39,21 @@ log_init(const char *id, int to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
+static const char *const word[] = { "err", "warn", "info", "debug" };
+
+static void
+line_to(FILE *f, enum log_level lv, const char *line)
+{
+	fprintf(f, "%s: %s %s\n", ident, word[lv], line);
+}
+
 static void
 emit(enum log_level lv, const char *line)
 {
-	static const char *const word[] = { "err", "warn", "info", "debug" };
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 	if (use_stderr)
-		fprintf(stderr, "%s: %s %s\n", ident, word[lv], line);
+		line_to(stderr, lv, line);
 	else
 		syslog(prio[lv], "%s %s", word[lv], line);
 }
@@ -97,8 +104,23 @@ log_hold(void)
 void
 log_release(int print)
 {
+	char *all = NULL;
+	size_t len = 0;
+	FILE *f = print && held.len && use_stderr ? open_memstream(&all, &len) : NULL;
+
+	/* to stderr in one write: a batch's lines one by one were a write a
+	 * message, a tenth of what ingesting the message costs */
 	for (size_t i = 0; print && i < held.len; i += strlen(held.v + i + 1) + 2)
-		emit((enum log_level)held.v[i], held.v + i + 1);
+		if (f)
+			line_to(f, (enum log_level)held.v[i], held.v + i + 1);
+		else
+			emit((enum log_level)held.v[i], held.v + i + 1);
+	if (f && fclose(f) == 0)
+		fwrite(all, 1, len, stderr);
+	else if (f)	/* (out of memory: one by one after all) */
+		for (size_t i = 0; i < held.len; i += strlen(held.v + i + 1) + 2)
+			emit((enum log_level)held.v[i], held.v + i + 1);
+	free(all);
 	free(held.v);
 	memset(&held, 0, sizeof held);
 }

@@ -96,6 +96,11 @@ qp_body(struct buf *b, const char *s)
 
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
+		/* the common case: a printable character inside a line */
+		if (c >= 33 && c <= 126 && c != '=' && col && col < 75) {
+			line[col++] = (char)c;
+			continue;
+		}
 		if (c == '\r')
 			continue;
 		if (c == '\n') {

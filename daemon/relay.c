@@ -69,27 +69,41 @@ dedupe_of(char *const hv[NHDR], const char *raw, size_t len, char out[65])
 	buf_free(&b);
 }
 
-enum mg_status
-relay_store(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
-    const char *raw, size_t len, int64_t *id)
+/* What identifies a delivery: its header values and the content hash. */
+struct ident {
+	char *hv[NHDR];
+	char dedupe[65];
+};
+
+static void
+ident_read(struct ident *d, const char *raw, size_t len)
 {
-	struct store_msg m = { mailbox, uidvalidity, uid, raw, len, NULL, NULL, NULL, NULL, NULL };
-	char dedupe[65], *hv[NHDR];
+	for (size_t i = 0; i < NHDR; i++)
+		d->hv[i] = mime_header(raw, len, id_headers[i]);
+	dedupe_of(d->hv, raw, len, d->dedupe);
+	strip_brackets(d->hv[H_MSGID]);
+}
+
+static void
+ident_clear(struct ident *d)
+{
+	for (size_t i = 0; i < NHDR; i++)
+		free(d->hv[i]);
+}
+
+static enum mg_status
+store_ident(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
+    const char *raw, size_t len, const struct ident *d, int64_t *id)
+{
+	struct store_msg m = { mailbox, uidvalidity, uid, raw, len, d->dedupe, d->hv[H_MSGID],
+		d->hv[H_FROM], d->hv[H_SUBJECT], d->hv[H_DATE] };
 	enum mg_status rc;
 
-	for (size_t i = 0; i < NHDR; i++)
-		hv[i] = mime_header(raw, len, id_headers[i]);
-	dedupe_of(hv, raw, len, dedupe);
-	m.dedupe = dedupe;
-	m.message_id = strip_brackets(hv[H_MSGID]);
-	m.from_addr = hv[H_FROM];
-	m.subject = hv[H_SUBJECT];
-	m.date = hv[H_DATE];
 	if ((rc = store_begin(s)) == MG_OK) {
 		rc = store_msg_add(s, &m, id);
 		if (rc == MG_OK) {
 			char *detail = xasprintf("mailbox=%s uid=%u from=%s", mailbox, uid,
-			    hv[H_FROM] ? hv[H_FROM] : "");
+			    d->hv[H_FROM] ? d->hv[H_FROM] : "");
 			rc = audit_append(s, "received", *id, 0, NULL, detail);
 			free(detail);
 		}
@@ -103,8 +117,19 @@ relay_store(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t
 		mg_crashpoint("stored");
 	} else if (rc == MG_DUPLICATE)
 		log_info("ingest duplicate of=%lld mailbox=%s uid=%u", (long long)*id, mailbox, uid);
-	for (size_t i = 0; i < NHDR; i++)
-		free(hv[i]);
+	return rc;
+}
+
+enum mg_status
+relay_store(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
+    const char *raw, size_t len, int64_t *id)
+{
+	struct ident d;
+	enum mg_status rc;
+
+	ident_read(&d, raw, len);
+	rc = store_ident(s, mailbox, uidvalidity, uid, raw, len, &d, id);
+	ident_clear(&d);
 	return rc;
 }
 
@@ -148,6 +173,7 @@ struct job {
 /* A message read (relay_read) and waiting for its decision. */
 struct relay_msg {
 	struct job j;
+	struct ident d;
 	uint32_t oversized;	/* not fetched, of this size (then j is empty) */
 };
 
@@ -831,8 +857,16 @@ relay_read(const struct conf *c, char *raw, size_t len)
 	r->j.c = c;
 	r->j.raw = raw;
 	r->j.rawlen = len;
+	ident_read(&r->d, raw, len);
 	job_read(&r->j);
 	return r;
+}
+
+enum mg_status
+relay_store_msg(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
+    const struct relay_msg *r, int64_t *id)
+{
+	return store_ident(s, mailbox, uidvalidity, uid, r->j.raw, r->j.rawlen, &r->d, id);
 }
 
 struct relay_msg *
@@ -863,6 +897,7 @@ relay_msg_free(struct relay_msg *r)
 	if (!r)
 		return;
 	job_free(&r->j);
+	ident_clear(&r->d);
 	free(r);
 }
 

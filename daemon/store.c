@@ -3,6 +3,7 @@
  * statement is prepared: no SQL is ever built from input. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,9 +320,18 @@ fail:
 	return MG_INTERNAL;
 }
 
+/* Before SQLite's first use: no global allocation statistics (a mutex
+ * round every malloc and free, and SQLite makes hundreds a message). */
+static void
+configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum mg_status
 store_open(const char *path, struct store **out, struct buf *err)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *s = xcalloc(1, sizeof *s);
 	char *msg = NULL;
 	enum mg_status st;
@@ -342,7 +352,10 @@ store_open(const char *path, struct store **out, struct buf *err)
 		return errno == ENOSPC ? MG_TEMPFAIL : MG_BADCONF;
 	}
 	(void)chmod(path, 0600);	/* (best effort, as the owner) */
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	pthread_once(&once, configure);
+	/* (a connection is used by one thread at a time: no mutex of its own) */
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		buf_printf(err, "%s: %s", path, store_errmsg(s));
 		st = MG_TEMPFAIL;
 		goto fail;

@@ -34,6 +34,9 @@ const char *relay_msg_raw(const struct relay_msg *, size_t *len);
  * which relay_msg_size_over gives back (0 for one read). */
 struct relay_msg *relay_msg_oversized(uint32_t size);
 uint32_t relay_msg_size_over(const struct relay_msg *);
+/* relay_store for a message read: what identifies it was read with it. */
+enum mg_status relay_store_msg(struct store *, const char *mailbox, uint32_t uidvalidity,
+    uint32_t uid, const struct relay_msg *, int64_t *id);
 enum mg_status relay_decide_msg(struct store *, int64_t id, struct relay_msg *);
 void relay_msg_free(struct relay_msg *);
 
