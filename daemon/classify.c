@@ -115,7 +115,7 @@ static const char *const pat_src[P_COUNT] = {
 	    "[ \\t]+([a-z0-9][a-z0-9._-]*)[ \\t]*$",
 };
 
-static pcre2_code *pats[P_COUNT];
+static struct pattern *pats[P_COUNT];
 static pthread_once_t pats_once = PTHREAD_ONCE_INIT;
 
 static void

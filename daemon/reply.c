@@ -132,7 +132,7 @@ static const char *const pat_src[P_COUNT] = {
 	[P_DATE_ADDR] = "^\\s*\\d{1,4}[-/.]\\d{1,2}[-/.]\\d{1,4}.{0,120}<[^<>\\s]+@[^<>\\s]+>\\s*:?\\s*$",
 };
 
-static pcre2_code *pats[P_COUNT];
+static struct pattern *pats[P_COUNT];
 static pthread_once_t pats_once = PTHREAD_ONCE_INIT;
 static _Thread_local size_t last_start;	/* of this thread's last match */
 

@@ -31,7 +31,7 @@ rule_clear(struct rule *r)
 	free(r->name);
 	free(r->category);
 	for (size_t i = 0; i < r->nre; i++) {
-		pcre2_code_free(r->re[i]);
+		pattern_free(r->re[i]);
 		free(r->src[i]);
 	}
 	free(r->re);
@@ -179,7 +179,7 @@ load_file(struct rules *rs, const char *path, struct buf *errs)
 				bad++;
 			}
 		} else if (!strcmp(key, "pattern")) {
-			pcre2_code *re = pattern_compile_one(val, 0, err, sizeof err);
+			struct pattern *re = pattern_compile_one(val, 0, err, sizeof err);
 			if (!re) {
 				buf_printf(errs, "%s:%d: pattern: %s\n", path, lineno, err);
 				bad++;

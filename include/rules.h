@@ -29,7 +29,7 @@ struct rule {
 	char *name, *category;
 	enum rule_action action;
 	enum rule_view view;
-	pcre2_code **re;
+	struct pattern **re;
 	char **src;		/* the patterns as written */
 	size_t nre;
 	size_t pf_first;	/* prefilter index of re[0] */

@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[200], *src;
 	const char *text;
 	size_t tlen;
-	pcre2_code *re;
+	struct pattern *re;
 
 	if (!nul)
 		return 0;
@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();	/* a match the prefilter ruled out */
 		}
 		prefilter_free(pf);
-		pcre2_code_free(re);
+		pattern_free(re);
 	}
 	free(src);
 	return 0;
