@@ -40,6 +40,15 @@ struct sync {
 	struct {
 		int stored, duplicates, decided;
 	} batch;		/* counted in stats once committed */
+	uint32_t last_committed;	/* last_stored as of the last commit */
+	/* a lean batch (store_batch_begin): its messages' raw bytes kept,
+	 * to do again should it be spoilt (raw NULL: oversized, len its size) */
+	struct kept {
+		uint32_t uid;
+		char *raw;
+		size_t len;
+	} *kept;
+	size_t nkept, capkept;
 };
 
 #define GROUP_COMMIT 256	/* messages per fsync while ingesting */
@@ -53,6 +62,37 @@ mark(struct sync *y, uint32_t uid)
 		y->done = xrealloc(y->done, y->cap * sizeof *y->done);
 	}
 	y->done[y->ndone++] = uid;
+}
+
+static void
+keep(struct sync *y, uint32_t uid, const struct relay_msg *msg)
+{
+	size_t len;
+	const char *raw = relay_msg_raw(msg, &len);
+	struct kept *k;
+
+	if (y->nkept == y->capkept) {
+		y->capkept = y->capkept ? 2 * y->capkept : GROUP_COMMIT;
+		y->kept = xrealloc(y->kept, y->capkept * sizeof *y->kept);
+	}
+	k = &y->kept[y->nkept++];
+	k->uid = uid;
+	k->raw = NULL;
+	k->len = relay_msg_size_over(msg);
+	if (!k->len) {
+		k->raw = xmalloc(len + 1);
+		memcpy(k->raw, raw, len);
+		k->raw[len] = 0;
+		k->len = len;
+	}
+}
+
+static void
+forget_kept(struct sync *y)
+{
+	for (size_t i = 0; i < y->nkept; i++)
+		free(y->kept[i].raw);
+	y->nkept = 0;
 }
 
 /* Make the batch durable; on failure forget the marks it held, so that
@@ -72,8 +112,10 @@ commit_batch(struct sync *y)
 		log_warn("ingest last-uid not recorded uid=%u", y->last_stored);
 	rc = store_batch_commit(y->s, &why);
 	log_release(rc == MG_OK);	/* what the batch's lines tell of, or nothing */
+	forget_kept(y);
 	if (rc == MG_OK) {
 		y->ncommitted = y->ndone;
+		y->last_committed = y->last_stored;
 		if (y->reader) {
 			reader_handled(y->reader, y->done + y->nhanded, y->ncommitted - y->nhanded);
 			y->nhanded = y->ncommitted;
@@ -134,21 +176,66 @@ ingest_one(struct sync *y, uint32_t uid, struct relay_msg *msg)
 }
 
 static enum mg_status
-on_message(struct sync *y, uint32_t uid, struct relay_msg *msg)
+begin_batch(struct sync *y, int lean)
 {
-	enum mg_status rc;
+	enum mg_status rc = store_batch_begin(y->s, lean);
 
-	if (!y->in_batch) {
-		if ((rc = store_batch_begin(y->s)) != MG_OK) {
-			relay_msg_free(msg);
-			return rc;
-		}
+	if (rc == MG_OK) {
 		y->in_batch = 1;
 		y->nbatch = 0;
 		log_hold();
 	}
+	return rc;
+}
+
+/* The lean batch is spoilt (a message's changes could not be undone
+ * alone): roll it back and do its messages again, each in a savepoint. */
+static enum mg_status
+replay(struct sync *y)
+{
+	struct kept *k = y->kept;
+	size_t n = y->nkept;
+	enum mg_status rc;
+
+	store_batch_rollback(y->s);
+	log_release(0);
+	y->in_batch = 0;
+	y->ndone = y->ncommitted;
+	y->last_stored = y->last_committed;
+	memset(&y->batch, 0, sizeof y->batch);
+	y->kept = NULL;
+	y->nkept = y->capkept = 0;
+	log_info("ingest batch-replayed n=%zu", n);
+	rc = begin_batch(y, 0);
+	for (size_t i = 0; i < n; i++) {
+		struct relay_msg *m = k[i].raw ? relay_read(y->c, k[i].raw, k[i].len) :
+		    relay_msg_oversized((uint32_t)k[i].len);
+		k[i].raw = NULL;	/* (taken) */
+		if (rc == MG_OK)
+			rc = ingest_one(y, k[i].uid, m);
+		else
+			relay_msg_free(m);
+	}
+	free(k);
+	if (rc == MG_OK)
+		rc = commit_batch(y);
+	return rc;
+}
+
+static enum mg_status
+on_message(struct sync *y, uint32_t uid, struct relay_msg *msg)
+{
+	enum mg_status rc;
+
+	if (!y->in_batch && (rc = begin_batch(y, 1)) != MG_OK) {
+		relay_msg_free(msg);
+		return rc;
+	}
+	keep(y, uid, msg);
 	rc = ingest_one(y, uid, msg);
-	if (rc == MG_OK && ++y->nbatch >= GROUP_COMMIT)
+	if (store_batch_spoiled(y->s))
+		rc = replay(y);
+	else if (rc == MG_OK && ++y->nbatch >= GROUP_COMMIT)
 		rc = commit_batch(y);
 	return rc;
 }
@@ -362,6 +449,8 @@ out:
 	free(uids);
 	free(fresh);
 	free(y.done);
+	forget_kept(&y);
+	free(y.kept);
 	free(y.unmoved.v);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "store_p.h"
 
 #define NCACHE 96
+#define NEST_MAX 16	/* store_begin levels a lean batch tells apart */
 
 struct store {
 	sqlite3 *db;
@@ -23,6 +24,10 @@ struct store {
 	int ncache;
 	int batch;	/* inside store_batch_begin: transactions nest as savepoints */
 	int nest;
+	/* a lean batch: no savepoints; the row changes counted as each level
+	 * began, and whether a level that had changed rows was rolled back */
+	int lean, spoiled;
+	sqlite3_int64 changes[NEST_MAX];
 };
 
 /* The storage fault this thread last met (SQLite's words), until taken:
@@ -405,6 +410,13 @@ store_close(struct store *s)
 	free(s);
 }
 
+/* A lean batch's row changes when the current level began. */
+static sqlite3_int64 *
+level(struct store *s)
+{
+	return &s->changes[s->nest < NEST_MAX ? s->nest : NEST_MAX - 1];
+}
+
 /* Transaction control, prepared once: twice a message while ingesting. */
 static const char q_begin[] = "BEGIN IMMEDIATE";
 static const char q_commit[] = "COMMIT";
@@ -422,6 +434,11 @@ store_begin(struct store *s)
 {
 	if (s->batch) {
 		s->nest++;
+		if (s->lean) {
+			/* (deeper levels share the last, which always spoils) */
+			*level(s) = s->nest < NEST_MAX - 1 ? sqlite3_total_changes64(s->db) : -1;
+			return MG_OK;
+		}
 		return run(s, q_savepoint);
 	}
 	return run(s, q_begin);
@@ -432,6 +449,10 @@ store_commit(struct store *s)
 {
 	enum mg_status st;
 
+	if (s->batch && s->nest > 0 && s->lean) {
+		s->nest--;
+		return MG_OK;
+	}
 	if (s->batch && s->nest > 0) {
 		if ((st = run(s, q_release)) != MG_OK)
 			store_rollback(s);
@@ -447,6 +468,15 @@ store_commit(struct store *s)
 void
 store_rollback(struct store *s)
 {
+	if (s->batch && s->lean) {
+		/* nothing to undo if the level changed no row; else the batch
+		 * is spoilt (the caller rolls it back and does it again) */
+		if (s->nest > 0 && *level(s) != sqlite3_total_changes64(s->db))
+			s->spoiled = 1;
+		if (s->nest > 0)
+			s->nest--;
+		return;
+	}
 	if (s->batch) {
 		/* only the caller's own savepoint: never the whole batch */
 		if (s->nest > 0) {
@@ -460,15 +490,32 @@ store_rollback(struct store *s)
 }
 
 enum mg_status
-store_batch_begin(struct store *s)
+store_batch_begin(struct store *s, int lean)
 {
 	enum mg_status st = run(s, q_begin);
 
 	if (st == MG_OK) {
 		s->batch = 1;
 		s->nest = 0;
+		s->lean = lean;
+		s->spoiled = 0;
 	}
 	return st;
+}
+
+int
+store_batch_spoiled(const struct store *s)
+{
+	return s->batch && s->spoiled;
+}
+
+void
+store_batch_rollback(struct store *s)
+{
+	s->batch = 0;
+	s->nest = 0;
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 enum mg_status
@@ -476,6 +523,11 @@ store_batch_commit(struct store *s, struct buf *err)
 {
 	enum mg_status st;
 
+	if (store_batch_spoiled(s)) {	/* never half a message */
+		store_batch_rollback(s);
+		buf_adds(err, "a message's changes could not be undone alone");
+		return MG_TEMPFAIL;
+	}
 	s->batch = 0;
 	s->nest = 0;
 	if ((st = run(s, q_commit)) != MG_OK) {

@@ -26,8 +26,15 @@ void store_rollback(struct store *);
 /* Group commit: between these, store_begin/commit/rollback become
  * savepoints of one transaction, made durable (one fsync) by
  * store_batch_commit, which rolls everything back when it fails (SQLite's
- * reason appended to err). */
-enum mg_status store_batch_begin(struct store *);
+ * reason appended to err).
+ * A lean batch has no savepoints (each journals every page it touches: a
+ * quarter of what ingesting costs): store_begin/commit do nothing, and a
+ * store_rollback of a level that changed rows spoils the batch.  The caller
+ * then rolls it back (store_batch_rollback) and does it again, not lean;
+ * store_batch_commit refuses a spoilt batch. */
+enum mg_status store_batch_begin(struct store *, int lean);
+int store_batch_spoiled(const struct store *);
+void store_batch_rollback(struct store *);
 enum mg_status store_batch_commit(struct store *, struct buf *err);
 
 /* An inbound message as received from IMAP, before any decision. */
