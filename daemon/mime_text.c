@@ -52,9 +52,12 @@ mime_utf8_clean(const char *s, size_t len)
 			p++;
 			continue;
 		}
-		if (c < 0x80) {
-			buf_addc(&b, (char)c);
-			p++;
+		if (c < 0x80) {	/* a run of ASCII at once */
+			const unsigned char *q = p + 1;
+			while (q < e && *q && *q < 0x80)
+				q++;
+			buf_add(&b, p, (size_t)(q - p));
+			p = q;
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf)

@@ -60,19 +60,26 @@ digit(struct view *v, char d, size_t from, int word)
 	v->last_digit = v->out.len;
 }
 
+#define W(s) s, sizeof s - 1	/* a word and its length */
+
 static const struct {
 	const char *word;
+	size_t len;
 	char digit;
 } numbers[] = {
-	{ "zero", '0' }, { "oh", '0' }, { "o", '0' }, { "nought", '0' }, { "nil", '0' },
-	{ "one", '1' }, { "two", '2' }, { "three", '3' }, { "four", '4' }, { "five", '5' },
-	{ "six", '6' }, { "seven", '7' }, { "eight", '8' }, { "nine", '9' },
+	{ W("zero"), '0' }, { W("oh"), '0' }, { W("o"), '0' }, { W("nought"), '0' },
+	{ W("nil"), '0' }, { W("one"), '1' }, { W("two"), '2' }, { W("three"), '3' },
+	{ W("four"), '4' }, { W("five"), '5' }, { W("six"), '6' }, { W("seven"), '7' },
+	{ W("eight"), '8' }, { W("nine"), '9' },
 };
 
 static const struct {
-	const char *word, *sym;
+	const char *word;
+	size_t len;
+	const char *sym;
 } symbols[] = {
-	{ "at", "@" }, { "dot", "." }, { "underscore", "_" }, { "dash", "-" }, { "hyphen", "-" },
+	{ W("at"), "@" }, { W("dot"), "." }, { W("underscore"), "_" }, { W("dash"), "-" },
+	{ W("hyphen"), "-" },
 };
 
 /* A run of single characters split by single spaces ("m a y a . p 0 7"):
@@ -140,7 +147,7 @@ screen_spoken(const char *s, size_t len, size_t **map, size_t *outlen)
 				continue;
 			}
 			for (k = 0; k < sizeof numbers / sizeof *numbers; k++)
-				if (strlen(numbers[k].word) == n && !strncasecmp(s + i, numbers[k].word, n))
+				if (numbers[k].len == n && !strncasecmp(s + i, numbers[k].word, n))
 					break;
 			if (k < sizeof numbers / sizeof *numbers) {
 				digit(&v, numbers[k].digit, i, 1);
@@ -154,7 +161,7 @@ screen_spoken(const char *s, size_t len, size_t **map, size_t *outlen)
 				continue;
 			}
 			for (k = 0; k < sizeof symbols / sizeof *symbols; k++)
-				if (strlen(symbols[k].word) == n && !strncasecmp(s + i, symbols[k].word, n))
+				if (symbols[k].len == n && !strncasecmp(s + i, symbols[k].word, n))
 					break;
 			if (k < sizeof symbols / sizeof *symbols) {
 				/* "at" and "dot" as words: drop the spaces around them */
