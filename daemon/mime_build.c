@@ -96,8 +96,9 @@ qp_body(struct buf *b, const char *s)
 
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
-		/* the common case: a printable character inside a line */
-		if (c >= 33 && c <= 126 && c != '=' && col && col < 75) {
+		/* the common case: a printable character or a space inside a line */
+		if (col && col < 75 && ((c >= 33 && c <= 126 && c != '=') ||
+		    (c == ' ' && p[1] != '\n' && p[1] != '\r' && p[1] != 0))) {
 			line[col++] = (char)c;
 			continue;
 		}

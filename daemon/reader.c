@@ -9,7 +9,7 @@
 #include "reader.h"
 #include "relay.h"
 
-#define QUEUE_MAX 256		/* messages read ahead */
+#define QUEUE_MAX 128		/* messages read ahead */
 #define QUEUE_BYTES (8u << 20)	/* and their raw bytes (one may exceed it) */
 #define STOP_GRACE_S 5		/* after SIGTERM, before a stuck fetch is cut */
 
