@@ -108,8 +108,8 @@ log_release(int print)
 	size_t len = 0;
 	FILE *f = print && held.len && use_stderr ? open_memstream(&all, &len) : NULL;
 
-	/* to stderr in one write: a batch's lines one by one were a write a
-	 * message, a tenth of what ingesting the message costs */
+	/* to stderr in one write (one by one, a batch's lines cost a write
+	 * a message) */
 	for (size_t i = 0; print && i < held.len; i += strlen(held.v + i + 1) + 2)
 		if (f)
 			line_to(f, (enum log_level)held.v[i], held.v + i + 1);
