@@ -58,7 +58,7 @@ $(BUILD)/mentorgated: $(BUILD)/main.o $(LIB)
 $(BUILD)/mentorctl: $(BUILD)/ctl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/t_%: tests/unit/t_%.c tests/unit/tap.h $(LIB)
+$(BUILD)/t_%: tests/unit/t_%.c tests/unit/tap.h tests/unit/tmpdb.h $(LIB)
 	$(CC) $(CFLAGS) -iquote tests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 units: $(UNIT)

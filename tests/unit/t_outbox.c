@@ -7,6 +7,7 @@
 #include "outbox.h"
 #include "store.h"
 #include "tap.h"
+#include "tmpdb.h"
 
 int
 main(void)
@@ -75,13 +76,7 @@ main(void)
 	    store_commit(s) == MG_OK, "and the first sees the other process's commit");
 	store_close(s2);
 	store_close(s);
-	unlink(path);
-	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
-	unlink(wal);
-	unlink(shm);
-	rmdir(dir);
-	free(wal);
-	free(shm);
+	tmpdb_remove(dir, path);
 	free(path);
 	buf_free(&err);
 	return tap_done();

@@ -2,10 +2,10 @@
  * one unit; a lean batch (no savepoints) is spoilt by undoing a unit that
  * changed rows, and then commits nothing. */
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "store.h"
 #include "tap.h"
+#include "tmpdb.h"
 
 /* Is mailbox's row there (any store_sync_set of it committed)? */
 static int
@@ -75,13 +75,7 @@ main(void)
 	    store_commit(s) == MG_OK && has(s, "after"), "and plain transactions go on");
 
 	store_close(s);
-	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
-	unlink(path);
-	unlink(wal);
-	unlink(shm);
-	rmdir(dir);
-	free(wal);
-	free(shm);
+	tmpdb_remove(dir, path);
 	free(path);
 	buf_free(&err);
 	return tap_done();
