@@ -908,7 +908,8 @@ relay_decide_msg(struct store *s, int64_t id, struct relay_msg *r)
 
 	r->j.s = s;
 	r->j.id = id;
-	rc = decide(&r->j);
+	rc = decide(&r->j);	/* (which frees the job) */
+	ident_clear(&r->d);
 	free(r);
 	return rc;
 }
