@@ -109,17 +109,17 @@ log_release(int print)
 	FILE *f = print && held.len && use_stderr ? open_memstream(&all, &len) : NULL;
 
 	/* to stderr in one write (one by one, a batch's lines cost a write
-	 * a message) */
-	for (size_t i = 0; print && i < held.len; i += strlen(held.v + i + 1) + 2)
-		if (f)
-			line_to(f, (enum log_level)held.v[i], held.v + i + 1);
-		else
-			emit((enum log_level)held.v[i], held.v + i + 1);
-	if (f && fclose(f) == 0)
-		fwrite(all, 1, len, stderr);
-	else if (f)	/* (out of memory: one by one after all) */
+	 * a message); one by one only when that cannot be had */
+	if (f) {
 		for (size_t i = 0; i < held.len; i += strlen(held.v + i + 1) + 2)
-			emit((enum log_level)held.v[i], held.v + i + 1);
+			line_to(f, (enum log_level)held.v[i], held.v + i + 1);
+		if (fclose(f) == 0) {
+			fwrite(all, 1, len, stderr);
+			print = 0;
+		}
+	}
+	for (size_t i = 0; print && i < held.len; i += strlen(held.v + i + 1) + 2)
+		emit((enum log_level)held.v[i], held.v + i + 1);
 	free(all);
 	free(held.v);
 	memset(&held, 0, sizeof held);

@@ -410,13 +410,6 @@ store_close(struct store *s)
 	free(s);
 }
 
-/* A lean batch's row changes when the current level began. */
-static sqlite3_int64 *
-level(struct store *s)
-{
-	return &s->changes[s->nest < NEST_MAX ? s->nest : NEST_MAX - 1];
-}
-
 /* Transaction control, prepared once: twice a message while ingesting. */
 static const char q_begin[] = "BEGIN IMMEDIATE";
 static const char q_commit[] = "COMMIT";
@@ -435,8 +428,8 @@ store_begin(struct store *s)
 	if (s->batch) {
 		s->nest++;
 		if (s->lean) {
-			/* (deeper levels share the last, which always spoils) */
-			*level(s) = s->nest < NEST_MAX - 1 ? sqlite3_total_changes64(s->db) : -1;
+			if (s->nest < NEST_MAX)	/* (deeper, a rollback always spoils) */
+				s->changes[s->nest] = sqlite3_total_changes64(s->db);
 			return MG_OK;
 		}
 		return run(s, q_savepoint);
@@ -471,7 +464,8 @@ store_rollback(struct store *s)
 	if (s->batch && s->lean) {
 		/* nothing to undo if the level changed no row; else the batch
 		 * is spoilt (the caller rolls it back and does it again) */
-		if (s->nest > 0 && *level(s) != sqlite3_total_changes64(s->db))
+		if (s->nest > 0 && (s->nest >= NEST_MAX ||
+		    s->changes[s->nest] != sqlite3_total_changes64(s->db)))
 			s->spoiled = 1;
 		if (s->nest > 0)
 			s->nest--;
