@@ -59,7 +59,7 @@ $(BUILD)/mentorctl: $(BUILD)/ctl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/t_%: tests/unit/t_%.c tests/unit/tap.h tests/unit/tmpdb.h $(LIB)
-	$(CC) $(CFLAGS) -iquote tests/unit $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -iquote tests/unit -iquote daemon $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 units: $(UNIT)
 

@@ -56,7 +56,7 @@ static const char usage_text[] =
 	"  outbox [--pending]                      outbound mail and its delivery state\n"
 	"  bounces                                 delivery failures, newest first\n"
 	"  hold list | show ID | approve ID | reject ID REASON | redact ID\n"
-	"  audit verify                            check the audit log's hash chain\n"
+	"  audit verify                            check the audit chain and every row's references\n"
 	"  export PAIR_ID [--format txt|mbox|html] [--output FILE]   the pair's whole record\n"
 	"  erase MESSAGE_ID --reason TEXT          remove what a message said; audited\n"
 	"  survey import FILE.csv                  web-form answers: token,q1,...,qN[,text]\n"
@@ -725,7 +725,10 @@ main(int argc, char **argv)
 		int64_t rows;
 		enum mg_status st = audit_verify(x.store, &rows, &err);
 		if (st == MG_OK)
-			printf("audit: %lld rows, the chain is whole\n", (long long)rows);
+			st = store_refs_check(x.store, &err);
+		if (st == MG_OK)
+			printf("audit: %lld rows, the chain is whole; every reference holds\n",
+			    (long long)rows);
 		else
 			fputs(err.s ? err.s : "audit: cannot verify\n", stderr);
 		buf_free(&err);

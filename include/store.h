@@ -152,4 +152,9 @@ struct store_suspect {
 enum mg_status store_suspect_get(struct store *, const char *mailbox, struct store_suspect *);
 enum mg_status store_suspect_set(struct store *, const char *mailbox, const struct store_suspect *);
 
+/* Does every row name only rows that exist?  SQLite's foreign keys, and a
+ * message's pair, author and recipient, which have none (see migration 7).
+ * MG_OK, or MG_BADINPUT with the first stray in err. */
+enum mg_status store_refs_check(struct store *, struct buf *err);
+
 #endif

@@ -1,5 +1,6 @@
 """The audit log: every event in one hash chain; `audit verify` finds an
-edited, a deleted and a reordered row; the chain head is mailed daily."""
+edited, a deleted and a reordered row, and rows naming rows that do not
+exist; the chain head is mailed daily."""
 import hashlib
 import os
 import shutil
@@ -77,6 +78,13 @@ def test_chain_records_events_and_catches_tampering(stack):
                          "UPDATE audit SET id = 2 WHERE id = 3", "UPDATE audit SET id = 3 WHERE id = -1")
     r = verify(gw, reordered)
     assert r.returncode == 65 and "row 2 is broken" in r.stderr, r
+    # rows naming rows that do not exist: a message's recipient (no
+    # REFERENCES), an outbox row's message (a foreign key SQLite knows)
+    assert "every reference holds" in verify(gw).stdout
+    r = verify(gw, tampered(gw, "stray1", "UPDATE messages SET recipient_id = 999 WHERE id = 1"))
+    assert r.returncode == 65 and "messages row 1 names a recipient that does not exist" in r.stderr, r
+    r = verify(gw, tampered(gw, "stray2", "UPDATE outbox SET message = 999 WHERE id = 1"))
+    assert r.returncode == 65 and "outbox row 1 names a messages row that does not exist" in r.stderr, r
     # the daily head, to the safeguarding list, once a day
     assert stack.wait_count(SAFE, 1) == 1
     head = parse(stack.messages(SAFE)[0])

@@ -103,7 +103,8 @@ def test_idempotent_runs_and_redelivery(stack):
 def test_migrations_move_blobs_to_their_tables(stack):
     """A database from before migrations 4 and 5 (the raw message a column
     of messages, the outbound copy one of outbox) keeps every byte of both,
-    now in message_raw and outbox_data."""
+    now in message_raw and outbox_data; migration 7 rewrites the tables'
+    constraints in place, the rows untouched."""
     gw = Gateway(stack)
     to_mentor, _ = gw.setup_pair()
     for i in range(3):
@@ -127,9 +128,30 @@ def test_migrations_move_blobs_to_their_tables(stack):
                       "ALTER TABLE imap_sync DROP COLUMN suspect_fails;"
                       "ALTER TABLE imap_sync DROP COLUMN suspect_error;"
                       "PRAGMA user_version = 3;")
+    # the constraints as they were before 7
+    before = {"messages": [("state = 'received' OR state = 'relayed' OR state = 'held' OR state = 'ignored'",
+                            "state IN ('received','relayed','held','ignored')"),
+                           ("pair_id INTEGER, author_id INTEGER, recipient_id INTEGER",
+                            "pair_id INTEGER REFERENCES pairs(id), author_id INTEGER REFERENCES"
+                            " participants(id), recipient_id INTEGER REFERENCES participants(id)")],
+              "outbox": [("state = 'queued' OR state = 'sending' OR state = 'sent' OR state = 'failed'",
+                          "state IN ('queued','sending','sent','failed')")]}
+    con.execute("PRAGMA writable_schema = ON")
+    for table, edits in before.items():
+        for new, old in edits:
+            con.execute("UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE name = ?", (new, old, table))
+    con.commit()
     con.close()
+    for table, edits in before.items():
+        sql = gw.sql("SELECT sql FROM sqlite_schema WHERE name = ?", table)[0][0]
+        assert all(old in sql for _, old in edits), sql
     assert "old 2" in gw.ctl("messages").stdout      # opening the store migrates it
-    assert gw.sql("PRAGMA user_version") == [(6,)]
+    assert gw.sql("PRAGMA user_version") == [(7,)]
+    for table, edits in before.items():
+        sql = gw.sql("SELECT sql FROM sqlite_schema WHERE name = ?", table)[0][0]
+        assert all(new in sql and old not in sql for new, old in edits), sql
+    assert gw.sql("PRAGMA integrity_check") == [("ok",)]
+    assert gw.sql("SELECT count(*) FROM messages WHERE state = 'relayed' AND pair_id IS NOT NULL") == [(3,)]
     assert gw.sql("SELECT id, raw FROM message_raw ORDER BY id") == raws
     assert gw.sql("SELECT id, data FROM outbox_data ORDER BY id") == datas
     assert "raw" not in [c[1] for c in gw.sql("PRAGMA table_info(messages)")]
