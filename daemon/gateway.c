@@ -208,7 +208,7 @@ replay(struct sync *y)
 	log_info("ingest batch-replayed n=%zu", n);
 	rc = begin_batch(y, 0);
 	for (size_t i = 0; i < n; i++) {
-		struct relay_msg *m = k[i].raw ? relay_read(y->c, k[i].raw, k[i].len) :
+		struct relay_msg *m = k[i].raw ? relay_read(y->c, k[i].raw, k[i].len, 0) :
 		    relay_msg_oversized((uint32_t)k[i].len);
 		k[i].raw = NULL;	/* (taken) */
 		if (rc == MG_OK)
@@ -271,6 +271,7 @@ ingest(struct sync *y, struct imap *im, const uint32_t *uids, size_t n, struct b
 	y->stats->moved_early += (int)end.moved;
 	y->stats->ingest_s += (double)(mg_mono_ms() - t0) / 1000;
 	y->stats->reader_cpu_s += end.cpu;
+	y->stats->read_ahead += (int)end.read_ahead;
 	y->stats->store_cpu_s += mg_thread_cpu() - cpu0;
 	if (y->stopped)
 		return MG_OK;

@@ -124,9 +124,10 @@ run_once(struct prog *p, size_t n)
 
 		log_info("pass done programme=\"%s\" stored=%d duplicates=%d decided=%d sent=%d"
 		    " deferred=%d failed=%d moved=%d moved_early=%d imap_down=%d smtp_down=%d"
-		    " ingest_s=%.3f reader_cpu_s=%.3f store_cpu_s=%.3f", p[i].c->name, st.stored,
-		    st.duplicates, st.decided, st.sent, st.deferred, st.failed, st.moved,
-		    st.moved_early, st.imap_down, st.smtp_down, st.ingest_s, st.reader_cpu_s, st.store_cpu_s);
+		    " ingest_s=%.3f reader_cpu_s=%.3f store_cpu_s=%.3f read_ahead=%d", p[i].c->name,
+		    st.stored, st.duplicates, st.decided, st.sent, st.deferred, st.failed, st.moved,
+		    st.moved_early, st.imap_down, st.smtp_down, st.ingest_s, st.reader_cpu_s, st.store_cpu_s,
+		    st.read_ahead);
 		if (rc != MG_OK)
 			status = rc == MG_TEMPFAIL ? EX_TEMPFAIL : EX_SOFTWARE;
 		else if ((st.imap_down || st.smtp_down) && !status)

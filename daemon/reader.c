@@ -9,7 +9,10 @@
 #include "reader.h"
 #include "relay.h"
 
-#define QUEUE_MAX 128		/* messages read ahead */
+#define QUEUE_MAX 512		/* messages fetched ahead */
+#define READ_AHEAD 384		/* queued, for this thread to read ahead too */
+/* (MENTORGATE_READ_AHEAD=N overrides it: tests take both paths) */
+#define MOVE_PER_QUEUED 2	/* UIDs moved at a time per message queued */
 #define QUEUE_BYTES (8u << 20)	/* and their raw bytes (one may exceed it) */
 #define STOP_GRACE_S 5		/* after SIGTERM, before a stuck fetch is cut */
 
@@ -32,19 +35,26 @@ struct reader {
 	 * count; those a failed move left (then no more are tried) */
 	struct uids handed, unmoved;
 	size_t moved;
+	/* queued, for this thread to read ahead too; how many it did */
+	size_t read_ahead_at, read_ahead;
 	int move_failed;
 };
 
-/* With r->mu held: move what has been handed over (the lock is let go
- * meanwhile; the session is this thread's, and idle between responses). */
+/* With r->mu held: move what has been handed over, at most max of it (the
+ * lock is let go meanwhile; the session is this thread's, and idle
+ * between responses). */
 static void
-move_handed(struct reader *r)
+move_handed(struct reader *r, size_t max)
 {
 	struct uids u = r->handed;
 	struct buf err = {0};
 	enum mg_status st;
 
 	r->handed = (struct uids){0};
+	if (u.n > max) {	/* the rest stays handed */
+		uids_add(&r->handed, u.v + max, u.n - max);
+		u.n = max;
+	}
 	pthread_mutex_unlock(&r->mu);
 	st = imap_done(r->im, u.v, u.n, &err);
 	if (st == MG_OK)
@@ -69,9 +79,18 @@ on_fetched(uint32_t uid, const char *raw, size_t len, void *arg)
 
 	if (raw) {
 		char *copy = xmalloc(len + 1);
+		int ahead;
+
 		memcpy(copy, raw, len);
 		copy[len] = 0;
-		m = relay_read(r->c, copy, len);
+		/* The session's time (fetching, moving) is this thread's, the
+		 * reading the storing thread's, unless it has fallen behind:
+		 * then reading ahead spares it */
+		pthread_mutex_lock(&r->mu);
+		ahead = r->len >= r->read_ahead_at;
+		pthread_mutex_unlock(&r->mu);
+		m = relay_read(r->c, copy, len, ahead);
+		r->read_ahead += ahead;	/* (this thread's alone until done) */
 	} else {	/* over max_message_size: not fetched */
 		m = relay_msg_oversized((uint32_t)len);
 		len = 0;
@@ -79,7 +98,9 @@ on_fetched(uint32_t uid, const char *raw, size_t len, void *arg)
 	pthread_mutex_lock(&r->mu);
 	while (!r->stop && (r->len == QUEUE_MAX || (r->len && r->bytes + len > QUEUE_BYTES))) {
 		if (r->handed.n && !r->move_failed) {
-			move_handed(r);	/* the wait put to use */
+			/* the wait put to use, but no longer than the storing
+			 * thread is kept busy by what is queued */
+			move_handed(r, MOVE_PER_QUEUED * r->len);
 			continue;
 		}
 		r->want_room = 1;
@@ -127,6 +148,8 @@ reader_start(struct imap *im, const struct conf *c, const uint32_t *uids, size_t
 
 	r->im = im;
 	r->c = c;
+	r->read_ahead_at = getenv("MENTORGATE_READ_AHEAD") ?
+	    strtoul(getenv("MENTORGATE_READ_AHEAD"), NULL, 10) : READ_AHEAD;
 	r->uids = uids;
 	r->n = n;
 	pthread_mutex_init(&r->mu, NULL);
@@ -210,6 +233,7 @@ reader_finish(struct reader *r, struct reader_end *end, struct buf *err)
 		buf_adds(err, r->err.s);
 	end->cpu = r->cpu;
 	end->moved = r->moved;
+	end->read_ahead = r->read_ahead;
 	uids_add(&r->unmoved, r->handed.v, r->handed.n);
 	end->unmoved = r->unmoved;
 	free(r->handed.v);

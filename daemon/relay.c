@@ -163,17 +163,20 @@ struct job {
 	const char *body_override, *subject_override;
 	struct screen_hit *hits;
 	size_t nhits;
-	/* read ahead (job_read): what screen() takes over when it is reached */
+	/* screened ahead (job_screen_ahead): what screen() takes over */
+	int pre_done;
 	char *pre_screened;
 	struct screen_hit *pre_hits;
 	size_t pre_nhits;
 	struct classify cl;
 };
 
-/* A message read (relay_read) and waiting for its decision. */
+/* A message fetched (relay_read) and waiting for its decision; read
+ * then or later, by whichever thread gets to it first. */
 struct relay_msg {
 	struct job j;
 	struct ident d;
+	int read;		/* j and d read (else only j.raw is there) */
 	uint32_t oversized;	/* not fetched, of this size (then j is empty) */
 };
 
@@ -483,6 +486,30 @@ out:
 	return rc;
 }
 
+/* The new text of read job j, once. */
+static void
+job_extract(struct job *j)
+{
+	if (!j->new_text)
+		j->new_text = reply_extract(j->m->text ? j->m->text : "",
+		    j->m->text ? strlen(j->m->text) : 0);
+	j->d.new_text = j->new_text;
+}
+
+/* Screen j ahead of screen(), which most messages get as far as. */
+static void
+job_screen_ahead(struct job *j)
+{
+	if (j->pre_done)
+		return;
+	j->pre_done = 1;
+	if (j->c->rules) {
+		j->pre_screened = screen_message_text(j->m);
+		j->pre_nhits = screen_text(j->c->rules, j->pre_screened, strlen(j->pre_screened),
+		    &j->pre_hits);
+	}
+}
+
 /* Screen the subject and the new text (signature included, quoted history
  * not): 1 when a hold or escalate rule hit, with the reason set. */
 static int
@@ -491,6 +518,7 @@ screen(struct job *j)
 	struct buf why = {0};
 	int escalate = 0, holds = 0;
 
+	job_screen_ahead(j);
 	j->screened = j->pre_screened;
 	j->hits = j->pre_hits;
 	j->nhits = j->pre_nhits;
@@ -675,13 +703,11 @@ static void
 job_read(struct job *j)
 {
 	j->m = mime_parse(j->raw, j->rawlen);
-	j->new_text = reply_extract(j->m->text ? j->m->text : "", j->m->text ? strlen(j->m->text) : 0);
 	j->topic = thread_topic(j->m->subject);
 	j->d.body = j->m->text;
 	j->d.subject = j->m->subject;
 	j->d.from_addr = j->m->from.addr;
 	j->d.in_reply_to = j->m->in_reply_to.n ? j->m->in_reply_to.v[0] : NULL;
-	j->d.new_text = j->new_text;
 	j->d.topic = j->topic;
 	for (size_t i = 0; i < j->m->natt; i++)
 		buf_printf(&j->att, "%s\t%s\t%zu\n", j->m->att[i].filename ? j->m->att[i].filename : "",
@@ -690,11 +716,6 @@ job_read(struct job *j)
 	j->token = route_token(j->c->relay_local, j->c->relay_domain, j->m, &j->token_header);
 	j->d.token = j->token;
 	classify_parsed(j->raw, j->rawlen, j->m, &j->cl);
-	if (j->c->rules) {	/* most messages get as far as screening */
-		j->pre_screened = screen_message_text(j->m);
-		j->pre_nhits = screen_text(j->c->rules, j->pre_screened, strlen(j->pre_screened),
-		    &j->pre_hits);
-	}
 }
 
 /* Load the stored message and read it. */
@@ -706,6 +727,7 @@ job_prepare(struct job *j)
 	if ((rc = store_msg_raw(j->s, j->id, &j->raw, &j->rawlen)) != MG_OK)
 		return rc;
 	job_read(j);
+	job_extract(j);
 	return MG_OK;
 }
 
@@ -849,23 +871,39 @@ relay_decide(struct store *s, const struct conf *c, int64_t id)
 	return decide(&j);
 }
 
+/* Read r if not yet, extracting and screening it too if all. */
+static void
+msg_read(struct relay_msg *r, int all)
+{
+	if (!r->read) {
+		ident_read(&r->d, r->j.raw, r->j.rawlen);
+		job_read(&r->j);
+		r->read = 1;
+	}
+	if (all) {
+		job_extract(&r->j);
+		job_screen_ahead(&r->j);
+	}
+}
+
 struct relay_msg *
-relay_read(const struct conf *c, char *raw, size_t len)
+relay_read(const struct conf *c, char *raw, size_t len, int ahead)
 {
 	struct relay_msg *r = xcalloc(1, sizeof *r);
 
 	r->j.c = c;
 	r->j.raw = raw;
 	r->j.rawlen = len;
-	ident_read(&r->d, raw, len);
-	job_read(&r->j);
+	if (ahead)
+		msg_read(r, 1);
 	return r;
 }
 
 enum mg_status
 relay_store_msg(struct store *s, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
-    const struct relay_msg *r, int64_t *id)
+    struct relay_msg *r, int64_t *id)
 {
+	msg_read(r, 0);
 	return store_ident(s, mailbox, uidvalidity, uid, r->j.raw, r->j.rawlen, &r->d, id);
 }
 
@@ -908,6 +946,8 @@ relay_decide_msg(struct store *s, int64_t id, struct relay_msg *r)
 
 	r->j.s = s;
 	r->j.id = id;
+	msg_read(r, 0);
+	job_extract(&r->j);
 	rc = decide(&r->j);	/* (which frees the job) */
 	ident_clear(&r->d);
 	free(r);

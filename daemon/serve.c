@@ -136,9 +136,9 @@ pass(struct run *r, int64_t now)
 	if (st.stored || st.sent || st.deferred || st.failed || st.decided)
 		log_info("pass done programme=\"%s\" stored=%d duplicates=%d decided=%d sent=%d"
 		    " deferred=%d failed=%d moved=%d moved_early=%d ingest_s=%.3f reader_cpu_s=%.3f"
-		    " store_cpu_s=%.3f", c->name, st.stored, st.duplicates, st.decided, st.sent,
-		    st.deferred, st.failed, st.moved, st.moved_early, st.ingest_s, st.reader_cpu_s,
-		    st.store_cpu_s);
+		    " store_cpu_s=%.3f read_ahead=%d", c->name, st.stored, st.duplicates, st.decided,
+		    st.sent, st.deferred, st.failed, st.moved, st.moved_early, st.ingest_s,
+		    st.reader_cpu_s, st.store_cpu_s, st.read_ahead);
 	gateway_stats_clear(&st);
 	r->data_version = store_data_version(r->p->s);
 	r->next_pass = mg_mono_ms() + serve_pass_interval_ms(c->poll_interval);

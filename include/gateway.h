@@ -17,9 +17,10 @@ struct gateway_stats {
 	char *imap_error;		/* why, when imap_down */
 	char *smtp_error;		/* why, when smtp_down */
 	/* the mailbox's new messages: seconds taken, and the CPU seconds of
-	 * the reader thread (fetch, parse, screen) and of the caller's
-	 * (store, decide, commit) */
+	 * the reader thread (fetch, move, and read ahead) and of the caller's
+	 * (read, store, decide, commit); how many the reader read ahead */
 	double ingest_s, reader_cpu_s, store_cpu_s;
+	int read_ahead;
 };
 
 /* Decide what a crash left undecided, then sync the mailbox over *im,

@@ -36,6 +36,7 @@ void reader_handled(struct reader *, const uint32_t *uids, size_t n);
 struct reader_end {
 	double cpu;		/* the CPU seconds the thread used */
 	size_t moved;		/* handled messages it moved */
+	size_t read_ahead;	/* messages it read (the rest were left to the caller) */
 	struct uids unmoved;	/* and those it did not: the caller's to move and free */
 };
 

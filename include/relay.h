@@ -1,9 +1,9 @@
 /* relay: the pipeline for one inbound message.  relay_store records the raw
  * bytes (one transaction); relay_decide parses, routes, and either holds the
  * message or enqueues the regenerated copy for the partner (a second
- * transaction).  While ingesting, the parsing is done ahead on the reader's
- * thread (relay_read), and only the deciding after the store.  Logs one
- * line per decision. */
+ * transaction).  While ingesting, the reading may be done ahead on the
+ * reader's thread (relay_read), and only the deciding after the store.
+ * Logs one line per decision. */
 #ifndef RELAY_H
 #define RELAY_H
 
@@ -23,12 +23,13 @@ enum mg_status relay_store(struct store *, const char *mailbox, uint32_t uidvali
 /* Decide a stored message in state 'received'. */
 enum mg_status relay_decide(struct store *, const struct conf *, int64_t id);
 
-/* The same in two steps, so that the first may run on another thread:
- * relay_read parses, extracts, classifies and screens raw (taking it: a
- * NUL-terminated malloc'd copy), touching no database; relay_decide_msg
- * decides it as stored message id and frees it. */
+/* The same in two steps, so that the reading may be done on another
+ * thread: relay_read takes raw (a NUL-terminated malloc'd copy) and, if
+ * ahead, reads it: parses, classifies, extracts the new text and screens
+ * it, touching no database.  relay_store_msg and relay_decide_msg (which
+ * decides it as stored message id and frees it) read what was not. */
 struct relay_msg;
-struct relay_msg *relay_read(const struct conf *, char *raw, size_t len);
+struct relay_msg *relay_read(const struct conf *, char *raw, size_t len, int ahead);
 const char *relay_msg_raw(const struct relay_msg *, size_t *len);
 /* A stand-in for a message over max_message_size, not fetched: its size,
  * which relay_msg_size_over gives back (0 for one read). */
@@ -36,7 +37,7 @@ struct relay_msg *relay_msg_oversized(uint32_t size);
 uint32_t relay_msg_size_over(const struct relay_msg *);
 /* relay_store for a message read: what identifies it was read with it. */
 enum mg_status relay_store_msg(struct store *, const char *mailbox, uint32_t uidvalidity,
-    uint32_t uid, const struct relay_msg *, int64_t *id);
+    uint32_t uid, struct relay_msg *, int64_t *id);
 enum mg_status relay_decide_msg(struct store *, int64_t id, struct relay_msg *);
 void relay_msg_free(struct relay_msg *);
 
