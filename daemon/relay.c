@@ -164,7 +164,6 @@ struct job {
 	struct screen_hit *hits;
 	size_t nhits;
 	/* screened ahead (job_screen_ahead): what screen() takes over */
-	int pre_done;
 	char *pre_screened;
 	struct screen_hit *pre_hits;
 	size_t pre_nhits;
@@ -500,14 +499,11 @@ job_extract(struct job *j)
 static void
 job_screen_ahead(struct job *j)
 {
-	if (j->pre_done)
+	if (!j->c->rules || j->pre_screened)
 		return;
-	j->pre_done = 1;
-	if (j->c->rules) {
-		j->pre_screened = screen_message_text(j->m);
-		j->pre_nhits = screen_text(j->c->rules, j->pre_screened, strlen(j->pre_screened),
-		    &j->pre_hits);
-	}
+	j->pre_screened = screen_message_text(j->m);
+	j->pre_nhits = screen_text(j->c->rules, j->pre_screened, strlen(j->pre_screened),
+	    &j->pre_hits);
 }
 
 /* Screen the subject and the new text (signature included, quoted history
