@@ -285,7 +285,7 @@ fail_row(struct store *s, const struct conf *c, const struct row *r, const char 
 		free(detail);
 	}
 	if (rc == MG_OK && strcmp(r->kind, "notice"))
-		rc = bounce_record(s, c, 0, r->id, r->rcpt, 1, why);
+		rc = bounce_record(s, c, 0, r->id, r->rcpt, 1, 1, why);
 	if (rc != MG_OK) {
 		store_rollback(s);
 		return rc;
@@ -516,10 +516,17 @@ send_claimed(struct store *s, const struct conf *c, struct smtp *smtp, struct cl
 		i++;
 	for (; i < n; i++) {
 		struct buf err = {0};
-		char *env_from = xasprintf("%s+bounce-%lld@%s", c->relay_local, (long long)cur.id,
-		    c->relay_domain);
+		char *env_from = bounce_envelope(s, c, cur.id);
 		int code, have_next = 0;
 		size_t j = i + 1;
+
+		if (!env_from) {	/* the key unreadable: the claim is given back */
+			log_warn("outbox: no VERP key: %s", store_errmsg(s));
+			row_free(&cur);
+			recorder_wait(w);
+			give_back(s, ids + i, n - i);
+			return MG_TEMPFAIL;
+		}
 
 		w->held = 0;
 		rc = smtp_send(smtp, env_from, cur.rcpt, cur.data, cur.len, &code, &err);

@@ -577,6 +577,7 @@ struct report {
 	const struct classify *cl;
 	int64_t outbox_id;
 	const char *rcpt;	/* from the VERP address, or NULL */
+	int verified;		/* it answers mail we sent to rcpt */
 };
 
 static enum mg_status
@@ -586,41 +587,79 @@ record_bounces(struct job *j, void *arg)
 	enum mg_status rc = MG_OK;
 	const char *why = r->cl->permanent ? "permanent delivery failure" : "delivery delayed";
 
-	if (r->rcpt)
-		return bounce_record(j->s, j->c, j->id, r->outbox_id, r->rcpt, r->cl->permanent, why);
+	if (r->rcpt && r->verified)
+		return bounce_record(j->s, j->c, j->id, r->outbox_id, r->rcpt, r->cl->permanent, 1,
+		    why);
 	for (size_t i = 0; i < r->cl->nrcpts && rc == MG_OK; i++)
-		rc = bounce_record(j->s, j->c, j->id, 0, r->cl->rcpts[i], r->cl->permanent, why);
+		rc = bounce_record(j->s, j->c, j->id, r->outbox_id, r->cl->rcpts[i],
+		    r->cl->permanent, 0, why);
 	return rc;
 }
 
-/* Mail to LOCAL+bounce-ID@DOMAIN: a report about outbox row ID.  The VERP
- * address ties it to its row even when its body cannot be read. */
+/* Does the report name rcpt among its failed recipients? */
+static int
+names(const struct classify *cl, const char *rcpt)
+{
+	for (size_t i = 0; i < cl->nrcpts; i++)
+		if (!strcasecmp(cl->rcpts[i], rcpt))
+			return 1;
+	return 0;
+}
+
+/* A delivery report that answers no mail of ours, as far as anyone can
+ * tell (anyone can write one): recorded and listed, never believed, never
+ * answered. */
+static enum mg_status
+unverified(struct job *j, const struct classify *cl, int64_t outbox_id, const char *why)
+{
+	struct report r = { cl, outbox_id, NULL, 0 };
+	char *reason = xasprintf("unverified delivery report (%s): nobody paused", why);
+	enum mg_status rc = ignore(j, "bounce", reason, record_bounces, &r);
+
+	log_warn("relay unverified report id=%lld why=\"%s\"", (long long)j->id, why);
+	free(reason);
+	return rc;
+}
+
+/* Mail to LOCAL+bounce-ID-MAC@DOMAIN: a report about outbox row ID, believed
+ * only when the MAC is right and the report names the row's recipient.
+ * The VERP address ties it to its row even when its body cannot be read. */
 static enum mg_status
 verp_report(struct job *j, const struct classify *cl)
 {
-	struct report r = { cl, 0, NULL };
+	struct report r = { cl, 0, NULL, 1 };
 	char *rcpt = NULL, *reason;
 	enum mg_status rc;
 
-	if ((rc = bounce_verp(j->s, j->token, &r.outbox_id, &rcpt)) == MG_NOTFOUND)
-		return hold(j, "report for an unknown outbox row (%s)", j->token);
+	if ((rc = bounce_verp(j->s, j->token, &r.outbox_id, &rcpt)) == MG_NOTFOUND) {
+		if (cl->kind == CLASS_AUTOREPLY)
+			return ignore(j, "autoreply", "automatic reply to an envelope sender we did"
+			    " not write", NULL, NULL);
+		return unverified(j, cl, 0, "its return address is none we wrote");
+	}
 	if (rc != MG_OK)
 		return rc;
 	r.rcpt = rcpt;
-	if (cl->kind == CLASS_BOUNCE) {
+	if (cl->kind == CLASS_BOUNCE && cl->nrcpts && !names(cl, rcpt)) {
+		rc = unverified(j, cl, r.outbox_id, "it does not name the recipient of the mail"
+		    " it answers");
+	} else if (cl->kind == CLASS_BOUNCE && cl->nrcpts) {
 		reason = xasprintf("%s delivery report for outbox %lld (%s)",
 		    cl->permanent ? "permanent" : "transient", (long long)r.outbox_id, rcpt);
 		rc = ignore(j, "bounce", reason, record_bounces, &r);
+		free(reason);
 	} else if (cl->kind == CLASS_AUTOREPLY) {
 		reason = xasprintf("automatic reply to the envelope sender (%s)", cl->why);
 		rc = ignore(j, "autoreply", reason, NULL, NULL);
+		free(reason);
 	} else {
-		/* unreadable: a person decides what it means */
-		reason = xasprintf("unreadable report for outbox %lld (%s)", (long long)r.outbox_id, rcpt);
+		/* unreadable, or names nobody: a person decides what it means */
+		reason = xasprintf("unreadable report for outbox %lld (%s)", (long long)r.outbox_id,
+		    rcpt);
 		j->d.kind = "bounce";
 		rc = hold(j, "%s", reason);
+		free(reason);
 	}
-	free(reason);
 	free(rcpt);
 	return rc;
 }
@@ -648,10 +687,8 @@ automatic(struct job *j, const char *raw, size_t len, const struct classify *cl)
 	enum mg_status rc = MG_NOTFOUND;
 
 	if (cl->kind == CLASS_BOUNCE) {
-		struct report r = { cl, 0, NULL };
-		reason = xasprintf("%s delivery report", cl->permanent ? "permanent" : "transient");
-		rc = ignore(j, "bounce", reason, record_bounces, &r);
-		free(reason);
+		/* reports we can believe come to the VERP address */
+		rc = unverified(j, cl, 0, "not sent to a return address of ours");
 	} else if (cl->kind == CLASS_AUTOREPLY) {
 		reason = xasprintf("automatic reply (%s), not relayed", cl->why);
 		rc = ignore(j, "autoreply", reason, NULL, NULL);

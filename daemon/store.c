@@ -223,7 +223,15 @@ static const char *const migrations[] = {
 	" role = ''safeguarding'')')"
 	" WHERE type = 'table' AND name = 'participants';"
 	"PRAGMA writable_schema = OFF;",
+	/* 8: secrets (the VERP key, made by new_secret below: random, never
+	 * shown), and whether a delivery report answered mail we really sent
+	 * (0: an unverified report, listed but believed by nobody) */
+	"CREATE TABLE secrets(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
+	"ALTER TABLE bounces ADD COLUMN verified INTEGER NOT NULL DEFAULT 1;",
 };
+
+/* The migration that creates the secrets table. */
+#define MIGRATION_SECRETS 8
 
 const char *
 store_fault_take(void)
@@ -347,6 +355,29 @@ schema_bump(sqlite3 *db, char **msg)
 	return sqlite3_exec(db, pragma, NULL, NULL, msg) != SQLITE_OK;
 }
 
+/* A new random secret, inside the migration's transaction.  Nonzero on
+ * failure. */
+static int
+new_secret(sqlite3 *db, const char *name, char **msg)
+{
+	sqlite3_stmt *st;
+	char key[53];
+	int rc;
+
+	mg_random_token(key, sizeof key);	/* 260 bits */
+	if (sqlite3_prepare_v2(db, "INSERT INTO secrets(name, value) VALUES (?1, ?2)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	explicit_bzero(key, sizeof key);
+	if (rc != SQLITE_DONE)
+		*msg = sqlite3_mprintf("%s", sqlite3_errstr(rc));
+	return rc != SQLITE_DONE;
+}
+
 static enum mg_status
 migrate(struct store *s, struct buf *err)
 {
@@ -369,6 +400,7 @@ migrate(struct store *s, struct buf *err)
 		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(s->db, migrations[version], NULL, NULL, &msg) != SQLITE_OK ||
 		    (strstr(migrations[version], "writable_schema") && schema_bump(s->db, &msg)) ||
+		    (version + 1 == MIGRATION_SECRETS && new_secret(s->db, "verp", &msg)) ||
 		    sqlite3_exec(s->db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
 		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
 			buf_printf(err, "migration %d: %s", version + 1, msg ? msg : "failed");

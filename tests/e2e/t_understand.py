@@ -24,10 +24,15 @@ def dsn(to, rcpt, action="failed", status="5.1.1", subject="Undelivered Mail Ret
 
 
 def relay_one(gw, stack, subject="Week 1"):
-    """The mentee writes to the mentor; returns the outbox row id."""
+    """The mentee writes to the mentor; returns the outbox row id and the
+    return address (VERP) the mentor's server saw."""
     to_mentor = gw.tokens["to_mentor"]
-    gw.relay_through(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, subject, "Hello Sam"), MENTOR)
-    return gw.sql("SELECT max(id) FROM outbox WHERE kind = 'relay'")[0][0]
+    got = gw.relay_through(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, subject, "Hello Sam"),
+                           MENTOR)
+    row = gw.sql("SELECT max(id) FROM outbox WHERE kind = 'relay'")[0][0]
+    verp = parse(got)["Return-Path"].strip("<> ")
+    assert verp.startswith(f"relay+bounce-{row}-") and verp.endswith("@mentoring.test"), verp
+    return row, verp
 
 
 def pair(gw):
@@ -77,21 +82,19 @@ def test_transcript_new_text_and_conversations(stack):
 def test_bounce_to_verp_pauses_relay_and_tells_people(stack):
     gw = Gateway(stack)
     to_mentor, to_mentee = pair(gw)
-    row = relay_one(gw, stack)
+    row, verp = relay_one(gw, stack)
     # a transient report only gets recorded
-    stack.send("", f"relay+bounce-{row}@mentoring.test",
-               dsn(f"relay+bounce-{row}@mentoring.test", MENTOR, "delayed", "4.4.1",
-                   "Delayed Mail (still being retried)"))
+    stack.send("", verp, dsn(verp, MENTOR, "delayed", "4.4.1", "Delayed Mail (still being retried)"))
     stack.wait_count("relay@mentoring.test", 1)
     gw.once()
     assert gw.sql("SELECT rcpt, permanent, outbox_id FROM bounces") == [(MENTOR, 0, row)]
     assert gw.sql("SELECT paused FROM participants WHERE email = ?", MENTOR) == [(None,)]
     # a permanent one pauses the mentor and tells the coordinator and the mentee
-    stack.send("", f"relay+bounce-{row}@mentoring.test",
-               dsn(f"relay+bounce-{row}@mentoring.test", MENTOR))
+    stack.send("", verp, dsn(verp, MENTOR))
     stack.wait_count("relay@mentoring.test", 1)
     gw.once()
-    assert gw.sql("SELECT count(*) FROM bounces WHERE permanent = 1 AND outbox_id = ?", row) == [(1,)]
+    assert gw.sql("SELECT count(*) FROM bounces WHERE permanent = 1 AND outbox_id = ? AND verified",
+                  row) == [(1,)]
     assert gw.sql("SELECT paused IS NOT NULL FROM participants WHERE email = ?", MENTOR) == [(1,)]
     assert gw.sql("SELECT state, kind FROM messages WHERE token LIKE 'bounce-%'") == \
         [("ignored", "bounce"), ("ignored", "bounce")]
@@ -164,13 +167,11 @@ def test_smtp_refusal_pauses_the_participant(stack):
 def test_unreadable_report_is_held(stack):
     gw = Gateway(stack)
     pair(gw)
-    row = relay_one(gw, stack)
-    stack.send("", f"relay+bounce-{row}@mentoring.test",
-               f"From: postmaster@far.test\r\nTo: relay+bounce-{row}@mentoring.test\r\n"
-               "Subject: ???\r\n\r\nxq zz 17\r\n")
+    row, verp = relay_one(gw, stack)
+    stack.send("", verp, f"From: postmaster@far.test\r\nTo: {verp}\r\nSubject: ???\r\n\r\nxq zz 17\r\n")
     stack.wait_count("relay@mentoring.test", 1)
     gw.once()
-    r = gw.sql("SELECT state, kind, reason FROM messages WHERE token = ?", f"bounce-{row}")
+    r = gw.sql("SELECT state, kind, reason FROM messages WHERE token = ?", verp.split("+")[1].split("@")[0])
     assert r[0][0] == "held" and r[0][1] == "bounce" and f"outbox {row}" in r[0][2], r
     assert gw.sql("SELECT paused FROM participants WHERE email = ?", MENTOR) == [(None,)]
 
