@@ -58,6 +58,34 @@ addr_char(char c)
 	return c && (isalnum((unsigned char)c) || strchr(".!#$%&'*+/=?^_`{|}~-", c) != NULL);
 }
 
+/* The mask for the address s..e (its '@' at at), or for the same address
+ * without a +tag, or for its longest part ending at a dot of the domain
+ * (an address glued to what follows it: "alex@school.test.pdf"); *end is
+ * where the masked part ends.  NULL when none is known. */
+static const char *
+lookup_forms(const char *s, const char *at, const char *e, route_lookup lookup, void *arg,
+    const char **end)
+{
+	const char *plus = memchr(s, '+', (size_t)(at - s)), *mask = NULL;
+	struct buf b = {0};
+
+	for (const char *d = e; !mask && d > at + 1; ) {
+		for (int tagless = 0; !mask && tagless <= (plus != NULL); tagless++) {
+			b.len = 0;
+			buf_add(&b, s, (size_t)((tagless ? plus : at) - s));
+			buf_add(&b, at, (size_t)(d - at));
+			for (char *c = b.s; *c; c++)
+				*c = (char)tolower((unsigned char)*c);
+			if ((mask = lookup(b.s, arg)))
+				*end = d;
+		}
+		while (--d > at + 1 && *d != '.')
+			;
+	}
+	buf_free(&b);
+	return mask;
+}
+
 char *
 route_mask_with(const char *text, route_lookup lookup, void *arg)
 {
@@ -68,24 +96,19 @@ route_mask_with(const char *text, route_lookup lookup, void *arg)
 	 * around each one (cost per '@', not per word and participant) */
 	buf_add(&b, "", 0);
 	while ((at = strchr(p, '@')) != NULL) {
-		const char *s = at, *e = at + 1, *mask = NULL;
+		const char *s = at, *e = at + 1, *mask = NULL, *end = NULL;
 		while (s > text && addr_char(s[-1]))
 			s--;
 		while (addr_char(*e))
 			e++;
 		while (e > at + 1 && e[-1] == '.')	/* "alex@school.test." ends a sentence */
 			e--;
-		if (s >= p) {
-			char *addr = xstrndup(s, (size_t)(e - s));
-			for (char *c = addr; *c; c++)
-				*c = (char)tolower((unsigned char)*c);
-			mask = lookup(addr, arg);
-			free(addr);
-		}
+		if (s >= p && s < at)
+			mask = lookup_forms(s, at, e, lookup, arg, &end);
 		if (mask) {
 			buf_add(&b, p, (size_t)(s - p));
 			buf_adds(&b, mask);
-			p = e;
+			p = end;
 		} else {
 			buf_add(&b, p, (size_t)(at + 1 - p));
 			p = at + 1;

@@ -317,5 +317,11 @@ screen_message_text(const struct mime_msg *m)
 	buf_adds(&out, "\n\n");
 	buf_adds(&out, text);
 	free(text);
+	/* the names of attachments reach the partner too (in a note) */
+	for (size_t i = 0; i < m->natt; i++)
+		if (m->att[i].filename && *m->att[i].filename) {
+			buf_adds(&out, "\n\nAttachment: ");
+			buf_adds(&out, m->att[i].filename);
+		}
 	return buf_steal(&out);
 }

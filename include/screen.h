@@ -20,8 +20,9 @@ struct screen_hit {
  * Returns how many. */
 size_t screen_text(const struct rules *, const char *text, size_t len, struct screen_hit **hits);
 
-/* What screening reads of a message: the subject, a blank line, and the
- * new text with its signature (quoted history left out); caller frees. */
+/* What screening reads of a message: the subject, a blank line, the new
+ * text with its signature (quoted history left out), and the attachments'
+ * names; caller frees. */
 struct mime_msg;
 char *screen_message_text(const struct mime_msg *);
 

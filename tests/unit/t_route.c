@@ -48,5 +48,11 @@ main(void)
 	is_str(s, "relay+a@m.test,relay+s@m.test; @ a@@b x@ relay+s@m.test",
 	    "at the start, back to back, stray and doubled @ signs");
 	free(s);
+	s = route_mask("CV Alex Smith alex@school.test.pdf, Alex+cv@School.test and "
+	    "sam+x@nhs.test.docx; not sam@nhs.testing.pdf, sam@nhs or x+alex@school.test", mk, 2);
+	is_str(s, "CV Alex Smith relay+a@m.test.pdf, relay+a@m.test and "
+	    "relay+s@m.test.docx; not sam@nhs.testing.pdf, sam@nhs or x+alex@school.test",
+	    "an address glued to a file extension, or with a +tag, is still masked");
+	free(s);
 	return tap_done();
 }
