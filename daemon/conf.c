@@ -60,6 +60,7 @@ static const struct key keys[] = {
 	{ "smtp", "connections", K_INT, F(smtp_connections), 1, CONF_SMTP_CONN_MAX },
 	{ "moderation", "coordinators", K_LIST, F(coordinators), 0, 0 },
 	{ "moderation", "require_authentication", K_BOOL, F(require_authentication), 0, 0 },
+	{ "moderation", "hold_unauthenticated", K_BOOL, F(hold_unauthenticated), 0, 0 },
 	{ "moderation", "authserv_id", K_STR, F(authserv_id), 0, 0 },
 	{ "screening", "rules", K_PATH, F(rules_dir), 0, 0 },
 	{ "safeguarding", "addresses", K_LIST, F(safeguarding), 0, 0 },
@@ -333,9 +334,12 @@ check_whole(struct reader *r, struct conf *c, int mode)
 	if ((c->smtp_password || c->smtp_password_command || c->smtp_oauth2_command) &&
 	    !c->smtp_username)
 		bad(r, "[smtp] password or token given without username");
-	if (c->require_authentication && !c->authserv_id)
+	if (c->require_authentication == 1 && !c->authserv_id)
 		bad(r, "[moderation] require_authentication needs authserv_id (your server's"
 		    " Authentication-Results id)");
+	/* unset: commands by mail are authenticated wherever they can be */
+	if (c->require_authentication < 0)
+		c->require_authentication = c->authserv_id != NULL;
 	if (c->authserv_id && mg_has_crlf(c->authserv_id))
 		bad(r, "[moderation] authserv_id contains a line break");
 	if ((c->imap_password || c->smtp_password) && (mode & 077))
@@ -371,6 +375,8 @@ defaults(struct conf *c)
 	c->sched.late_days = 3;
 	c->mentor_attachments = CONF_ATT_NOTE;
 	c->hold_reminder_hours = 24;
+	c->require_authentication = -1;
+	c->hold_unauthenticated = 1;
 }
 
 enum mg_status

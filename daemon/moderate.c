@@ -6,7 +6,6 @@
 #include <strings.h>
 
 #include "audit.h"
-#include "authres.h"
 #include "log.h"
 #include "mime.h"
 #include "moderate.h"
@@ -533,16 +532,6 @@ out:
 	return rc;
 }
 
-/* Our server saw DKIM or SPF pass for this reply. */
-static int
-authenticated(const struct conf *c, const char *raw, size_t len)
-{
-	struct authres a;
-
-	authres_read(raw, len, c->authserv_id, &a);
-	return a.trusted && (a.dkim == AUTHRES_PASS || a.spf == AUTHRES_PASS);
-}
-
 /* The reply itself is recorded (not relayed), with what came of it. */
 static enum mg_status
 record_reply(struct store *s, int64_t message, const struct mime_msg *m, const char *outcome)
@@ -582,7 +571,7 @@ answer(struct store *s, const struct conf *c, int64_t message, const char *to, c
 
 enum mg_status
 moderate_reply(struct store *s, const struct conf *c, int64_t message, const char *token,
-    const char *raw, size_t len, const struct mime_msg *m)
+    const struct mime_msg *m)
 {
 	struct moderate_decision d = {0};
 	char *from = mg_lower(m->from.addr ? m->from.addr : ""), *note = NULL, *detail = NULL;
@@ -593,10 +582,10 @@ moderate_reply(struct store *s, const struct conf *c, int64_t message, const cha
 
 	for (i = 0; i < c->ncoordinators && strcmp(c->coordinators[i], from); i++)
 		;
-	if (i == c->ncoordinators || (c->require_authentication && !authenticated(c, raw, len))) {
+	/* (authenticated already, where that is required: relay.c) */
+	if (i == c->ncoordinators) {
 		/* no answer: the sender may be forged, and is no coordinator */
-		outcome = xasprintf("moderation reply from %s refused: %s", from,
-		    i == c->ncoordinators ? "not a coordinator" : "not authenticated");
+		outcome = xasprintf("moderation reply from %s refused: not a coordinator", from);
 		log_warn("moderate refused message=%lld from=%s", (long long)message, from);
 		rc = record_reply(s, message, m, outcome);
 		goto out;

@@ -707,8 +707,11 @@ automatic(struct job *j, const char *raw, size_t len, const struct classify *cl)
 	return rc;
 }
 
-/* Mail claiming a participant's address that our server saw fail DKIM,
- * SPF or DMARC is held as a possible spoof.  MG_NOTFOUND when it is not. */
+/* Mail claiming a participant's address that our server does not vouch
+ * for (RFC 8601: a DMARC pass, or a DKIM or SPF pass aligned with the From
+ * domain) is held as a possible spoof: always when something failed, and,
+ * with hold_unauthenticated (the default), when nothing passed.
+ * MG_NOTFOUND when it is not held. */
 static enum mg_status
 spoofed(struct job *j)
 {
@@ -716,17 +719,73 @@ spoofed(struct job *j)
 	struct buf why = {0};
 	enum mg_status rc;
 
-	authres_read(j->raw, j->rawlen, j->c->authserv_id, &a);
+	authres_check(j->raw, j->rawlen, j->c->authserv_id, j->m->from.addr, &a);
+	if (a.authenticated)
+		return MG_NOTFOUND;
 	if (a.dkim == AUTHRES_FAIL)
 		buf_adds(&why, " dkim=fail");
 	if (a.spf == AUTHRES_FAIL)
 		buf_adds(&why, " spf=fail");
 	if (a.dmarc == AUTHRES_FAIL)
 		buf_adds(&why, " dmarc=fail");
-	if (!why.len)
+	if (!why.len && !j->c->hold_unauthenticated)
 		return MG_NOTFOUND;
+	if (!why.len)
+		buf_adds(&why, a.trusted ? " not authenticated (no pass for the sender's domain)" :
+		    " not authenticated (no Authentication-Results from our server)");
 	rc = hold(j, "possible spoof of a participant's address:%s", why.s);
 	buf_free(&why);
+	return rc;
+}
+
+/* What a reserved token commands, or NULL: moderation (mod-), a survey
+ * answer (survey-), an export request (audit), an escalation ack (esc-). */
+static const char *
+command_of(const char *token)
+{
+	if (!token)
+		return NULL;
+	if (!strncmp(token, "mod-", 4))
+		return "moderation";
+	if (!strncmp(token, "survey-", 7))
+		return "survey";
+	if (!strcmp(token, "audit"))
+		return "export";
+	if (!strncmp(token, "esc-", 4))
+		return "escalation";
+	return NULL;
+}
+
+/* Every command by mail meets one rule: with require_authentication (the
+ * default where authserv_id is set), our server must vouch for the From
+ * domain.  A refused command is recorded and never answered (its sender
+ * may be forged).  MG_NOTFOUND when the command may go on. */
+static enum mg_status
+unauthenticated_command(struct job *j, const char *kind)
+{
+	struct authres a;
+	char *from, *outcome;
+	enum mg_status rc;
+
+	if (!j->c->require_authentication)
+		return MG_NOTFOUND;
+	authres_check(j->raw, j->rawlen, j->c->authserv_id, j->m->from.addr, &a);
+	if (a.authenticated)
+		return MG_NOTFOUND;
+	from = mg_lower(j->m->from.addr ? j->m->from.addr : "");
+	outcome = xasprintf("%s command from %s refused: not authenticated (%s)", kind, from,
+	    a.trusted ? "no pass for the sender's domain" : "no Authentication-Results from our server");
+	log_warn("relay refused command id=%lld kind=%s from=%s: not authenticated", (long long)j->id,
+	    kind, from);
+	if ((rc = store_begin(j->s)) == MG_OK) {
+		if ((rc = store_msg_command(j->s, j->id, kind, outcome, j->m->from.addr, j->m->subject,
+		    j->m->text)) == MG_OK)
+			rc = store_commit(j->s);
+		else
+			store_rollback(j->s);
+	}
+	free(from);
+	free(outcome);
 	return rc;
 }
 
@@ -806,6 +865,7 @@ decide(struct job *j)
 	struct store *s = j->s;
 	const struct conf *c = j->c;
 	int64_t id = j->id, n;
+	const char *cmd;
 	enum mg_status rc;
 
 	if (j->token && !strncmp(j->token, "bounce-", 7)) {
@@ -822,8 +882,10 @@ decide(struct job *j)
 	 * mail is sorted out first) */
 	if ((rc = automatic(j, j->raw, j->rawlen, &j->cl)) != MG_NOTFOUND)
 		goto out;
+	if ((cmd = command_of(j->token)) && (rc = unauthenticated_command(j, cmd)) != MG_NOTFOUND)
+		goto out;
 	if (j->token && !strncmp(j->token, "mod-", 4)) {
-		rc = moderate_reply(s, c, id, j->token + 4, j->raw, j->rawlen, j->m);
+		rc = moderate_reply(s, c, id, j->token + 4, j->m);
 		goto out;
 	}
 	if (j->token && !strncmp(j->token, "survey-", 7)) {
@@ -831,7 +893,7 @@ decide(struct job *j)
 		goto out;
 	}
 	if (j->token && !strcmp(j->token, "audit")) {
-		rc = export_reply(s, c, id, j->raw, j->rawlen, j->m);
+		rc = export_reply(s, c, id, j->m);
 		goto out;
 	}
 	if (j->token && !strncmp(j->token, "esc-", 4)) {

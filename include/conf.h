@@ -49,7 +49,10 @@ struct conf {
 	/* [moderation] */
 	char **coordinators;			/* lower-case addresses */
 	size_t ncoordinators;
-	int require_authentication;		/* decisions need DKIM/SPF pass */
+	int require_authentication;		/* commands by mail need our server's
+					 * authentication (default: when authserv_id is set) */
+	int hold_unauthenticated;		/* hold participants' mail that does not
+					 * authenticate (authserv_id set; default yes) */
 	char *authserv_id;			/* our server's Authentication-Results id */
 	int hold_reminder_hours;		/* re-send holds waiting this long */
 	int mentee_attachments, mentor_attachments;	/* enum conf_attachments */

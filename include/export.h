@@ -23,12 +23,12 @@ enum mg_status export_pair(struct store *, int64_t pair, enum export_format, con
     FILE *out);
 
 /* Mail to LOCAL+audit@DOMAIN: "export PAIR_ID [txt|mbox|html]" on the
- * first line from a safeguarding address (authenticated as for moderation
- * when require_authentication is set) gets the export back attached.
- * Anyone else gets nothing.  Records the request. */
+ * first line from a safeguarding address gets the export back attached.
+ * Anyone else gets nothing.  Records the request.  (The sender is
+ * authenticated before, like every command by mail: relay.c.) */
 struct conf;
 struct mime_msg;
-enum mg_status export_reply(struct store *, const struct conf *, int64_t message, const char *raw,
-    size_t len, const struct mime_msg *);
+enum mg_status export_reply(struct store *, const struct conf *, int64_t message,
+    const struct mime_msg *);
 
 #endif

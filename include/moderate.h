@@ -66,11 +66,12 @@ enum mg_status moderate_parse(const char *text, struct moderate_decision *, char
 enum mg_status moderate_decide(struct store *, const struct conf *, const char *token, int64_t id,
     const struct moderate_decision *, char **detail);
 
-/* Mail to LOCAL+mod-TOKEN: check the sender, parse and decide, answer the
- * sender when it helps.  Records the reply message as ignored (kind
- * "moderation") in the same transaction. */
+/* Mail to LOCAL+mod-TOKEN: check the sender is a coordinator, parse and
+ * decide, answer the sender when it helps.  Records the reply message as
+ * ignored (kind "moderation") in the same transaction.  (The sender is
+ * authenticated before, like every command by mail: relay.c.) */
 enum mg_status moderate_reply(struct store *, const struct conf *, int64_t message,
-    const char *token, const char *raw, size_t len, const struct mime_msg *);
+    const char *token, const struct mime_msg *);
 
 /* Print open holds, or one hold in full. */
 /* Relay to email has been resumed: approve (as by) the holds kept only

@@ -4,8 +4,11 @@ attack over the real mail stack and checks that nothing was believed."""
 import os
 import stat
 
-from harness import RULES_DIR, Gateway, body_text, parse
+from harness import RULES_DIR, Gateway, body_text, make_mail, parse
+from t_survey import SURVEY, now
 from t_understand import COORD, MENTEE, MENTOR, dsn, pair, relay_one
+
+SURVEY_DAY = now(2026, 9, 1, 17)
 
 
 def test_a_forged_bounce_pauses_nobody(stack):
@@ -77,3 +80,101 @@ def test_an_address_in_an_attachment_name_is_screened_and_masked(stack):
     text = body_text(parse(stack.messages(MENTOR)[0]))
     assert "[Not passed on by the programme: CV Alex Smith relay+" in text, text
     assert ".pdf (application/pdf" in text and MENTEE not in text, text
+
+
+AUTHSERV = "mx.mentoring.test"
+SAFE = "safe@mentoring.test"
+NUMBER = "oh seven seven double oh nine double oh one two three"
+
+
+def ar(results):
+    return f"Authentication-Results: {AUTHSERV}; {results}\r\n"
+
+
+def authed_gateway(stack, extra=""):
+    gw = Gateway(stack, extra=f"authserv_id = {AUTHSERV}\n\n[screening]\nrules = {RULES_DIR}\n"
+                              f"\n[safeguarding]\naddresses = {SAFE}\n{extra}")
+    to_mentor, to_mentee = pair(gw)
+    return gw, to_mentor, to_mentee
+
+
+def one_pass(stack, gw, sender, to, subject, text, header, env=None):
+    stack.send(sender, to, make_mail(sender, to, subject, text, extra=header))
+    stack.wait_count("relay@mentoring.test", 1)
+    gw.once(env=env)
+
+
+def test_authentication_results_are_parsed_not_searched(stack):
+    """With authserv_id set, a coordinator's decision needs our server to
+    vouch for the From domain; each header below once approved a hold."""
+    gw, to_mentor, _ = authed_gateway(stack)
+    one_pass(stack, gw, MENTEE, to_mentor, "Week 3", f"text me on {NUMBER}",
+             ar("dmarc=pass header.from=school.test"))
+    assert stack.wait_count(COORD, 1) == 1
+    to = parse(stack.messages(COORD)[0])["Reply-To"].addresses[0].addr_spec
+    attacks = [ar("spf=fail smtp.mailfrom=x.dkim=pass@evil.test"),
+               ar("spf=none (helo=dkim=pass) smtp.helo=x"),
+               ar("dkim=pass header.d=evil.test; dmarc=fail header.from=mentoring.test"),
+               ar("dkim=pass header.d=mentoring.test; dmarc=fail header.from=mentoring.test"),
+               ar("spf=pass smtp.mailfrom=coord@notmentoring.test"),
+               "Authentication-Results: evil.test; dkim=pass header.d=mentoring.test\r\n",
+               ar("dkim=fail header.d=mentoring.test") + ar("dkim=pass header.d=mentoring.test")]
+    for i, header in enumerate(attacks):
+        one_pass(stack, gw, COORD, to, f"Re: hold {i}", "approve", header)
+        assert gw.sql("SELECT state FROM holds") == [("open",)], header
+    refused = gw.sql("SELECT reason FROM messages WHERE kind = 'moderation' ORDER BY id")
+    assert len(refused) == len(attacks) and all("not authenticated" in r for (r,) in refused), refused
+    stack.wait_queue_empty()
+    assert stack.count(COORD) == 1 and stack.count(MENTOR) == 0, "refusals are never answered"
+    one_pass(stack, gw, COORD, to, "Re: hold", "approve",
+             ar("dkim=pass (good signature) header.d=mentoring.test header.s=sel"))
+    assert gw.sql("SELECT state, decided_by FROM holds") == [("approved", COORD)]
+    assert stack.wait_count(MENTOR, 1) == 1
+
+
+def test_every_command_by_mail_meets_one_rule(stack):
+    """An escalation ack, an export request and a survey answer from a
+    forged sender (our server saw spf, dkim and dmarc fail) do nothing."""
+    gw, to_mentor, _ = authed_gateway(stack, extra=SURVEY)
+    fail = ar("spf=fail smtp.mailfrom=mentoring.test; dkim=fail header.d=mentoring.test;"
+              " dmarc=fail header.from=mentoring.test")
+    one_pass(stack, gw, MENTEE, to_mentor, "sorry", "I don't see the point anymore.",
+             ar("dmarc=pass header.from=school.test"), SURVEY_DAY)
+    alert = [m for m in map(parse, stack.messages(SAFE)) if "URGENT" in str(m["Subject"])]
+    assert len(alert) == 1
+    esc = alert[0]["Reply-To"].addresses[0].addr_spec
+    one_pass(stack, gw, SAFE, esc, "Re: URGENT", "ack", fail, SURVEY_DAY)
+    assert gw.sql("SELECT acked FROM escalations") == [(None,)], "a forged ack stops nothing"
+    before = stack.count(SAFE)
+    one_pass(stack, gw, SAFE, "relay+audit@mentoring.test", "export", "export 1", fail, SURVEY_DAY)
+    stack.wait_queue_empty()
+    assert stack.count(SAFE) == before, "a forged export request is not answered"
+    # the mentee's survey token has leaked; a forger answers as the mentee
+    token = gw.sql("SELECT token FROM survey_invites i JOIN participants p ON p.id = i.participant_id"
+                   " WHERE p.email = ?", MENTEE)[0][0]
+    one_pass(stack, gw, MENTEE, f"relay+survey-{token}@mentoring.test", "Re: survey", "1 1 1 1",
+             ar("spf=fail smtp.mailfrom=evil.test; dmarc=fail header.from=school.test"), SURVEY_DAY)
+    assert gw.sql("SELECT count(*) FROM survey_answers") == [(0,)]
+    kinds = gw.sql("SELECT kind, reason FROM messages WHERE reason LIKE '%not authenticated%'"
+                   " ORDER BY id")
+    assert [k for k, _ in kinds] == ["escalation", "export", "survey"], kinds
+    # the real staff member's ack counts
+    one_pass(stack, gw, SAFE, esc, "Re: URGENT", "ack", ar("dmarc=pass header.from=mentoring.test"),
+             SURVEY_DAY)
+    assert gw.sql("SELECT acked_by FROM escalations") == [(SAFE,)]
+
+
+def test_an_unauthenticated_participant_is_held_as_a_possible_spoof(stack):
+    gw, to_mentor, _ = authed_gateway(stack)
+    # a stranger who knows the pair's masked address forges the mentee's From
+    one_pass(stack, gw, MENTEE, to_mentor, "forged", "hi Sam, it's Alex", "")
+    one_pass(stack, gw, MENTEE, to_mentor, "real", "hi Sam", ar("spf=pass smtp.mailfrom=school.test"))
+    got = dict(gw.sql("SELECT subject, state FROM messages"))
+    assert got == {"forged": "held", "real": "relayed"}, got
+    assert "not authenticated" in gw.sql("SELECT reason FROM messages WHERE subject = 'forged'")[0][0]
+    # a programme whose participants' domains publish nothing may opt out
+    gw.edit(f"authserv_id = {AUTHSERV}\n", f"authserv_id = {AUTHSERV}\nhold_unauthenticated = no\n")
+    one_pass(stack, gw, MENTEE, to_mentor, "unsigned", "hello again", "")
+    one_pass(stack, gw, MENTEE, to_mentor, "failed", "hello again", ar("dmarc=fail header.from=school.test"))
+    got = dict(gw.sql("SELECT subject, state FROM messages"))
+    assert got["unsigned"] == "relayed" and got["failed"] == "held", got
