@@ -128,7 +128,7 @@ pats_compile(void)
 static int
 find(enum pat p, const char *s, size_t n, size_t off, size_t *a, size_t *b)
 {
-	return pattern_find(pats[p], s, n, off, a, b, NULL);
+	return pattern_find(pats[p], s, n, off, a, b, NULL) > 0;
 }
 
 static int
@@ -408,7 +408,7 @@ text_rcpts(const char *text, struct classify *c, const struct mime_msg *m)
 	/* "could not be delivered to the following recipients:\n\tname":
 	 * a name local to the reporting host */
 	if (!c->nrcpts && m->from.addr && strchr(m->from.addr, '@') &&
-	    pattern_find(pats[P_BARE_RCPT], text, n, 0, NULL, NULL, g)) {
+	    pattern_find(pats[P_BARE_RCPT], text, n, 0, NULL, NULL, g) > 0) {
 		char *addr = xasprintf("%.*s%s", (int)(g[1] - g[0]), text + g[0],
 		    strchr(m->from.addr, '@'));
 		add_rcpt(c, addr, strlen(addr));

@@ -110,18 +110,44 @@ trim(char *s)
 	return s;
 }
 
+/* RFC 5322 addr-spec, narrowed: a dot-atom local part (no quoted string),
+ * one '@', and a domain of two or more labels of letters, digits and inner
+ * hyphens (no address literal). */
+#define ALNUM "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+const char *
+conf_address_error(const char *s)
+{
+	const char *at = strchr(s, '@'), *p;
+	size_t n, labels = 0;
+
+	if (!at)
+		return "no '@'";
+	if (strchr(at + 1, '@'))
+		return "more than one '@'";
+	if (at == s || at - s > 64 || strlen(at + 1) > 253)
+		return "the local part is empty or too long";
+	for (p = s; p < at; p++)
+		if (*p == '.' ? p == s || p + 1 == at || p[1] == '.' :
+		    !strchr(ALNUM "!#$%&'*+-/=?^_`{|}~", *p))
+			return "the local part is not words of letters, digits and"
+			    " !#$%&'*+-/=?^_`{|}~ joined by single dots";
+	for (p = at + 1;; p += n + 1) {
+		n = strspn(p, ALNUM "-");
+		if (n == 0 || n > 63 || *p == '-' || p[n - 1] == '-' || (p[n] && p[n] != '.'))
+			return "the domain is not labels of letters, digits and inner hyphens"
+			    " joined by single dots";
+		labels++;
+		if (!p[n])
+			break;
+	}
+	return labels >= 2 ? NULL : "the domain has a single label";
+}
+#undef ALNUM
+
 int
 conf_valid_address(const char *s)
 {
-	const char *at = strrchr(s, '@');
-
-	if (!at || at == s || !at[1] || strchr(at + 1, '.') == NULL)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == ',' ||
-		    *p == '"' || *p == '(' || *p == ')' || *p == ';' || *p == '\\')
-			return 0;
-	return 1;
+	return conf_address_error(s) == NULL;
 }
 
 static char *
@@ -334,12 +360,7 @@ check_whole(struct reader *r, struct conf *c, int mode)
 	if ((c->smtp_password || c->smtp_password_command || c->smtp_oauth2_command) &&
 	    !c->smtp_username)
 		bad(r, "[smtp] password or token given without username");
-	if (c->require_authentication == 1 && !c->authserv_id)
-		bad(r, "[moderation] require_authentication needs authserv_id (your server's"
-		    " Authentication-Results id)");
-	/* unset: commands by mail are authenticated wherever they can be */
-	if (c->require_authentication < 0)
-		c->require_authentication = c->authserv_id != NULL;
+	/* (without authserv_id, decisions are confirmed by mail instead) */
 	if (c->authserv_id && mg_has_crlf(c->authserv_id))
 		bad(r, "[moderation] authserv_id contains a line break");
 	if ((c->imap_password || c->smtp_password) && (mode & 077))
@@ -375,7 +396,7 @@ defaults(struct conf *c)
 	c->sched.late_days = 3;
 	c->mentor_attachments = CONF_ATT_NOTE;
 	c->hold_reminder_hours = 24;
-	c->require_authentication = -1;
+	c->require_authentication = 1;
 	c->hold_unauthenticated = 1;
 }
 

@@ -55,7 +55,7 @@ static const char usage_text[] =
 	"  messages [--held]                       stored messages (only held ones)\n"
 	"  outbox [--pending]                      outbound mail and its delivery state\n"
 	"  bounces                                 delivery failures, newest first\n"
-	"  hold list | show ID | approve ID | reject ID REASON | redact ID\n"
+	"  hold list | show ID | approve ID | reject ID REASON | redact ID | close ID [NOTE]\n"
 	"  audit verify                            check the audit chain and every row's references\n"
 	"  export PAIR_ID [--format txt|mbox|html] [--output FILE]   the pair's whole record\n"
 	"  erase MESSAGE_ID --reason TEXT          remove what a message said; audited\n"
@@ -152,7 +152,7 @@ cmd_import(struct ctx *x, int argc, char **argv)
 
 	if (argc != 2)
 		return usage();
-	st = roster_import(x->store, argv[1], &n, &err);
+	st = roster_import(x->store, argv[1], x->conf->name, &n, &err);
 	if (st == MG_OK)
 		printf("imported %d participants from %s\n", n, argv[1]);
 	else
@@ -466,6 +466,9 @@ cmd_hold(struct ctx *x, int argc, char **argv)
 	else if (!strcmp(argv[1], "reject") && argc == 4) {
 		d.verb = MOD_REJECT;
 		d.note = argv[3];
+	} else if (!strcmp(argv[1], "close") && (argc == 3 || argc == 4)) {
+		d.verb = MOD_CLOSE;
+		d.note = argc == 4 ? argv[3] : NULL;
 	} else
 		return usage();
 	by = xasprintf("shell:%s", getenv("USER") ? getenv("USER") : "unknown");

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dname.h"
 #include "mime.h"
 
 static int
@@ -67,9 +68,14 @@ header_text(struct buf *b, const char *name, const char *v)
 	buf_adds(b, "\r\n");
 }
 
+/* The display name is cleaned whatever its source (an older database may
+ * hold a name the import now refuses): no bidi control, angle bracket, '@'
+ * or encoded word of its own ever reaches it. */
 static void
-header_addr(struct buf *b, const char *hname, const char *name, const char *addr)
+header_addr(struct buf *b, const char *hname, const char *dname, const char *addr)
 {
+	char *name = dname ? dname_clean(dname) : NULL;
+
 	buf_printf(b, "%s: ", hname);
 	if (name && *name) {
 		if (ascii_printable(name)) {
@@ -85,6 +91,7 @@ header_addr(struct buf *b, const char *hname, const char *name, const char *addr
 		buf_addc(b, ' ');
 	}
 	buf_printf(b, "<%s>\r\n", addr);
+	free(name);
 }
 
 static void

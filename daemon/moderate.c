@@ -17,10 +17,11 @@
 
 static const char *const verbs[] = {
 	[MOD_APPROVE] = "approve", [MOD_REJECT] = "reject", [MOD_REDACT] = "redact", [MOD_EDIT] = "edit",
+	[MOD_CLOSE] = "close",
 };
 static const char *const decided_state[] = {
 	[MOD_APPROVE] = "approved", [MOD_REJECT] = "rejected", [MOD_REDACT] = "redacted",
-	[MOD_EDIT] = "edited",
+	[MOD_EDIT] = "edited", [MOD_CLOSE] = "closed",
 };
 
 static const char q_add[] =
@@ -108,9 +109,10 @@ moderate_hold(struct store *s, const struct conf *c, int64_t message, const stru
 	    "  approve          relay it as written\n"
 	    "  reject REASON    do not relay it; the author is told the reason kindly\n"
 	    "  redact           relay it with the marked parts replaced by [removed by moderator]\n"
-	    "  edit             relay your own text instead: write it on the lines below \"edit\"\n\n"
+	    "  edit             relay your own text instead: write it on the lines below \"edit\"\n"
+	    "  close NOTE       end the hold; nothing is sent to anyone\n\n"
 	    "Only the coordinators' addresses can decide, and the first decision counts.\n"
-	    "From the shell: mentorctl hold show|approve|reject|redact HOLD_ID\n", summary);
+	    "From the shell: mentorctl hold show|approve|reject|redact|close HOLD_ID\n", summary);
 	sqlite3_bind_int64(st, 1, message);
 	store_bind_text(st, 2, token);
 	store_bind_text(st, 3, mi->reason ? mi->reason : "held");
@@ -212,11 +214,11 @@ moderate_parse(const char *text, struct moderate_decision *d, char **note)
 	eol = p + strcspn(p, "\n");
 	for (n = 0; p + n < eol && isalpha((unsigned char)p[n]); n++)
 		;
-	for (int v = 0; v < 4; v++) {
+	for (int v = 0; v < MOD_NVERB; v++) {
 		if (n != strlen(verbs[v]) || strncasecmp(p, verbs[v], n))
 			continue;
 		d->verb = (enum moderate_verb)v;
-		if (v == MOD_REJECT) {
+		if (v == MOD_REJECT || v == MOD_CLOSE) {
 			const char *r = p + n;
 			while (r < eol && (isspace((unsigned char)*r) || *r == ':'))
 				r++;
@@ -372,8 +374,8 @@ receipts(struct store *s, const struct conf *c, const struct hold *h,
 	    verbs[d->verb]);
 	char *body = xasprintf("Hold %lld (\"%s\") was decided by %s: %s%s%s\n\nNothing more to do.\n",
 	    (long long)h->id, h->subject, d->by, verbs[d->verb],
-	    d->verb == MOD_REJECT && d->note && *d->note ? " - " : "",
-	    d->verb == MOD_REJECT && d->note ? d->note : "");
+	    (d->verb == MOD_REJECT || d->verb == MOD_CLOSE) && d->note && *d->note ? " - " : "",
+	    (d->verb == MOD_REJECT || d->verb == MOD_CLOSE) && d->note ? d->note : "");
 	enum mg_status rc = MG_OK;
 
 	for (char *p = subject; *p; p++)
@@ -439,6 +441,8 @@ moderate_decide(struct store *s, const struct conf *c, const char *token, int64_
 		free(reason);
 		if (rc == MG_OK)
 			rc = tell_author(s, c, &h, d->note);
+	} else if (d->verb == MOD_CLOSE) {
+		;	/* the hold's state says it all; nobody is mailed */
 	} else {
 		if (d->verb == MOD_REDACT) {
 			char *raw;
@@ -459,7 +463,8 @@ moderate_decide(struct store *s, const struct conf *c, const char *token, int64_
 	}
 	if (rc == MG_OK) {
 		char *detail = xasprintf("hold %lld: %s%s%s", (long long)h.id, verbs[d->verb],
-		    d->note && d->verb == MOD_REJECT ? " - " : "", d->note && d->verb == MOD_REJECT ? d->note : "");
+		    d->note && *d->note && (d->verb == MOD_REJECT || d->verb == MOD_CLOSE) ? " - " : "",
+		    d->note && (d->verb == MOD_REJECT || d->verb == MOD_CLOSE) ? d->note : "");
 		rc = audit_append(s, "decided", h.message, 0, d->by, detail);
 		free(detail);
 	}
@@ -596,7 +601,8 @@ moderate_reply(struct store *s, const struct conf *c, int64_t message, const cha
 		if ((rc = record_reply(s, message, m, outcome)) == MG_OK)
 			rc = answer(s, c, message, from, token, "Your reply was not understood",
 			    "Nothing was decided. Put one of these words on the first line of your reply:\n\n"
-			    "  approve\n  reject REASON\n  redact\n  edit   (then the new text on the next lines)\n");
+			    "  approve\n  reject REASON\n  redact\n  edit   (then the new text on the next lines)\n"
+			    "  close NOTE   (nothing is sent to anyone)\n");
 		goto out;
 	}
 	rc = moderate_decide(s, c, token, 0, &d, &detail);

@@ -107,15 +107,18 @@ pattern_find(const struct pattern *p, const char *s, size_t n, size_t off, size_
     size_t group[2])
 {
 	PCRE2_SIZE *ov;
+	int rc;
 
 	if (!md) {
 		if (!(md = pcre2_match_data_create(2, NULL)) || !(mc = pcre2_match_context_create(NULL)))
 			abort();
 		pcre2_set_match_limit(mc, 1000000);	/* no text may stall us */
 	}
-	if (!s || pcre2_match(pattern_ascii(s, n) ? p->ascii : p->ucp, (PCRE2_SPTR)s, n, off, 0, md,
-	    mc) < 0)
+	if (!s)
 		return 0;
+	if ((rc = pcre2_match(pattern_ascii(s, n) ? p->ascii : p->ucp, (PCRE2_SPTR)s, n, off, 0, md,
+	    mc)) < 0)
+		return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;	/* -1: the limit, say */
 	ov = pcre2_get_ovector_pointer(md);
 	if (a)
 		*a = ov[0];

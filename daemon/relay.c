@@ -1,6 +1,7 @@
 /* One message through the gateway: store raw, then parse, route, verify
  * the sender, and hold it or enqueue the regenerated copy, each decision
  * committed together with what it enqueues. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "authres.h"
 #include "bounce.h"
 #include "classify.h"
+#include "confirm.h"
+#include "dname.h"
 #include "escalate.h"
 #include "export.h"
 #include "log.h"
@@ -141,6 +144,7 @@ struct job {
 	int64_t id;
 	struct mime_msg *m;
 	struct roster_pair pair;
+	struct roster_person sender;	/* a participant without a pair, writing to us */
 	const struct roster_person *author, *recipient;
 	const char *author_token;	/* under which the recipient sees the author */
 	const char *recipient_token;	/* under which the author sees the recipient */
@@ -167,6 +171,7 @@ struct job {
 	char *pre_screened;
 	struct screen_hit *pre_hits;
 	size_t pre_nhits;
+	int pre_unfinished;	/* a search hit the match limit */
 	struct classify cl;
 };
 
@@ -193,6 +198,7 @@ job_free(struct job *j)
 	free(j->raw);
 	mime_free(j->m);
 	roster_pair_clear(&j->pair);
+	roster_person_clear(&j->sender);
 	free(j->token);
 	buf_free(&j->refs);
 	free(j->in_reply_to);
@@ -320,11 +326,17 @@ translate_refs(struct job *j)
 	}
 }
 
+/* The first word of a name, cleaned as every display name is (a name
+ * stored by an older version may join words with a no-break space). */
 static char *
 first_name(const char *name)
 {
-	size_t n = strcspn(name, " \t");
-	return xstrndup(name, n ? n : strlen(name));
+	char *clean = dname_clean(name), *first;
+	size_t n = strcspn(clean, " ");
+
+	first = xstrndup(clean, n ? n : strlen(clean));
+	free(clean);
+	return first;
 }
 
 /* Masks for the body and subject: both partners' real addresses become the
@@ -502,8 +514,8 @@ job_screen_ahead(struct job *j)
 	if (!j->c->rules || j->pre_screened)
 		return;
 	j->pre_screened = screen_message_text(j->m);
-	j->pre_nhits = screen_text(j->c->rules, j->pre_screened, strlen(j->pre_screened),
-	    &j->pre_hits);
+	j->pre_nhits = screen_text_checked(j->c->rules, j->pre_screened, strlen(j->pre_screened),
+	    &j->pre_hits, &j->pre_unfinished);
 }
 
 /* Screen the subject and the new text (signature included, quoted history
@@ -530,6 +542,13 @@ screen(struct job *j)
 			buf_adds(&why, why.len ? ", " : "");
 			buf_adds(&why, r->category);
 		}
+	}
+	if (j->pre_unfinished) {
+		/* what it holds is unknown: a person reads it */
+		buf_adds(&why, why.len ? ", " : "");
+		buf_adds(&why, "screening could not finish");
+		holds++;
+		log_warn("screen unfinished id=%lld (match limit)", (long long)j->id);
 	}
 	if (j->nhits)
 		log_info("screen hits id=%lld count=%zu holds=%d escalate=%d", (long long)j->id, j->nhits,
@@ -767,8 +786,8 @@ unauthenticated_command(struct job *j, const char *kind)
 	char *from, *outcome;
 	enum mg_status rc;
 
-	if (!j->c->require_authentication)
-		return MG_NOTFOUND;
+	if (!j->c->require_authentication || !j->c->authserv_id)
+		return MG_NOTFOUND;	/* (then decisions are confirmed instead) */
 	authres_check(j->raw, j->rawlen, j->c->authserv_id, j->m->from.addr, &a);
 	if (a.authenticated)
 		return MG_NOTFOUND;
@@ -786,6 +805,99 @@ unauthenticated_command(struct job *j, const char *kind)
 	}
 	free(from);
 	free(outcome);
+	return rc;
+}
+
+static int
+listed(char *const *list, size_t n, const char *addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], addr))
+			return 1;
+	return 0;
+}
+
+/* Without our server's word (no authserv_id), a decision or an ack from a
+ * listed address is carried out only once that address confirms it
+ * (confirm.h); MG_NOTFOUND when the command needs no confirmation (it
+ * decides nothing: the handler refuses or answers it). */
+static enum mg_status
+ask_confirmation(struct job *j, const char *kind)
+{
+	const struct conf *c = j->c;
+	char *from = mg_lower(j->m->from.addr ? j->m->from.addr : "");
+	char *text = reply_extract(j->m->text ? j->m->text : "", j->m->text ? strlen(j->m->text) : 0);
+	char *what = NULL, *note = NULL;
+	const char *p = text;
+	struct moderate_decision d = {0};
+	enum mg_status rc = MG_NOTFOUND;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!strcmp(kind, "moderation") && listed(c->coordinators, c->ncoordinators, from) &&
+	    moderate_parse(text, &d, &note) == MG_OK)
+		what = xasprintf("%.*s (a reply about a held message)", (int)strcspn(p, "\r\n") > 200 ?
+		    200 : (int)strcspn(p, "\r\n"), p);
+	else if (!strcmp(kind, "escalation") && (listed(c->safeguarding, c->nsafeguarding, from) ||
+	    listed(c->chain, c->nchain, from) || listed(c->coordinators, c->ncoordinators, from)) &&
+	    !strncasecmp(p, "ack", 3) && !isalpha((unsigned char)p[3]))
+		what = xstrdup("ack (you are dealing with an urgent safeguarding alert)");
+	if (what)
+		rc = confirm_ask(j->s, c, j->id, j->token, from, what, j->m);
+	free(from);
+	free(text);
+	free(what);
+	free(note);
+	return rc;
+}
+
+/* Mail to LOCAL+confirm-TOKEN: the command it confirms is carried out now,
+ * as if it had just arrived; a refusal is recorded, never answered. */
+static enum mg_status
+confirmed(struct job *j)
+{
+	const char *token = j->token + 8, *why;
+	char *command = NULL, *raw = NULL, *outcome;
+	int64_t orig = 0;
+	size_t len;
+	struct mime_msg *m;
+	enum mg_status rc;
+
+	rc = confirm_check(j->s, token, j->m, &orig, &command, &why);
+	if (rc == MG_DENIED || rc == MG_NOTFOUND) {
+		outcome = xasprintf("confirmation refused: %s", why);
+		log_warn("relay confirmation refused id=%lld: %s", (long long)j->id, why);
+		if ((rc = store_begin(j->s)) == MG_OK) {
+			if ((rc = store_msg_command(j->s, j->id, "confirmation", outcome, j->m->from.addr,
+			    j->m->subject, j->m->text)) == MG_OK)
+				rc = store_commit(j->s);
+			else
+				store_rollback(j->s);
+		}
+		free(outcome);
+		return rc;
+	}
+	if (rc != MG_OK)
+		return rc;
+	if ((rc = store_msg_raw(j->s, orig, &raw, &len)) != MG_OK) {
+		free(command);
+		return rc;
+	}
+	/* (the command first, then the close: a crash between them carries
+	 * it out again, which a decision or an ack takes as already done) */
+	m = mime_parse(raw, len);
+	if (!strncmp(command, "mod-", 4))
+		rc = moderate_reply(j->s, j->c, orig, command + 4, m);
+	else
+		rc = escalate_reply(j->s, j->c, orig, command + 4, m);
+	if (rc == MG_OK) {
+		outcome = xasprintf("confirmed message %lld", (long long)orig);
+		rc = confirm_close(j->s, j->id, token, j->m, outcome);
+		free(outcome);
+	}
+	mime_free(m);
+	free(raw);
+	free(command);
 	return rc;
 }
 
@@ -843,6 +955,55 @@ job_pair(struct job *j)
 	return MG_OK;
 }
 
+/* The newest active pair of a person, else their newest pair. */
+static int
+newest_pair(const struct roster_pair *p, void *arg)
+{
+	int64_t *best = arg;	/* [0] any, [1] active */
+
+	best[0] = p->id > best[0] ? p->id : best[0];
+	if (!strcmp(p->state, "active") && p->id > best[1])
+		best[1] = p->id;
+	return 0;
+}
+
+/* Mail from a known participant to the programme's own address (the
+ * welcome mail invites it: "if anything worries you, write to ..."): it is
+ * theirs and their pair's (so it is in the pair's export), screened and
+ * escalated like any message, and held for the coordinators, who close it
+ * (nothing is relayed).  MG_NOTFOUND when the sender is no participant. */
+static enum mg_status
+to_programme(struct job *j)
+{
+	char *from = mg_lower(j->m->from.addr ? j->m->from.addr : "");
+	int64_t best[2] = { 0, 0 };
+	enum mg_status rc;
+
+	rc = roster_person_by_email(j->s, from, &j->sender);
+	free(from);
+	if (rc != MG_OK)
+		return rc;
+	if (!strcmp(j->sender.role, "coordinator") || !strcmp(j->sender.role, "safeguarding"))
+		return MG_NOTFOUND;
+	if ((rc = roster_pairs_of(j->s, j->sender.id, newest_pair, best)) != MG_OK)
+		return rc;
+	j->author = &j->sender;
+	if (best[1] || best[0]) {
+		if ((rc = roster_pair_get(j->s, best[1] ? best[1] : best[0], &j->pair)) != MG_OK)
+			return rc;
+		j->d.pair_id = j->pair.id;
+		j->author = j->pair.mentee.id == j->sender.id ? &j->pair.mentee : &j->pair.mentor;
+		if ((rc = thread_assign(j->s, j->pair.id, j->id, j->m, j->topic, &j->d.thread_id)) !=
+		    MG_OK)
+			return rc;
+	}
+	j->d.author_id = j->author->id;
+	if (j->c->rules && screen(j))
+		return hold(j, "%s (written to the programme's address)", j->screen_reason);
+	return hold(j, "written to the programme's address by a %s: for a coordinator"
+	    " (close it when done)", j->author->role);
+}
+
 /* Is the sender the participant the token expects? */
 static int
 job_sender_ok(struct job *j)
@@ -884,6 +1045,13 @@ decide(struct job *j)
 		goto out;
 	if ((cmd = command_of(j->token)) && (rc = unauthenticated_command(j, cmd)) != MG_NOTFOUND)
 		goto out;
+	if (cmd && c->require_authentication && !c->authserv_id &&
+	    (rc = ask_confirmation(j, cmd)) != MG_NOTFOUND)
+		goto out;
+	if (j->token && !strncmp(j->token, "confirm-", 8)) {
+		rc = confirmed(j);
+		goto out;
+	}
 	if (j->token && !strncmp(j->token, "mod-", 4)) {
 		rc = moderate_reply(s, c, id, j->token + 4, j->m);
 		goto out;
@@ -901,7 +1069,8 @@ decide(struct job *j)
 		goto out;
 	}
 	if (!j->token) {
-		rc = hold(j, "not addressed to a masked relay address%s", "");
+		if ((rc = to_programme(j)) == MG_NOTFOUND)
+			rc = hold(j, "not addressed to a masked relay address%s", "");
 		goto out;
 	}
 	if (!j->d.pair_id) {
@@ -1128,7 +1297,7 @@ relay_release(struct store *s, const struct conf *c, int64_t id, const char *bod
 		goto out;
 	if (j.m->malformed || (rc = job_pair(&j)) != MG_OK || !job_sender_ok(&j)) {
 		buf_adds(why, "it is not a participant's message to their partner, so there is "
-		    "nobody to relay it to");
+		    "nobody to relay it to (close the hold instead)");
 		rc = MG_DENIED;
 		goto out;
 	}

@@ -145,7 +145,7 @@ pats_compile(void)
 static int
 match(enum pat p, const char *s, size_t n)
 {
-	return pattern_find(pats[p], s, n, 0, &last_start, NULL, NULL);
+	return pattern_find(pats[p], s, n, 0, &last_start, NULL, NULL) > 0;
 }
 
 /* Where the last match started. */

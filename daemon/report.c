@@ -80,7 +80,7 @@ static const char q_invites[] =
 static const char q_question[] =
 	"SELECT count(a.score), avg(a.score), sum(a.score >= 4) FROM survey_answers a"
 	" JOIN survey_invites i ON i.id = a.invite_id WHERE i.survey = ?1 AND i.cohort_id = ?2"
-	" AND a.question = ?3 AND a.score IS NOT NULL";
+	" AND a.question = ?3 AND a.score IS NOT NULL AND i.answered IS NOT NULL";
 
 static long long
 one(struct store *s, const char *sql, int64_t id)

@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "calendar.h"
+#include "dname.h"
 #include "roster.h"
 #include "store_p.h"
 
@@ -177,12 +178,31 @@ cohort_id(struct store *s, const char *name)
 	return id;
 }
 
+/* The name reaches the From of relayed mail: it must not hide an address
+ * or an encoded word, and a participant's must not pass for the programme
+ * or its staff. */
 static void
-import_row(struct store *s, struct row_err *e, char **f)
+check_name(struct row_err *e, const char *name, int participant, const char *programme)
+{
+	struct buf why = {0};
+	const char *hit;
+
+	if (!*name)
+		rowbad(e, "name is empty", NULL);
+	else if (dname_check(name, &why))
+		rowbad(e, "name ", why.s);
+	else if (participant && (hit = dname_imitates(name, programme)))
+		rowbad(e, "a mentee's or mentor's name must not read as the programme or its staff: ",
+		    hit);
+	buf_free(&why);
+}
+
+static void
+import_row(struct store *s, struct row_err *e, char **f, const char *programme)
 {
 	static const char *const roles[] = { "mentee", "mentor", "coordinator", "safeguarding" };
-	char *email = mg_lower(f[2]);
-	const char *role = NULL;
+	char *email = mg_lower(f[2]), *name = NULL;
+	const char *role = NULL, *why;
 	sqlite3_stmt *st;
 	int64_t cid = 0;
 	size_t i;
@@ -192,14 +212,17 @@ import_row(struct store *s, struct row_err *e, char **f)
 			role = roles[i];
 	if (!role)
 		rowbad(e, "role must be mentee, mentor, coordinator or safeguarding, not ", f[0]);
-	if (!*f[1] || has_ctl(f[1]))
-		rowbad(e, "name is empty or has control characters", NULL);
-	if (!conf_valid_address(email))
-		rowbad(e, "not an email address: ", f[2]);
+	int participant = role && (!strcmp(role, "mentee") || !strcmp(role, "mentor"));
+	check_name(e, f[1], participant, programme);
+	if ((why = conf_address_error(email))) {
+		char *m = xasprintf("not an email address (%s): ", why);
+		rowbad(e, m, f[2]);
+		free(m);
+	}
 	if (*f[3]) {
 		if ((cid = cohort_id(s, f[3])) == 0)
 			rowbad(e, "no such cohort (create it with 'cohort add'): ", f[3]);
-	} else if (role && (!strcmp(role, "mentee") || !strcmp(role, "mentor")))
+	} else if (participant)
 		rowbad(e, "a mentee or mentor needs a cohort", NULL);
 	if (has_ctl(f[4]))
 		rowbad(e, "segment has control characters", NULL);
@@ -221,8 +244,9 @@ import_row(struct store *s, struct row_err *e, char **f)
 		rowbad(e, "database: ", store_errmsg(s));
 		goto out;
 	}
+	name = dname_clean(f[1]);	/* only runs of spaces differ */
 	store_bind_text(st, 1, role);
-	store_bind_text(st, 2, f[1]);
+	store_bind_text(st, 2, name);
 	store_bind_text(st, 3, email);
 	store_bind_id(st, 4, cid);
 	store_bind_text(st, 5, *f[4] ? f[4] : NULL);
@@ -230,11 +254,13 @@ import_row(struct store *s, struct row_err *e, char **f)
 	if (store_exec(st) != MG_OK)
 		rowbad(e, "database: ", store_errmsg(s));
 out:
+	free(name);
 	free(email);
 }
 
 enum mg_status
-roster_import(struct store *s, const char *path, int *count, struct buf *err)
+roster_import(struct store *s, const char *path, const char *programme, int *count,
+    struct buf *err)
 {
 	struct row_err e = { path, 0, err, 0 };
 	char *line = NULL, *f[8], **seen = NULL;
@@ -289,7 +315,7 @@ roster_import(struct store *s, const char *path, int *count, struct buf *err)
 		seen = xrealloc(seen, (nseen + 1) * sizeof *seen);
 		seen[nseen++] = low;
 		int before = e.n;
-		import_row(s, &e, f);
+		import_row(s, &e, f, programme);
 		if (e.n == before)
 			(*count)++;
 	}

@@ -215,7 +215,8 @@ missed(struct rules *rs, const struct rule *r, size_t k, const char *text, uint6
 	if (r->view == RULE_VIEW_SPOKEN)
 		text = spoken = screen_spoken(text, len, &map, &len);
 	prefilter_scan(rs->pf, text, len, cand);
-	yes = !(cand[i / 64] >> (i % 64) & 1) && pattern_find(r->re[k], text, len, 0, NULL, NULL, NULL);
+	yes = !(cand[i / 64] >> (i % 64) & 1) && pattern_find(r->re[k], text, len, 0, NULL, NULL,
+	    NULL) > 0;
 	free(spoken);
 	free(map);
 	return yes;

@@ -253,14 +253,30 @@ scan(const struct rules *rs, const char *s, size_t len)
 	return cand;
 }
 
+/* Long text is searched in pieces of PIECE bytes, each search seeing
+ * OVERLAP more to finish a match that starts near its piece's end: the
+ * match limit bounds each search, and ordinary long mail stays far from it. */
+#define PIECE	(32 * 1024)
+#define OVERLAP	1024
+
 size_t
 screen_text(const struct rules *rs, const char *text, size_t len, struct screen_hit **hits)
 {
+	return screen_text_checked(rs, text, len, hits, NULL);
+}
+
+size_t
+screen_text_checked(const struct rules *rs, const char *text, size_t len, struct screen_hit **hits,
+    int *unfinished)
+{
 	size_t n = 0, vlen = 0, *map = NULL, a, b, off;
+	int found;
 	char *spoken = NULL;
 	uint64_t *ct = scan(rs, text, len), *cs = NULL;
 
 	*hits = NULL;
+	if (unfinished)
+		*unfinished = 0;
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->v[i];
 		const char *s = text;
@@ -280,8 +296,19 @@ screen_text(const struct rules *rs, const char *text, size_t len, struct screen_
 		for (size_t k = 0; k < r->nre; k++) {
 			if (!candidate(cand, r, k))
 				continue;	/* lacks every literal the pattern needs */
-			for (off = 0; off < slen && pattern_find(r->re[k], s, slen, off, &a, &b, NULL);
-			    off = b > a ? b : b + 1) {
+			for (off = 0; off < slen; off = b > a ? b : b + 1) {
+				/* each search sees one piece (and the overlap) */
+				size_t piece = off - off % PIECE + PIECE;
+				found = pattern_find(r->re[k], s, piece + OVERLAP < slen ? piece + OVERLAP :
+				    slen, off, &a, &b, NULL);
+				if (found < 0 && unfinished)
+					*unfinished = 1;
+				if (found <= 0 || a >= piece) {
+					if (piece >= slen)
+						break;
+					a = b = piece - 1;	/* on to the next piece */
+					continue;
+				}
 				if (s == spoken) {
 					/* the last view byte came from a word or a
 					 * character: report up to its end */

@@ -228,6 +228,19 @@ static const char *const migrations[] = {
 	 * (0: an unverified report, listed but believed by nobody) */
 	"CREATE TABLE secrets(name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
 	"ALTER TABLE bounces ADD COLUMN verified INTEGER NOT NULL DEFAULT 1;",
+	/* 9: commands by mail waiting for their sender's confirmation
+	 * (confirm.h): the command's message and reserved token, the address
+	 * asked, and the reply that confirmed it */
+	"CREATE TABLE confirmations("
+	" id INTEGER PRIMARY KEY, token TEXT NOT NULL UNIQUE,"
+	" message INTEGER NOT NULL UNIQUE REFERENCES messages(id), command TEXT NOT NULL,"
+	" addr TEXT NOT NULL, created INTEGER NOT NULL, confirmed INTEGER, reply INTEGER) STRICT;",
+	/* 10: a hold can be closed: ended with nothing sent to anyone */
+	"PRAGMA writable_schema = ON;"
+	"UPDATE sqlite_schema SET sql = replace(sql, ' OR state = ''edited'')',"
+	" ' OR state = ''edited'' OR state = ''closed'')')"
+	" WHERE type = 'table' AND name = 'holds';"
+	"PRAGMA writable_schema = OFF;",
 };
 
 /* The migration that creates the secrets table. */

@@ -32,7 +32,7 @@ survey_conf_section(struct sched_conf *sc, const char *name, int line, char *why
 		}
 	sc->surveys = xrealloc(sc->surveys, (sc->nsurveys + 1) * sizeof *sc->surveys);
 	sc->surveys[sc->nsurveys++] = (struct survey_def){ .name = xstrdup(name), .audience = 1,
-		.reminder_days = 3, .max_reminders = 2, .line = line };
+		.reminder_days = 3, .max_reminders = 2, .close_days = -1, .line = line };
 	return 0;
 }
 
@@ -90,6 +90,11 @@ survey_conf_key(struct sched_conf *sc, const char *key, const char *value, char 
 	} else if (!strcmp(key, "max_reminders")) {
 		if (number(value, 0, 10, &d->max_reminders)) {
 			snprintf(why, n, "max_reminders: 0..10");
+			return -1;
+		}
+	} else if (!strcmp(key, "close_days")) {
+		if (number(value, 0, 365, &d->close_days)) {
+			snprintf(why, n, "close_days: days after the wave's end, 0..365");
 			return -1;
 		}
 	} else {
@@ -208,13 +213,28 @@ survey_parse(const char *text, size_t nq, int *scores, char **free_text, int *ch
 
 /* --- invitations and reminders ----------------------------------------- */
 
+/* Whether d has closed for the cohort: at 00:00 local time on *day, the
+ * wave's end plus close_days (by default the reminder period). */
+static int
+closed(const struct conf *c, const struct survey_def *d, const struct roster_cohort *v, size_t n,
+    int64_t cohort, int *day)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].id == cohort && v[i].start > 0) {
+			*day = cal_add_days(v[i].start, v[i].weeks * 7 +
+			    (d->close_days >= 0 ? d->close_days : d->reminder_days * d->max_reminders));
+			return mg_now() >= cal_local(c->sched.cal.tz, *day, 0);
+		}
+	return 0;
+}
+
 static const char q_invite[] =
 	"INSERT OR IGNORE INTO survey_invites(survey, cohort_id, participant_id, token, sent)"
 	" VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char q_invited[] =
 	"SELECT 1 FROM survey_invites WHERE survey = ?1 AND cohort_id = ?2 LIMIT 1";
 static const char q_due_reminders[] =
-	"SELECT i.id, i.token, i.reminders, p.name, p.email, p.id FROM survey_invites i"
+	"SELECT i.id, i.token, i.reminders, p.name, p.email, p.id, i.cohort_id FROM survey_invites i"
 	" JOIN participants p ON p.id = i.participant_id"
 	" WHERE i.survey = ?1 AND i.answered IS NULL AND i.reminders < ?2"
 	" AND coalesce(i.reminded, i.sent) <= ?3 ORDER BY i.id";
@@ -318,12 +338,14 @@ each_pair(const struct roster_pair *p, void *arg)
 }
 
 static enum mg_status
-reminders(struct store *s, const struct conf *c, const struct survey_def *d, int *queued)
+reminders(struct store *s, const struct conf *c, const struct survey_def *d,
+    const struct roster_cohort *co, size_t nco, int *queued)
 {
 	sqlite3_stmt *st = store_stmt(s, q_due_reminders);
 	enum mg_status rc = MG_OK;
 	struct r { int64_t id, pid; char *token, *name, *email; int n; } *v = NULL;
 	size_t n = 0;
+	int day;
 
 	if (!st)
 		return MG_INTERNAL;
@@ -331,6 +353,8 @@ reminders(struct store *s, const struct conf *c, const struct survey_def *d, int
 	sqlite3_bind_int(st, 2, d->max_reminders);
 	sqlite3_bind_int64(st, 3, mg_now() - (int64_t)d->reminder_days * 86400);
 	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (closed(c, d, co, nco, sqlite3_column_int64(st, 6), &day))
+			continue;
 		v = xrealloc(v, (n + 1) * sizeof *v);
 		v[n].id = sqlite3_column_int64(st, 0);
 		v[n].token = store_col_text(st, 1);
@@ -377,6 +401,7 @@ survey_run(struct store *s, const struct conf *c, int *queued)
 	sqlite3_stmt *st;
 	enum mg_status rc = MG_OK;
 	int64_t now = mg_now();
+	int day;
 
 	*queued = 0;
 	if (!sc->nsurveys || cal_next_allowed(&sc->cal, now) != now)
@@ -391,7 +416,7 @@ survey_run(struct store *s, const struct conf *c, int *queued)
 			break;
 		for (size_t i = 0; i < n && rc == MG_OK; i++) {
 			if (v[i].start <= 0 || d->week > v[i].weeks || now < cal_due(&sc->cal, v[i].start,
-			    d->week, 1))
+			    d->week, 1) || closed(c, d, &v[i], 1, v[i].id, &day))
 				continue;
 			if (!(st = store_stmt(s, q_invited))) {
 				rc = MG_INTERNAL;
@@ -414,7 +439,7 @@ survey_run(struct store *s, const struct conf *c, int *queued)
 			}
 		}
 		if (rc == MG_OK)
-			rc = reminders(s, c, d, queued);
+			rc = reminders(s, c, d, v, n, queued);
 		if (rc == MG_OK)
 			rc = store_commit(s);
 		else
@@ -427,7 +452,8 @@ survey_run(struct store *s, const struct conf *c, int *queued)
 /* --- answers ------------------------------------------------------------ */
 
 static const char q_by_token[] =
-	"SELECT i.id, i.survey, i.participant_id, p.email, p.name FROM survey_invites i"
+	"SELECT i.id, i.survey, i.participant_id, p.email, p.name, i.cohort_id, i.answered IS NOT NULL"
+	" FROM survey_invites i"
 	" JOIN participants p ON p.id = i.participant_id WHERE i.token = ?1";
 static const char q_answer[] =
 	"INSERT INTO survey_answers(invite_id, question, score, text, updated) VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -465,6 +491,19 @@ store_answer(struct store *s, int64_t invite, int q, int score, const char *text
 	return store_exec(st);
 }
 
+/* "please reply again with" an example, then the questions. */
+static void
+example(struct buf *b, const struct survey_def *d)
+{
+	buf_printf(b, "%zu numbers from 1 to 5, one for each question, for example:\n\n  ",
+	    d->nquestions);
+	for (size_t i = 0; i < d->nquestions; i++)
+		buf_printf(b, "%s%zu) %d", i ? " " : "", i + 1, 4);
+	buf_adds(b, "\n\nThe questions were:\n");
+	for (size_t i = 0; i < d->nquestions; i++)
+		buf_printf(b, "  %zu) %s\n", i + 1, d->questions[i]);
+}
+
 /* Store an answer set for an invite (inside the caller's transaction). */
 static enum mg_status
 record(struct store *s, int64_t invite, const struct survey_def *d, const int *scores,
@@ -494,10 +533,12 @@ survey_reply(struct store *s, const struct conf *c, int64_t message, const char 
 	char *from = mg_lower(m->from.addr ? m->from.addr : ""), *survey = NULL, *email = NULL;
 	char *name = NULL, *free_text = NULL, *outcome = NULL, why[200];
 	struct buf body = {0};
-	int64_t invite = 0, pid = 0;
-	int scores[20], change = 0;
+	int64_t invite = 0, pid = 0, cohort = 0;
+	int scores[20], change = 0, answered = 0, day;
 	enum mg_status rc;
 	const struct survey_def *d = NULL;
+	struct roster_cohort *co = NULL;
+	size_t nco = 0;
 
 	if (!st) {
 		rc = MG_INTERNAL;
@@ -510,25 +551,32 @@ survey_reply(struct store *s, const struct conf *c, int64_t message, const char 
 		pid = sqlite3_column_int64(st, 2);
 		email = store_col_text(st, 3);
 		name = store_col_text(st, 4);
+		cohort = sqlite3_column_int64(st, 5);
+		answered = sqlite3_column_int(st, 6);
 	}
 	sqlite3_reset(st);
-	if ((rc = store_begin(s)) != MG_OK)
+	if ((rc = roster_cohorts(s, &co, &nco)) != MG_OK || (rc = store_begin(s)) != MG_OK)
 		goto out;
 	if (!invite || !(d = def(c, survey)) || strcmp(from, email)) {
 		/* an unknown token, or somebody else's: nothing recorded, no answer */
 		outcome = xasprintf("survey reply from %s refused: %s", from,
 		    !invite ? "unknown token" : !d ? "survey no longer configured" : "not the person invited");
+	} else if (closed(c, d, co, nco, cohort, &day)) {
+		snprintf(why, sizeof why, "%d-%02d-%02d", day / 10000, day / 100 % 100, day % 100);
+		outcome = xasprintf("survey %s: too late, closed on %s", d->name, why);
+		buf_printf(&body, "Thank you for replying! This survey closed on %s, so we could not "
+		    "record your answer.\n\nThank you for taking part.\n", why);
 	} else if (survey_parse(text, d->nquestions, scores, &free_text, &change, why, sizeof why) !=
 	    MG_OK) {
 		outcome = xasprintf("survey %s: answer not understood (%s)", d->name, why);
 		buf_printf(&body, "Thank you for replying! We could not read your answer: %s.\n\n"
-		    "Please reply again with %zu numbers from 1 to 5, one for each question, for "
-		    "example:\n\n  ", why, d->nquestions);
-		for (size_t i = 0; i < d->nquestions; i++)
-			buf_printf(&body, "%s%zu) %d", i ? " " : "", i + 1, 4);
-		buf_adds(&body, "\n\nThe questions were:\n");
-		for (size_t i = 0; i < d->nquestions; i++)
-			buf_printf(&body, "  %zu) %s\n", i + 1, d->questions[i]);
+		    "Please reply again with ", why);
+		example(&body, d);
+	} else if (change && !answered) {
+		outcome = xasprintf("survey %s: CHANGE before any answer", d->name);
+		buf_adds(&body, "Thank you for replying! There is no answer to change yet: please "
+		    "answer all the\nquestions first. Reply with ");
+		example(&body, d);
 	} else {
 		if (change)
 			rc = store_answer(s, invite, scores[0], scores[1], NULL);
@@ -573,6 +621,7 @@ out:
 	free(free_text);
 	free(outcome);
 	buf_free(&body);
+	roster_cohorts_free(co, nco);
 	return rc;
 }
 

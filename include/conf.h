@@ -50,7 +50,8 @@ struct conf {
 	char **coordinators;			/* lower-case addresses */
 	size_t ncoordinators;
 	int require_authentication;		/* commands by mail need our server's
-					 * authentication (default: when authserv_id is set) */
+					 * authentication, or without authserv_id a
+					 * confirmation by mail (default yes) */
 	int hold_unauthenticated;		/* hold participants' mail that does not
 					 * authenticate (authserv_id set; default yes) */
 	char *authserv_id;			/* our server's Authentication-Results id */
@@ -85,7 +86,10 @@ enum mg_status conf_secret(const char *password, const char *command, char **out
     struct buf *err);
 
 
-/* Is s a plausible bare address local@domain with no spaces, CR or LF? */
+/* Is s a bare address by RFC 5322's addr-spec (a dot-atom local part, one
+ * '@', a domain of two or more letter-digit-hyphen labels)?  The error
+ * form says why not (a static string), or NULL. */
 int conf_valid_address(const char *s);
+const char *conf_address_error(const char *s);
 
 #endif

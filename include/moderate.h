@@ -46,11 +46,13 @@ char *moderate_summary(const struct moderate_info *);
  * reminder) are mailed again.  *sent = how many. */
 enum mg_status moderate_remind(struct store *, const struct conf *, int *sent);
 
-enum moderate_verb { MOD_APPROVE, MOD_REJECT, MOD_REDACT, MOD_EDIT };
+/* close: the hold ends and nothing is sent to anyone (a message that was
+ * never for a partner: one to the programme's own address, say) */
+enum moderate_verb { MOD_APPROVE, MOD_REJECT, MOD_REDACT, MOD_EDIT, MOD_CLOSE, MOD_NVERB };
 
 struct moderate_decision {
 	enum moderate_verb verb;
-	const char *note;	/* reject: the reason; edit: the replacement text */
+	const char *note;	/* reject, close: the reason; edit: the replacement text */
 	const char *by;		/* the coordinator's address, or "shell:USER" */
 };
 

@@ -28,7 +28,8 @@ int pattern_ascii(const char *s, size_t n);
 void pattern_thread_end(void);
 
 /* Search s[off, n): 1 on a match, with the match (and group 1, when
- * group is non-NULL and it took part) in *a, *b / group[0], group[1]. */
+ * group is non-NULL and it took part) in *a, *b / group[0], group[1]; 0
+ * for none; -1 when the search could not finish (the match limit). */
 int pattern_find(const struct pattern *, const char *s, size_t n, size_t off, size_t *a, size_t *b,
     size_t group[2]);
 

@@ -44,8 +44,11 @@ enum mg_status roster_cohort_add(struct store *, const char *name, const char *s
 
 /* Import participants from CSV (header role,name,email,cohort,segment), all
  * or nothing: every bad row is reported as "file:line: why" in err and
- * nothing is changed.  *count = rows imported. */
-enum mg_status roster_import(struct store *, const char *path, int *count, struct buf *err);
+ * nothing is changed.  Addresses must be RFC 5322 addr-specs, names pass
+ * dname_check, and a mentee's or mentor's name must not imitate programme
+ * (the programme's name) or its staff.  *count = rows imported. */
+enum mg_status roster_import(struct store *, const char *path, const char *programme,
+    int *count, struct buf *err);
 
 /* Pair a mentee with a mentor, minting two fresh tokens. */
 enum mg_status roster_pair(struct store *, const char *mentee_email, const char *mentor_email,

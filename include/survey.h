@@ -8,11 +8,15 @@
  *                                  following it changes nothing here)
  *     reminder_days = 3            reminders to non-responders,
  *     max_reminders = 2            at most this many
+ *     close_days = 6               answers taken until this many days after
+ *                                  the wave's end (default reminder_days x
+ *                                  max_reminders); later ones are refused
  * The invitation answers to LOCAL+survey-TOKEN@DOMAIN, a token per person.
  * Replies are read in any of "1) 4 2) 5 3) 3", "4 5 3", "4,5,3" or one
  * number per line (quoted text below is ignored), the free text after;
- * "CHANGE 2 3" corrects question 2 to 3.  Each answer is confirmed; a
- * malformed one gets a helpful reply.  Owns the survey tables. */
+ * "CHANGE 2 3" corrects question 2 to 3 of an answer given.  Each answer is
+ * confirmed; a malformed, early CHANGE or late one gets a helpful reply.
+ * Owns the survey tables. */
 #ifndef SURVEY_H
 #define SURVEY_H
 
@@ -32,6 +36,7 @@ struct survey_def {
 	size_t nquestions;
 	char *free_text, *link;
 	int reminder_days, max_reminders;
+	int close_days;			/* -1: reminder_days * max_reminders */
 	int line;
 };
 

@@ -237,6 +237,26 @@ coordinators = coord@mentoring.test
         assert n == 1, f"{dest} holds {n} messages, expected 1"
         return self.stack.messages(dest)[0]
 
+    def confirm(self, user, env=None):
+        """Without authserv_id, a decision or ack by mail waits for its
+        sender's confirmation: if one is pending, reply YES from user's
+        mailbox as they would, take the request out of it (so that counts
+        stay about what is confirmed) and run a pass.  True if there was one."""
+        if not self.sql("SELECT count(*) FROM confirmations WHERE confirmed IS NULL")[0][0]:
+            return False
+        self.stack.wait_queue_empty()
+        reqs = [m for m in map(parse, self.stack.messages(user))
+                if str(m["Subject"]).startswith("Please confirm")]
+        assert len(reqs) == 1, [str(m["Subject"]) for m in reqs]
+        to = reqs[0]["Reply-To"].addresses[0].addr_spec
+        assert to.startswith("relay+confirm-"), to
+        self.stack.send(user, to, make_mail(user, to, "Re: " + str(reqs[0]["Subject"]), "YES"))
+        self.stack.doveadm("expunge", "-u", user, "mailbox", "INBOX", "header", "Subject",
+                           "Please confirm")
+        self.stack.wait_count("relay@mentoring.test", 1)
+        self.once(env=env)
+        return True
+
     def setup_pair(self, mentee="alex@school.test", mentor="sam@nhs.test"):
         """Cohort W1, participants, and one pair; returns (to_mentor, to_mentee)."""
         csv = os.path.join(self.dir, "people.csv")

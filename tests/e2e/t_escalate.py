@@ -56,6 +56,9 @@ def test_escalation_climbs_the_chain_until_ack(stack):
     stack.send(CHAIN1, esc, make_mail(CHAIN1, esc, "Re: URGENT", "ack - calling the school now"))
     stack.wait_count("relay@mentoring.test", 1)
     at(gw, 45)
+    # (no authserv_id: the ack waits for CHAIN1 to confirm it from the mailbox)
+    assert gw.sql("SELECT acked FROM escalations") == [(None,)]
+    assert gw.confirm(CHAIN1, env={"MENTORGATE_NOW": str(T0 + 46 * 60)})
     assert gw.sql("SELECT acked_by FROM escalations") == [(CHAIN1,)]
     at(gw, 120)
     stack.wait_queue_empty()

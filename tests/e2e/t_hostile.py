@@ -178,3 +178,84 @@ def test_an_unauthenticated_participant_is_held_as_a_possible_spoof(stack):
     one_pass(stack, gw, MENTEE, to_mentor, "failed", "hello again", ar("dmarc=fail header.from=school.test"))
     got = dict(gw.sql("SELECT subject, state FROM messages"))
     assert got["unsigned"] == "relayed" and got["failed"] == "held", got
+
+
+def test_without_authentication_results_a_decision_is_confirmed_by_mail(stack):
+    """No authserv_id: a forged coordinator decision (the hold mail's token
+    has leaked) does nothing until the real coordinator confirms it from
+    their own mailbox; a forged confirmation does nothing either."""
+    gw = Gateway(stack, extra=f"\n[screening]\nrules = {RULES_DIR}\n")
+    to_mentor, _ = pair(gw)
+    one_pass(stack, gw, MENTEE, to_mentor, "Week 3", f"text me on {NUMBER}", "")
+    assert stack.wait_count(COORD, 1) == 1
+    to = parse(stack.messages(COORD)[0])["Reply-To"].addresses[0].addr_spec
+    one_pass(stack, gw, COORD, to, "Re: hold", "approve", "")     # the forger, as COORD
+    assert gw.sql("SELECT state FROM holds") == [("open",)]
+    assert stack.wait_count(COORD, 2) == 2
+    req = parse(stack.messages(COORD)[1])
+    assert str(req["Subject"]).startswith("Please confirm: approve"), req["Subject"]
+    assert req["Auto-Submitted"] == "auto-generated"
+    confirm = req["Reply-To"].addresses[0].addr_spec
+    # guessing the confirmation address, or answering it as someone else, or without YES
+    token = confirm.split("+confirm-")[1].split("@")[0]
+    guess = f"relay+confirm-{'a' * len(token)}@mentoring.test"
+    one_pass(stack, gw, COORD, guess, "Re: confirm", "YES", "")
+    one_pass(stack, gw, "mallory@school.test", confirm, "Re: confirm", "YES", "")
+    one_pass(stack, gw, COORD, confirm, "Re: confirm", "what is this?", "")
+    assert gw.sql("SELECT state FROM holds") == [("open",)]
+    refused = [r for (r,) in gw.sql("SELECT reason FROM messages WHERE kind = 'confirmation'")]
+    assert len(refused) == 3 and all(r.startswith("confirmation refused") for r in refused), refused
+    stack.wait_queue_empty()
+    assert stack.count(MENTOR) == 0 and stack.count(COORD) == 2, "refusals are never answered"
+    # the coordinator, who did approve, says so
+    one_pass(stack, gw, COORD, confirm, "Re: confirm", "Yes.", "")
+    assert gw.sql("SELECT state, decided_by FROM holds") == [("approved", COORD)]
+    assert stack.wait_count(MENTOR, 1) == 1
+    # single use
+    one_pass(stack, gw, COORD, confirm, "Re: confirm", "YES", "")
+    assert "already confirmed" in gw.sql("SELECT reason FROM messages ORDER BY id DESC LIMIT 1")[0][0]
+    assert stack.count(MENTOR) == 1
+
+
+def test_a_participant_writing_to_the_programme_is_screened_escalated_and_closable(stack):
+    gw = Gateway(stack, extra=f"\n[screening]\nrules = {RULES_DIR}\n"
+                              f"\n[safeguarding]\naddresses = {SAFE}\n")
+    pair(gw)
+    one_pass(stack, gw, MENTEE, "relay@mentoring.test", "help", "I feel like I want to kill myself", "")
+    row = gw.sql("SELECT m.state, m.reason, p.email, m.pair_id FROM messages m"
+                 " JOIN participants p ON p.id = m.author_id")
+    assert len(row) == 1 and row[0][0] == "held" and row[0][2] == MENTEE and row[0][3] == 1, row
+    assert row[0][1].startswith("screening (escalate): risk"), row
+    assert gw.sql("SELECT count(*) FROM escalations") == [(1,)]
+    assert any("URGENT" in str(parse(m)["Subject"]) for m in stack.messages(SAFE))
+    assert "kill myself" in gw.ctl("export", "1", "--format", "txt").stdout, "in the pair's export"
+    r = gw.ctl("hold", "approve", "1", check=False)
+    assert r.returncode != 0 and "close the hold instead" in r.stderr, r
+    # a coordinator closes it by reply: nothing is sent to the mentee or the mentor
+    assert stack.wait_count(COORD, 1) == 1
+    hold = parse(stack.messages(COORD)[0])
+    assert "close NOTE" in body_text(hold)
+    to = hold["Reply-To"].addresses[0].addr_spec
+    one_pass(stack, gw, COORD, to, "Re: held", "close Called the school, she is safe", "")
+    assert gw.confirm(COORD)
+    assert gw.sql("SELECT state, decided_by, note FROM holds") == \
+        [("closed", COORD, "Called the school, she is safe")]
+    stack.wait_queue_empty()
+    assert stack.count(MENTEE) == 0 and stack.count(MENTOR) == 0
+    # a stranger's mail to the programme address is still only held; the shell closes it
+    one_pass(stack, gw, "mallory@school.test", "relay@mentoring.test", "hi", "hello", "")
+    held = gw.sql("SELECT id FROM holds WHERE state = 'open'")
+    assert len(held) == 1
+    assert gw.ctl("hold", "close", str(held[0][0])).stdout.strip() == f"hold {held[0][0]}: close"
+    assert gw.sql("SELECT count(*) FROM holds WHERE state = 'open'") == [(0,)]
+
+
+def test_a_long_padded_message_cannot_slip_an_address_past_screening(stack):
+    gw = Gateway(stack, extra=f"\n[screening]\nrules = {RULES_DIR}\n")
+    to_mentor, _ = pair(gw)
+    padding = "a." * 300000
+    one_pass(stack, gw, MENTEE, to_mentor, "notes", padding + "\r\nmaya.p @ gmail . com\r\n", "")
+    r = gw.sql("SELECT state, reason FROM messages")
+    assert r[0][0] == "held" and ("contact-email" in r[0][1] or "could not finish" in r[0][1]), r
+    stack.wait_queue_empty()
+    assert stack.count(MENTOR) == 0

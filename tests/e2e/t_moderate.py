@@ -38,6 +38,7 @@ def answer(stack, gw, coord, mail, text, extra=""):
                                     text + "\r\n\r\nOn Sun, the gateway wrote:\r\n> held", extra=extra))
     stack.wait_count("relay@mentoring.test", 1)
     gw.once()
+    gw.confirm(coord)
     return to
 
 

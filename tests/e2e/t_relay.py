@@ -127,6 +127,9 @@ def test_migrations_move_blobs_to_their_tables(stack):
                       "ALTER TABLE imap_sync DROP COLUMN suspect_uid;"     # (6)
                       "ALTER TABLE imap_sync DROP COLUMN suspect_fails;"
                       "ALTER TABLE imap_sync DROP COLUMN suspect_error;"
+                      "DROP TABLE secrets;"                                # (8)
+                      "ALTER TABLE bounces DROP COLUMN verified;"
+                      "DROP TABLE confirmations;"                          # (9)
                       "PRAGMA user_version = 3;")
     # the constraints as they were before 7
     before = {"messages": [("state = 'received' OR state = 'relayed' OR state = 'held' OR state = 'ignored'",
@@ -146,7 +149,8 @@ def test_migrations_move_blobs_to_their_tables(stack):
         sql = gw.sql("SELECT sql FROM sqlite_schema WHERE name = ?", table)[0][0]
         assert all(old in sql for _, old in edits), sql
     assert "old 2" in gw.ctl("messages").stdout      # opening the store migrates it
-    assert gw.sql("PRAGMA user_version") == [(7,)]
+    assert gw.sql("PRAGMA user_version") == [(10,)]
+    assert len(gw.sql("SELECT value FROM secrets WHERE name = 'verp'")[0][0]) == 52
     for table, edits in before.items():
         sql = gw.sql("SELECT sql FROM sqlite_schema WHERE name = ?", table)[0][0]
         assert all(new in sql and old not in sql for new, old in edits), sql

@@ -33,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t cand[1];
 		prefilter_add(pf, src);
 		prefilter_scan(pf, text, tlen, cand);
-		if (pattern_find(re, text, tlen, 0, NULL, NULL, NULL) && !(cand[0] & 1)) {
+		if (pattern_find(re, text, tlen, 0, NULL, NULL, NULL) > 0 && !(cand[0] & 1)) {
 			char *lits = prefilter_describe(src);
 			fprintf(stderr, "%s matches, but needs %s\n", src, lits ? lits : "(none)");
 			abort();	/* a match the prefilter ruled out */

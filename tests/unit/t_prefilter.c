@@ -152,7 +152,7 @@ random_property(size_t patterns, size_t texts)
 			for (size_t k = pick(12); k > 0; k--)
 				strcat(text, bits[pick(sizeof bits / sizeof *bits)]);
 			prefilter_scan(pf, text, strlen(text), cand);
-			if (pattern_find(re, text, strlen(text), 0, NULL, NULL, NULL) && !(cand[0] & 1)) {
+			if (pattern_find(re, text, strlen(text), 0, NULL, NULL, NULL) > 0 && !(cand[0] & 1)) {
 				char *lits = prefilter_describe(src);
 				printf("# %s matches [%s] but needs %s\n", src, text, lits ? lits : "(none)");
 				free(lits);

@@ -59,6 +59,67 @@ shipped_rules(void)
 	buf_free(&errs);
 }
 
+/* Long text: searched in pieces, so ordinary long mail finishes; a search
+ * that cannot finish says so (a message must not pass unread). */
+static void
+long_text(void)
+{
+	struct rules *rs = NULL;
+	struct buf errs = {0}, t = {0};
+	struct screen_hit *h;
+	char dir[] = "/tmp/mg-rules-XXXXXX", *path;
+	size_t n, k;
+	int unfinished = -1;
+	FILE *f;
+
+	if (rules_load("conf/rules", &rs, &errs) != MG_OK)
+		return;
+	for (int i = 0; i < 300000; i++)
+		buf_adds(&t, "a.");
+	buf_adds(&t, " write to maya.p @ gmail . com");
+	n = screen_text_checked(rs, t.s, t.len, &h, &unfinished);
+	for (k = 0; k < n && strcmp(h[k].rule->category, "contact-email"); k++)
+		;
+	ok(k < n || unfinished == 1, "600 KB of 'a.' before an address: found, or said unfinished");
+	ok(k < n && h[k].start > 600000, "found, after the padding");
+	free(h);
+	t.len = 0;
+	for (int i = 0; i < 4000; i++)
+		buf_adds(&t, "Thank you for the session on Thursday, I learnt a lot about the ward. ");
+	buf_adds(&t, "My number is 07700 900 123.");
+	n = screen_text_checked(rs, t.s, t.len, &h, &unfinished);
+	for (k = 0; k < n && strcmp(h[k].rule->category, "contact-phone"); k++)
+		;
+	ok(unfinished == 0 && k < n, "280 KB of ordinary text finishes and finds the number");
+	free(h);
+	rules_free(rs);
+
+	if (!mkdtemp(dir))
+		return;
+	path = xasprintf("%s/10-slow.rules", dir);
+	f = fopen(path, "w");
+	fputs("[rule slow]\ncategory = risk\naction = hold\npattern = ^(a|aa)+$\n"
+	    "match = aaaa\nnomatch = b\n", f);
+	fclose(f);
+	rs = NULL;
+	ok(rules_load(dir, &rs, &errs) == MG_OK, "a rule that backtracks loads");
+	t.len = 0;
+	for (int i = 0; i < 60; i++)
+		buf_addc(&t, 'a');
+	buf_addc(&t, 'b');
+	if (rs) {
+		n = screen_text_checked(rs, t.s, t.len, &h, &unfinished);
+		ok(n == 0 && unfinished == 1, "a search stopped by the match limit says so");
+		free(h);
+		rules_free(rs);
+	}
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	buf_free(&t);
+	buf_free(&errs);
+}
+
 static void
 bad_rules(void)
 {
@@ -105,6 +166,7 @@ main(void)
 	spoken("7\n2014", "7\n2014");
 	spoken("", "");
 	shipped_rules();
+	long_text();
 	bad_rules();
 	return tap_done();
 }

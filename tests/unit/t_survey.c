@@ -1,6 +1,7 @@
 /* Unit tests for reading survey answers in every accepted form. */
 #include <stdlib.h>
 
+#include "sched.h"
 #include "survey.h"
 #include "tap.h"
 
@@ -41,5 +42,17 @@ main(void)
 	answer("4 6 3 4", NULL, NULL, "a score out of range");
 	answer("great thanks", NULL, NULL, "words only");
 	answer("1) 4 2) 0 3) 3 4) 4", NULL, NULL, "a numbered zero");
+
+	struct sched_conf sc = {0};
+	char why[200];
+	ok(survey_conf_section(&sc, "final", 1, why, sizeof why) == 0 &&
+	    sc.surveys[0].close_days == -1, "close_days: unset by default (the reminder period)");
+	ok(survey_conf_key(&sc, "close_days", "0", why, sizeof why) == 0 && sc.surveys[0].close_days == 0,
+	    "close_days = 0: at the wave's end");
+	ok(survey_conf_key(&sc, "close_days", "14", why, sizeof why) == 0 &&
+	    sc.surveys[0].close_days == 14, "close_days = 14");
+	ok(survey_conf_key(&sc, "close_days", "366", why, sizeof why) == -1, "close_days: at most 365");
+	ok(survey_conf_key(&sc, "close_days", "-1", why, sizeof why) == -1, "close_days: not negative");
+	survey_conf_free(&sc);
 	return tap_done();
 }
