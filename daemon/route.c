@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "norm.h"
 #include "route.h"
 
 static char *
@@ -90,14 +91,24 @@ char *
 route_mask_with(const char *text, route_lookup lookup, void *arg)
 {
 	struct buf b = {0};
-	const char *p = text, *at;
+	size_t len = strlen(text), vlen, *map, done = 0;
+	/* addresses are looked for in the normalised view (split over lines,
+	 * fullwidth, percent-encoded, with zero-width characters or a quoted
+	 * local part), and replaced in the text itself */
+	char *view = memchr(text, '@', len) || strstr(text, "%40") || strstr(text, "\xef\xbc\xa0") ||
+	    strstr(text, "\xef\xb9\xab") ? norm_view(text, len, &map, &vlen) : NULL;
+	const char *p, *at;
 
+	buf_add(&b, "", 0);
+	if (!view) {	/* (no '@' at all: nothing to mask) */
+		buf_adds(&b, text);
+		return buf_steal(&b);
+	}
 	/* only an '@' can be inside an address: look at the address-like run
 	 * around each one (cost per '@', not per word and participant) */
-	buf_add(&b, "", 0);
-	while ((at = strchr(p, '@')) != NULL) {
+	for (p = view; (at = strchr(p, '@')) != NULL; ) {
 		const char *s = at, *e = at + 1, *mask = NULL, *end = NULL;
-		while (s > text && addr_char(s[-1]))
+		while (s > view && addr_char(s[-1]))
 			s--;
 		while (addr_char(*e))
 			e++;
@@ -105,16 +116,17 @@ route_mask_with(const char *text, route_lookup lookup, void *arg)
 			e--;
 		if (s >= p && s < at)
 			mask = lookup_forms(s, at, e, lookup, arg, &end);
-		if (mask) {
-			buf_add(&b, p, (size_t)(s - p));
+		if (mask && map[s - view] >= done) {
+			buf_add(&b, text + done, map[s - view] - done);
 			buf_adds(&b, mask);
+			done = map[end - view];
 			p = end;
-		} else {
-			buf_add(&b, p, (size_t)(at + 1 - p));
+		} else
 			p = at + 1;
-		}
 	}
-	buf_adds(&b, p);
+	buf_adds(&b, text + done);
+	free(view);
+	free(map);
 	return buf_steal(&b);
 }
 

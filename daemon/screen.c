@@ -5,6 +5,8 @@
 #include <strings.h>
 
 #include "mime.h"
+#include "norm.h"
+#include "pattern.h"
 #include "reply.h"
 #include "screen.h"
 
@@ -265,13 +267,37 @@ screen_text(const struct rules *rs, const char *text, size_t len, struct screen_
 	return screen_text_checked(rs, text, len, hits, NULL);
 }
 
-size_t
-screen_text_checked(const struct rules *rs, const char *text, size_t len, struct screen_hit **hits,
-    int *unfinished)
+/* The normalised view (norm.h) of text, or NULL when it would be the text
+ * itself: plain ASCII without '@', '%' or '"' (most mail). */
+static char *
+normal(const char *text, size_t *len, size_t **map)
 {
-	size_t n = 0, vlen = 0, *map = NULL, a, b, off;
+	char *v;
+	size_t n;
+
+	if (pattern_ascii(text, *len) && !memchr(text, '@', *len) && !memchr(text, '%', *len) &&
+	    !memchr(text, '"', *len))
+		return NULL;
+	v = norm_view(text, *len, map, &n);
+	if (n == *len && !memcmp(v, text, n)) {
+		free(v);
+		free(*map);
+		*map = NULL;
+		return NULL;
+	}
+	*len = n;
+	return v;
+}
+
+size_t
+screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
+    struct screen_hit **hits, int *unfinished)
+{
+	size_t n = 0, vlen = 0, *map = NULL, *nmap = NULL, a, b, off, len = origlen;
 	int found;
-	char *spoken = NULL;
+	char *spoken = NULL, *nv = normal(orig, &len, &nmap);
+	/* the rules read the normalised view; hits are told in orig's offsets */
+	const char *text = nv ? nv : orig;
 	uint64_t *ct = scan(rs, text, len), *cs = NULL;
 
 	*hits = NULL;
@@ -319,7 +345,7 @@ screen_text_checked(const struct rules *rs, const char *text, size_t len, struct
 					a = map[a];
 					b = end;
 				}
-				hit(hits, &n, r, a, b);
+				hit(hits, &n, r, nv ? nmap[a] : a, nv ? nmap[b] : b);
 				if (s == spoken)
 					break;	/* view offsets differ: one report per pattern */
 			}
@@ -327,6 +353,8 @@ screen_text_checked(const struct rules *rs, const char *text, size_t len, struct
 	}
 	free(spoken);
 	free(map);
+	free(nv);
+	free(nmap);
 	free(ct);
 	free(cs);
 	if (n > 1)

@@ -259,3 +259,38 @@ def test_a_long_padded_message_cannot_slip_an_address_past_screening(stack):
     assert r[0][0] == "held" and ("contact-email" in r[0][1] or "could not finish" in r[0][1]), r
     stack.wait_queue_empty()
     assert stack.count(MENTOR) == 0
+
+
+FORMS = {   # the mentee's own address, as people and programs disguise it
+    "split": "alex@\r\nschool.test",
+    "fullwidth": "\uff41\uff4c\uff45\uff58\uff20\uff53\uff43\uff48\uff4f\uff4f\uff4c\uff0e\uff54\uff45\uff53\uff54",
+    "mailto": "<mailto:alex%40school.test>",
+    "tag": "alex+mentoring@school.test",
+    "zero-width": "al\u200bex@scho\u200dol.test",
+    "quoted": "\"alex\"@school.test",
+}
+
+
+def test_masking_and_screening_see_one_normalised_text(stack):
+    gw = Gateway(stack)
+    to_mentor, _ = pair(gw)
+    for name, form in FORMS.items():
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, name, f"you can reach me at {form} ok"))
+    stack.wait_count("relay@mentoring.test", len(FORMS))
+    gw.once()
+    assert stack.wait_count(MENTOR, len(FORMS)) == len(FORMS)
+    for raw in stack.messages(MENTOR):
+        msg = parse(raw)
+        text = body_text(msg)
+        form = FORMS[str(msg["Subject"])]
+        assert form.replace("\r\n", "\n") not in text and "relay+" in text, (msg["Subject"], text)
+        assert "school" not in text and "\uff53\uff43\uff48" not in text, (msg["Subject"], text)
+    # with screening on, none of them passes unseen
+    gw2 = Gateway(stack, "gw2", extra=f"\n[screening]\nrules = {RULES_DIR}\n")
+    to_mentor, _ = pair(gw2)
+    for name, form in FORMS.items():
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, name, f"you can reach me at {form} ok"))
+    stack.wait_count("relay@mentoring.test", len(FORMS))
+    gw2.once()
+    got = dict(gw2.sql("SELECT subject, state FROM messages"))
+    assert got == {name: "held" for name in FORMS}, got

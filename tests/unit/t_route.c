@@ -54,5 +54,25 @@ main(void)
 	    "relay+s@m.test.docx; not sam@nhs.testing.pdf, sam@nhs or x+alex@school.test",
 	    "an address glued to a file extension, or with a +tag, is still masked");
 	free(s);
+	static const struct { const char *in, *want, *what; } forms[] = {
+		{ "write to alex@\nschool.test now", "write to relay+a@m.test now", "split after @" },
+		{ "alex@\r\n> school.test", "relay+a@m.test", "split after @, quoted" },
+		{ "my insta is\n@alex@school.test", "my insta is\n@relay+a@m.test", "no join before @" },
+		{ "alex@school.\n  test now", "relay+a@m.test now", "split after a dot" },
+		{ "\xef\xbd\x81\xef\xbd\x8c\xef\xbd\x85\xef\xbd\x98\xef\xbc\xa0" "school.test",
+		  "relay+a@m.test", "fullwidth" },
+		{ "<a href=\"mailto:alex%40school.test\">me</a>", "<a href=\"mailto:relay+a@m.test\">me</a>",
+		  "percent-encoded" },
+		{ "al\xe2\x80\x8b" "ex@sch\xc2\xad" "ool.test.", "relay+a@m.test.", "zero-width, soft hyphen" },
+		{ "mail \"alex\"@school.test or \"sam\" at", "mail relay+a@m.test or \"sam\" at",
+		  "a quoted local part" },
+		{ "100%25 sure, alex@school.test", "100%25 sure, relay+a@m.test", "a % sign stays" },
+		{ "end.\nNext line, x@y.test", "end.\nNext line, x@y.test", "a join masks nothing unknown" },
+	};
+	for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+		s = route_mask(forms[i].in, mk, 2);
+		is_str(s, forms[i].want, "masked when written %s", forms[i].what);
+		free(s);
+	}
 	return tap_done();
 }

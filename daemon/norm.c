@@ -1,0 +1,170 @@
+/* norm: undo what hides an address or a number in text. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mg.h"
+#include "norm.h"
+
+#define NONE SIZE_MAX
+
+struct view {
+	char *s;
+	size_t *map, n, pending;	/* pending: the first removed byte not yet counted */
+};
+
+static void
+emit(struct view *v, char c, size_t src)
+{
+	v->s[v->n] = c;
+	v->map[v->n++] = v->pending != NONE ? v->pending : src;
+	v->pending = NONE;
+}
+
+static void
+drop(struct view *v, size_t src)
+{
+	if (v->pending == NONE)
+		v->pending = src;
+}
+
+/* The code point at s (n bytes left) and its length; an invalid byte is
+ * itself, one byte long. */
+static uint32_t
+utf8(const unsigned char *s, size_t n, size_t *len)
+{
+	uint32_t c = s[0];
+	size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+	    (c & 0xf8) == 0xf0 ? 4 : 0;
+
+	*len = 1;
+	if (k < 2 || k > n)
+		return c;
+	c &= 0x7f >> k;
+	for (size_t i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return s[0];
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	*len = k;
+	return c;
+}
+
+static int
+invisible(uint32_t c)
+{
+	return c == 0xad || c == 0x180e || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x2064) ||
+	    (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
+}
+
+/* The ASCII a compatibility form folds to, or 0. */
+static char
+fold(uint32_t c)
+{
+	if (c >= 0xff01 && c <= 0xff5e)
+		return (char)(c - 0xfee0);
+	switch (c) {
+	case 0x3000:
+		return ' ';
+	case 0x2024: case 0xfe52:
+		return '.';
+	case 0xfe6b:
+		return '@';
+	case 0xfe63:
+		return '-';
+	}
+	return 0;
+}
+
+static int
+addr_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    (c && strchr(".!#$%&'*+/=?^_`{|}~-", c));
+}
+
+static int
+hex(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The end of a line break run at t[i] (newlines, then spaces, tabs and
+ * quote marks), or i when t[i] is no line break. */
+static size_t
+line_break(const char *t, size_t len, size_t i)
+{
+	size_t j = i;
+	int nl = 0;
+
+	while (j < len && (t[j] == '\r' || t[j] == '\n' || (nl && (t[j] == ' ' || t[j] == '\t' ||
+	    t[j] == '>')))) {
+		nl |= t[j] == '\n';
+		j++;
+	}
+	return nl ? j : i;
+}
+
+/* Does the address-like run the view ends with hold an '@' (are we inside
+ * an address)? */
+static int
+in_address(const struct view *v)
+{
+	for (size_t i = v->n; i > 0 && (addr_char((unsigned char)v->s[i - 1]) || v->s[i - 1] == '@');
+	    i--)
+		if (v->s[i - 1] == '@')
+			return 1;
+	return 0;
+}
+
+char *
+norm_view(const char *text, size_t len, size_t **map, size_t *outlen)
+{
+	struct view v = { xmalloc(len + 1), xmalloc((len + 1) * sizeof *v.map), 0, NONE };
+	const unsigned char *t = (const unsigned char *)text;
+	size_t i = 0, k, close = NONE;
+
+	while (i < len) {
+		uint32_t c = utf8(t + i, len - i, &k);
+		char f;
+		if (invisible(c)) {
+			drop(&v, i);
+		} else if ((f = fold(c))) {
+			emit(&v, f, i);
+		} else if (c == '%' && i + 2 < len && hex(t[i + 1]) >= 0 && hex(t[i + 2]) >= 0 &&
+		    (strchr("@.+-_", hex(t[i + 1]) << 4 | hex(t[i + 2])) ||
+		    (addr_char(hex(t[i + 1]) << 4 | hex(t[i + 2])) &&
+		    (hex(t[i + 1]) << 4 | hex(t[i + 2])) != '%'))) {
+			emit(&v, (char)(hex(t[i + 1]) << 4 | hex(t[i + 2])), i);
+			k = 3;
+		} else if (c == '"' && i == close) {
+			drop(&v, i);	/* the quote closing a local part */
+		} else if (c == '"') {
+			size_t j = i + 1;
+			while (j < len && j - i < 66 && addr_char(t[j]) && t[j] != '"')
+				j++;
+			if (j > i + 1 && j + 1 < len && t[j] == '"' && t[j + 1] == '@') {
+				drop(&v, i);
+				close = j;
+			} else
+				emit(&v, '"', i);
+		} else if ((c == '\r' || c == '\n') && (k = line_break(text, len, i) - i) &&
+		    ((v.n && v.s[v.n - 1] == '@') || (((v.n && v.s[v.n - 1] == '.') || (i + k < len && t[i + k] == '.')) &&
+		    in_address(&v)))) {
+			drop(&v, i);	/* an address goes on across the line break */
+		} else {
+			if (c == '\r' || c == '\n')
+				k = 1;
+			for (size_t b = 0; b < k; b++)
+				emit(&v, text[i + b], i + b);
+		}
+		i += k;
+	}
+	v.s[v.n] = 0;
+	v.map[v.n] = v.pending != NONE ? v.pending : len;
+	*map = v.map;
+	*outlen = v.n;
+	return v.s;
+}
