@@ -55,7 +55,7 @@ confirm_ask(struct store *s, const struct conf *c, int64_t message, const char *
 	if ((rc = store_exec(st)) != MG_OK ||
 	    (rc = store_msg_command(s, message, !strncmp(command, "mod-", 4) ? "moderation" :
 	    "escalation", outcome, m->from.addr, m->subject, m->text)) != MG_OK ||
-	    (rc = notice_enqueue(s, c, &n)) != MG_OK)
+	    (rc = notice_answer(s, c, &n)) != MG_OK)
 		goto fail;
 	if ((rc = store_commit(s)) == MG_OK)
 		log_info("confirm asked message=%lld addr=%s", (long long)message, addr);

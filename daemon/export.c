@@ -338,7 +338,7 @@ export_reply(struct store *s, const struct conf *c, int64_t message, const struc
 		struct notice n = { key, NULL, from, 0, message, "Your export request", body, NULL,
 			name, fmt == EXPORT_HTML ? "text/html" : fmt == EXPORT_MBOX ? "application/mbox" :
 			"text/plain", name ? data : NULL, name ? dlen : 0, NULL };
-		rc = notice_enqueue(s, c, &n);
+		rc = notice_answer(s, c, &n);
 	}
 	if (rc == MG_OK)
 		rc = store_commit(s);

@@ -79,6 +79,42 @@ moderate_summary(const struct moderate_info *mi)
 	return out;
 }
 
+/* Holds mailed one by one in the last day for the same sender or pair as
+ * message's; past MOD_HOLD_BURST, a hold is batched: not mailed by
+ * itself, but listed in the next summary (moderate_remind).  MG_OK when
+ * batched, MG_NOTFOUND when it is to be mailed. */
+static const char q_burst[] =
+	"SELECT count(*) FROM messages me, holds h JOIN messages m ON m.id = h.message"
+	" WHERE me.id = ?1 AND h.message != ?1 AND h.created >= ?2 AND h.batched = 0"
+	" AND (m.from_addr = me.from_addr OR m.pair_id = me.pair_id)";
+static const char q_batch[] = "UPDATE holds SET batched = 1 WHERE message = ?1";
+
+static enum mg_status
+batched(struct store *s, int64_t message)
+{
+	sqlite3_stmt *st = store_stmt(s, q_burst);
+	int64_t n = 0;
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, message);
+	sqlite3_bind_int64(st, 2, mg_now() - 86400);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return store_status(rc);
+	if (n < MOD_HOLD_BURST)
+		return MG_NOTFOUND;
+	if (!(st = store_stmt(s, q_batch)))
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, message);
+	log_info("moderate hold id=%lld batched (%lld mailed for its sender or pair today)",
+	    (long long)message, (long long)n);
+	return store_exec(st);
+}
+
 enum mg_status
 moderate_hold(struct store *s, const struct conf *c, int64_t message, const struct moderate_info *mi)
 {
@@ -124,6 +160,8 @@ moderate_hold(struct store *s, const struct conf *c, int64_t message, const stru
 			rc = MG_OK;
 		goto out;
 	}
+	if ((rc = batched(s, message)) != MG_NOTFOUND)
+		goto out;	/* (listed in the next summary instead) */
 	key = xasprintf("hold:%lld", (long long)message);
 	rc = c->ncoordinators ? notice_coordinators(s, c, key, message, subject, body, reply_to) : MG_OK;
 	if (rc == MG_OK)
@@ -139,62 +177,85 @@ out:
 	return rc;
 }
 
+/* Open holds to list in a summary: waiting since their mail (or last
+ * listing) for hold_reminder_hours, or batched and never listed. */
 static const char q_waiting[] =
-	"SELECT id, message, token, subject, mail FROM holds WHERE state = 'open'"
-	" AND mail IS NOT NULL AND coalesce(reminded, created) <= ?1 ORDER BY id";
+	"SELECT h.id, h.token, coalesce(h.subject, ''), h.reason, h.batched AND h.reminded IS NULL"
+	" FROM holds h WHERE h.state = 'open' AND h.mail IS NOT NULL"
+	" AND (coalesce(h.reminded, h.created) <= ?1 OR (h.batched AND h.reminded IS NULL))"
+	" ORDER BY h.id";
 static const char q_reminded[] = "UPDATE holds SET reminded = ?2 WHERE id = ?1";
+static const char q_last_summary[] =
+	"SELECT coalesce(max(created), 0) FROM outbox WHERE dedupe_key LIKE 'holds-summary:%'";
 
 enum mg_status
 moderate_remind(struct store *s, const struct conf *c, int *sent)
 {
 	sqlite3_stmt *st;
+	struct buf body = {0};
 	enum mg_status rc;
-	int r;
+	int64_t now = mg_now(), last = 0, *ids = NULL;
+	size_t n = 0;
+	int r, fresh = 0;
+	char *one = NULL;
 
 	*sent = 0;
 	if (!c->ncoordinators)
 		return MG_OK;
 	if ((rc = store_begin(s)) != MG_OK)
 		return rc;
+	if (!(st = store_stmt(s, q_last_summary))) {
+		store_rollback(s);
+		return MG_INTERNAL;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		last = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
 	if (!(st = store_stmt(s, q_waiting))) {
 		store_rollback(s);
 		return MG_INTERNAL;
 	}
-	sqlite3_bind_int64(st, 1, mg_now() - (int64_t)c->hold_reminder_hours * 3600);
-	struct w { int64_t id, message; char *token, *subject, *mail; } *v = NULL;
-	size_t n = 0;
+	sqlite3_bind_int64(st, 1, now - (int64_t)c->hold_reminder_hours * 3600);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xrealloc(v, (n + 1) * sizeof *v);
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].message = sqlite3_column_int64(st, 1);
-		v[n].token = store_col_text(st, 2);
-		v[n].subject = store_col_text(st, 3);
-		v[n].mail = store_col_text(st, 4);
-		n++;
+		char *addr = mod_address(c, (const char *)sqlite3_column_text(st, 1));
+		ids = xrealloc(ids, (n + 1) * sizeof *ids);
+		ids[n++] = sqlite3_column_int64(st, 0);
+		fresh |= sqlite3_column_int(st, 4);
+		buf_printf(&body, "  hold %lld: \"%s\"\n    why: %s\n    to decide, write to %s\n\n",
+		    (long long)ids[n - 1], sqlite3_column_text(st, 2), sqlite3_column_text(st, 3), addr);
+		free(one);
+		one = addr;
 	}
 	sqlite3_reset(st);
 	rc = r == SQLITE_DONE ? MG_OK : store_status(r);
+	/* one summary a period; holds never mailed (batched) within the hour */
+	if (rc != MG_OK || !n || now - last < (fresh ? 3600 : (int64_t)c->hold_reminder_hours * 3600))
+		goto out;
+	char *key = xasprintf("holds-summary:%lld", (long long)now);
+	char *subject = xasprintf("Reminder: %zu held message%s waiting for a decision", n,
+	    n == 1 ? "" : "s");
+	char *text = xasprintf("These held messages have reached nobody yet:\n\n%s"
+	    "Reply to a hold's address with approve, reject REASON, redact, edit or\n"
+	    "close NOTE on the first line, or use mentorctl hold list / show ID.\n", body.s);
+	rc = notice_coordinators(s, c, key, 0, subject, text, n == 1 ? one : NULL);
 	for (size_t i = 0; i < n && rc == MG_OK; i++) {
-		char *key = xasprintf("hold:%lld:reminder:%lld", (long long)v[i].message, (long long)mg_now());
-		char *subject = xasprintf("Reminder: %s", v[i].subject ? v[i].subject : "held message");
-		char *reply_to = mod_address(c, v[i].token);
-		rc = notice_coordinators(s, c, key, v[i].message, subject, v[i].mail, reply_to);
-		if (rc == MG_OK && (st = store_stmt(s, q_reminded))) {
-			sqlite3_bind_int64(st, 1, v[i].id);
-			sqlite3_bind_int64(st, 2, mg_now());
-			rc = store_exec(st);
-			(*sent)++;
+		if (!(st = store_stmt(s, q_reminded))) {
+			rc = MG_INTERNAL;
+			break;
 		}
-		free(key);
-		free(subject);
-		free(reply_to);
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, now);
+		rc = store_exec(st);
 	}
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].token);
-		free(v[i].subject);
-		free(v[i].mail);
-	}
-	free(v);
+	if (rc == MG_OK)
+		*sent = (int)n;
+	free(key);
+	free(subject);
+	free(text);
+out:
+	free(ids);
+	free(one);
+	buf_free(&body);
 	if (rc != MG_OK) {
 		store_rollback(s);
 		return rc;
@@ -564,7 +625,7 @@ answer(struct store *s, const struct conf *c, int64_t message, const char *to, c
 	struct notice n = { key, NULL, to, 0, message, subject, body, reply_to, NULL, NULL, NULL, 0, NULL };
 
 	if ((rc = store_begin(s)) == MG_OK) {
-		if ((rc = notice_enqueue(s, c, &n)) == MG_OK)
+		if ((rc = notice_answer(s, c, &n)) == MG_OK)
 			rc = store_commit(s);
 		else
 			store_rollback(s);

@@ -284,7 +284,7 @@ fail_row(struct store *s, const struct conf *c, const struct row *r, const char 
 		rc = audit_append(s, "failed", r->message, 0, NULL, detail);
 		free(detail);
 	}
-	if (rc == MG_OK && strcmp(r->kind, "notice"))
+	if (rc == MG_OK && !strcmp(r->kind, "relay"))	/* (not our own notices or answers) */
 		rc = bounce_record(s, c, 0, r->id, r->rcpt, 1, 1, why);
 	if (rc != MG_OK) {
 		store_rollback(s);

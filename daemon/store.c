@@ -241,6 +241,9 @@ static const char *const migrations[] = {
 	" ' OR state = ''edited'' OR state = ''closed'')')"
 	" WHERE type = 'table' AND name = 'holds';"
 	"PRAGMA writable_schema = OFF;",
+	/* 11: a hold batched (not mailed by itself: its sender or pair had
+	 * enough mailed that day), listed in the next summary instead */
+	"ALTER TABLE holds ADD COLUMN batched INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* The migration that creates the secrets table. */

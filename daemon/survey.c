@@ -603,7 +603,7 @@ survey_reply(struct store *s, const struct conf *c, int64_t message, const char 
 		char *reply_to = xasprintf("%s+survey-%s@%s", c->relay_local, token, c->relay_domain);
 		struct notice n = { key, name, email, pid, message, "Your answers", body.s, reply_to, NULL,
 			NULL, NULL, 0, NULL };
-		rc = notice_enqueue(s, c, &n);
+		rc = notice_answer(s, c, &n);
 		free(key);
 		free(reply_to);
 	}

@@ -42,9 +42,15 @@ enum mg_status moderate_hold(struct store *, const struct conf *, int64_t messag
 /* The "From/To/Subject/Why" block and the marked text; caller frees. */
 char *moderate_summary(const struct moderate_info *);
 
-/* Holds still open hold_reminder_hours after their mail (or last
- * reminder) are mailed again.  *sent = how many. */
+/* One summary to each coordinator, at most once per hold_reminder_hours,
+ * of the holds still open that long after their mail (or last listing),
+ * and, within the hour, of holds batched and never mailed.  *sent = how
+ * many holds it lists. */
 enum mg_status moderate_remind(struct store *, const struct conf *, int *sent);
+
+/* Holds mailed one by one for a sender or pair in a day; more are batched
+ * into the next summary (moderate_remind). */
+#define MOD_HOLD_BURST 3
 
 /* close: the hold ends and nothing is sent to anyone (a message that was
  * never for a partner: one to the programme's own address, say) */

@@ -28,6 +28,14 @@ struct notice {
 /* MG_OK also when the key was enqueued before. */
 enum mg_status notice_enqueue(struct store *, const struct conf *, const struct notice *);
 
+/* An automatic answer to mail from n->to_addr (help, receipts, "not
+ * understood", "too late", a confirmation request): not sent (MG_OK all
+ * the same) when that address has had NOTICE_ANSWERS_A_DAY answers in the
+ * last day, or when n->message repeats a text the same address sent in
+ * the last day (a responder answering us: a loop). */
+#define NOTICE_ANSWERS_A_DAY 5
+enum mg_status notice_answer(struct store *, const struct conf *, const struct notice *);
+
 /* The same text to every configured coordinator (key suffixed ":ADDR"). */
 enum mg_status notice_coordinators(struct store *, const struct conf *, const char *key,
     int64_t message, const char *subject, const char *body, const char *reply_to);

@@ -294,3 +294,35 @@ def test_masking_and_screening_see_one_normalised_text(stack):
     gw2.once()
     got = dict(gw2.sql("SELECT subject, state FROM messages"))
     assert got == {name: "held" for name in FORMS}, got
+
+
+def test_nothing_we_send_repeats_without_bound(stack):
+    gw = Gateway(stack, extra=f"\n[screening]\nrules = {RULES_DIR}\n")
+    to_mentor, _ = pair(gw)
+    # a flood of held messages: the first few mailed one by one, the rest in one summary
+    for i in range(12):
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, f"flood {i}", f"text me on {NUMBER} ({i})"))
+    stack.wait_count("relay@mentoring.test", 12)
+    gw.once()
+    assert gw.sql("SELECT count(*), sum(batched) FROM holds") == [(12, 12 - 3)]
+    assert stack.wait_count(COORD, 4) == 4
+    subjects = [str(parse(m)["Subject"]) for m in stack.messages(COORD)]
+    summary = [s for s in subjects if s.startswith("Reminder: ")]
+    assert summary == ["Reminder: 9 held messages waiting for a decision"], subjects
+    gw.once()
+    stack.wait_queue_empty()
+    assert stack.count(COORD) == 4, "one summary a period"
+    # a naive auto-responder at a coordinator's address (no Auto-Submitted,
+    # a Re: subject) answering our help: one answer, not one a round
+    to = parse([m for m in stack.messages(COORD) if b"Reminder" not in m][0])["Reply-To"].addresses[0].addr_spec
+    for _ in range(6):
+        one_pass(stack, gw, COORD, to, "Re: held", "Thank you for your message, I will reply soon.", "")
+    stack.wait_queue_empty()
+    helps = [m for m in stack.messages(COORD) if b"was not understood" in m]
+    assert len(helps) == 1, len(helps)
+    # different texts: at most a handful of answers a day
+    for i in range(8):
+        one_pass(stack, gw, COORD, to, "Re: held", f"hmm {i}?", "")
+    stack.wait_queue_empty()
+    helps = [m for m in stack.messages(COORD) if b"was not understood" in m]
+    assert len(helps) == 5, len(helps)

@@ -130,6 +130,7 @@ def test_migrations_move_blobs_to_their_tables(stack):
                       "DROP TABLE secrets;"                                # (8)
                       "ALTER TABLE bounces DROP COLUMN verified;"
                       "DROP TABLE confirmations;"                          # (9)
+                      "ALTER TABLE holds DROP COLUMN batched;"             # (11)
                       "PRAGMA user_version = 3;")
     # the constraints as they were before 7
     before = {"messages": [("state = 'received' OR state = 'relayed' OR state = 'held' OR state = 'ignored'",
@@ -149,7 +150,7 @@ def test_migrations_move_blobs_to_their_tables(stack):
         sql = gw.sql("SELECT sql FROM sqlite_schema WHERE name = ?", table)[0][0]
         assert all(old in sql for _, old in edits), sql
     assert "old 2" in gw.ctl("messages").stdout      # opening the store migrates it
-    assert gw.sql("PRAGMA user_version") == [(10,)]
+    assert gw.sql("PRAGMA user_version") == [(11,)]
     assert len(gw.sql("SELECT value FROM secrets WHERE name = 'verp'")[0][0]) == 52
     for table, edits in before.items():
         sql = gw.sql("SELECT sql FROM sqlite_schema WHERE name = ?", table)[0][0]
