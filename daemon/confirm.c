@@ -14,6 +14,8 @@
 
 static const char q_add[] =
 	"INSERT INTO confirmations(token, message, command, addr, created) VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char q_today[] =
+	"SELECT count(*) FROM confirmations WHERE addr = ?1 AND created >= ?2";
 static const char q_get[] =
 	"SELECT message, command, addr, created, confirmed FROM confirmations WHERE token = ?1";
 static const char q_close[] =
@@ -26,13 +28,17 @@ confirm_ask(struct store *s, const struct conf *c, int64_t message, const char *
 	sqlite3_stmt *st;
 	char token[27], *reply_to, *key, *subject, *body, *outcome;
 	enum mg_status rc;
+	int64_t asked;
+	int step;
 
 	mg_random_token(token, sizeof token);	/* 130 bits */
 	reply_to = xasprintf("%s+confirm-%s@%s", c->relay_local, token, c->relay_domain);
 	key = xasprintf("confirm:%lld", (long long)message);
-	subject = xasprintf("Please confirm: %s", what);
+	subject = xasprintf("Please confirm: %.*s", (int)strcspn(what, "\r\n"), what);
+	if (subject[strlen(subject) - 1] == ':')
+		subject[strlen(subject) - 1] = 0;
 	body = xasprintf("We received a message from your address asking for this:\n\n"
-	    "    %s\n\n"
+	    "%s\n\n"
 	    "Nothing has been done yet.  If you sent it, reply to this message with\n"
 	    "YES on the first line within %d days.  If you did not send it, do not\n"
 	    "reply: someone may be writing in your name, and your programme's\n"
@@ -43,6 +49,32 @@ confirm_ask(struct store *s, const struct conf *c, int64_t message, const char *
 		NULL };
 	if ((rc = store_begin(s)) != MG_OK)
 		goto out;
+	if (!(st = store_stmt(s, q_today))) {
+		rc = MG_INTERNAL;
+		goto fail;
+	}
+	store_bind_text(st, 1, addr);
+	sqlite3_bind_int64(st, 2, mg_now() - 86400);
+	step = sqlite3_step(st);
+	asked = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (step != SQLITE_ROW) {
+		rc = store_status(step);
+		goto fail;
+	}
+	if (asked >= CONFIRM_A_DAY) {
+		free(outcome);
+		outcome = xasprintf("%s command from %s: not asked to confirm (%d requests to that"
+		    " address today)", !strncmp(command, "mod-", 4) ? "moderation" : "escalation", addr,
+		    CONFIRM_A_DAY);
+		log_warn("confirm not asked message=%lld addr=%s: too many today", (long long)message,
+		    addr);
+		if ((rc = store_msg_command(s, message, !strncmp(command, "mod-", 4) ? "moderation" :
+		    "escalation", outcome, m->from.addr, m->subject, m->text)) != MG_OK)
+			goto fail;
+		rc = store_commit(s);
+		goto out;
+	}
 	if (!(st = store_stmt(s, q_add))) {
 		rc = MG_INTERNAL;
 		goto fail;
@@ -55,7 +87,7 @@ confirm_ask(struct store *s, const struct conf *c, int64_t message, const char *
 	if ((rc = store_exec(st)) != MG_OK ||
 	    (rc = store_msg_command(s, message, !strncmp(command, "mod-", 4) ? "moderation" :
 	    "escalation", outcome, m->from.addr, m->subject, m->text)) != MG_OK ||
-	    (rc = notice_answer(s, c, &n)) != MG_OK)
+	    (rc = notice_enqueue(s, c, &n)) != MG_OK)
 		goto fail;
 	if ((rc = store_commit(s)) == MG_OK)
 		log_info("confirm asked message=%lld addr=%s", (long long)message, addr);

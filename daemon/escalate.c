@@ -21,6 +21,7 @@ static const char q_due[] =
 	" WHERE acked IS NULL AND exhausted = 0 AND next_at <= ?1 ORDER BY id";
 static const char q_step[] =
 	"UPDATE escalations SET step = ?2, next_at = ?3, exhausted = ?4 WHERE id = ?1";
+static const char q_open[] = "SELECT 1 FROM escalations WHERE token = ?1 AND acked IS NULL";
 static const char q_ack[] =
 	"UPDATE escalations SET acked = ?2, acked_by = ?3 WHERE token = ?1 AND acked IS NULL";
 
@@ -209,4 +210,18 @@ out_free:
 	free(from);
 	free(text);
 	return rc;
+}
+
+enum mg_status
+escalate_open(struct store *s, const char *token)
+{
+	sqlite3_stmt *st = store_stmt(s, q_open);
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	store_bind_text(st, 1, token);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? MG_OK : rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
 }

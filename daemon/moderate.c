@@ -79,14 +79,15 @@ moderate_summary(const struct moderate_info *mi)
 	return out;
 }
 
-/* Holds mailed one by one in the last day for the same sender or pair as
- * message's; past MOD_HOLD_BURST, a hold is batched: not mailed by
+/* Holds mailed one by one in the last day for the same participant as
+ * message's (or the same address, for a stranger); past MOD_HOLD_BURST, a hold is batched: not mailed by
  * itself, but listed in the next summary (moderate_remind).  MG_OK when
  * batched, MG_NOTFOUND when it is to be mailed. */
 static const char q_burst[] =
 	"SELECT count(*) FROM messages me, holds h JOIN messages m ON m.id = h.message"
 	" WHERE me.id = ?1 AND h.message != ?1 AND h.created >= ?2 AND h.batched = 0"
-	" AND (m.from_addr = me.from_addr OR m.pair_id = me.pair_id)";
+	" AND CASE WHEN me.author_id IS NOT NULL THEN m.author_id = me.author_id"
+	" ELSE m.author_id IS NULL AND lower(m.from_addr) = lower(me.from_addr) END";
 static const char q_batch[] = "UPDATE holds SET batched = 1 WHERE message = ?1";
 
 static enum mg_status
@@ -186,7 +187,8 @@ static const char q_waiting[] =
 	" ORDER BY h.id";
 static const char q_reminded[] = "UPDATE holds SET reminded = ?2 WHERE id = ?1";
 static const char q_last_summary[] =
-	"SELECT coalesce(max(created), 0) FROM outbox WHERE dedupe_key LIKE 'holds-summary:%'";
+	"SELECT coalesce(max(created), 0) FROM outbox"
+	" WHERE dedupe_key >= 'holds-summary:' AND dedupe_key < 'holds-summary;'";	/* (the index) */
 
 enum mg_status
 moderate_remind(struct store *s, const struct conf *c, int *sent)
@@ -354,6 +356,29 @@ hold_get(struct store *s, const char *token, int64_t id, struct hold *h)
 	if (rc == SQLITE_ROW)
 		return MG_OK;
 	return rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
+}
+
+const char *
+moderate_verb(enum moderate_verb v)
+{
+	return v < MOD_NVERB ? verbs[v] : "?";
+}
+
+enum mg_status
+moderate_open(struct store *s, const char *token, int64_t *id, char **subject)
+{
+	struct hold h;
+	enum mg_status rc = hold_get(s, token, 0, &h);
+
+	if (rc == MG_OK && strcmp(h.state, "open"))
+		rc = MG_NOTFOUND;
+	if (rc == MG_OK) {
+		*id = h.id;
+		*subject = h.subject;
+		h.subject = NULL;
+	}
+	hold_clear(&h);
+	return rc;
 }
 
 /* body and subject with every flagged excerpt replaced */
@@ -669,6 +694,11 @@ moderate_reply(struct store *s, const struct conf *c, int64_t message, const cha
 	rc = moderate_decide(s, c, token, 0, &d, &detail);
 	if (rc == MG_OK)
 		outcome = xasprintf("moderation: %s by %s", verbs[d.verb], from);
+	else if (rc == MG_DUPLICATE && !strncmp(detail, from, strlen(from)) &&
+	    detail[strlen(from)] == ' ')
+		/* their own decision again (a confirmation read twice, say):
+		 * nothing to tell them */
+		outcome = xasprintf("moderation: already decided by the same coordinator: %s", detail);
 	else if (rc == MG_DUPLICATE) {
 		outcome = xasprintf("moderation: too late, already decided by %s", detail);
 		body = xasprintf("Thank you. This hold had already been decided by %s;\n"

@@ -91,6 +91,19 @@ hex(int c)
 	    c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
+/* What %XX at s decodes to when that is a letter, a digit or one of
+ * "@.+-_" (never a NUL), else 0. */
+static char
+pct(const unsigned char *s)
+{
+	int h = hex(s[0]), l = hex(s[1]), c = h << 4 | l;
+
+	if (h < 0 || l < 0 || !c || (!memchr("@.+-_", c, 5) && !(c >= '0' && c <= '9') &&
+	    !((c | 0x20) >= 'a' && (c | 0x20) <= 'z')))
+		return 0;
+	return (char)c;
+}
+
 /* The end of a line break run at t[i] (newlines, then spaces, tabs and
  * quote marks), or i when t[i] is no line break. */
 static size_t
@@ -133,11 +146,8 @@ norm_view(const char *text, size_t len, size_t **map, size_t *outlen)
 			drop(&v, i);
 		} else if ((f = fold(c))) {
 			emit(&v, f, i);
-		} else if (c == '%' && i + 2 < len && hex(t[i + 1]) >= 0 && hex(t[i + 2]) >= 0 &&
-		    (strchr("@.+-_", hex(t[i + 1]) << 4 | hex(t[i + 2])) ||
-		    (addr_char(hex(t[i + 1]) << 4 | hex(t[i + 2])) &&
-		    (hex(t[i + 1]) << 4 | hex(t[i + 2])) != '%'))) {
-			emit(&v, (char)(hex(t[i + 1]) << 4 | hex(t[i + 2])), i);
+		} else if (c == '%' && i + 2 < len && (f = pct(t + i + 1))) {
+			emit(&v, f, i);
 			k = 3;
 		} else if (c == '"' && i == close) {
 			drop(&v, i);	/* the quote closing a local part */

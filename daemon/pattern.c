@@ -106,6 +106,13 @@ int
 pattern_find(const struct pattern *p, const char *s, size_t n, size_t off, size_t *a, size_t *b,
     size_t group[2])
 {
+	return pattern_find_in(p, s, n, off, s && pattern_ascii(s, n), a, b, group);
+}
+
+int
+pattern_find_in(const struct pattern *p, const char *s, size_t n, size_t off, int ascii, size_t *a,
+    size_t *b, size_t group[2])
+{
 	PCRE2_SIZE *ov;
 	int rc;
 
@@ -116,7 +123,7 @@ pattern_find(const struct pattern *p, const char *s, size_t n, size_t off, size_
 	}
 	if (!s)
 		return 0;
-	if ((rc = pcre2_match(pattern_ascii(s, n) ? p->ascii : p->ucp, (PCRE2_SPTR)s, n, off, 0, md,
+	if ((rc = pcre2_match(ascii ? p->ascii : p->ucp, (PCRE2_SPTR)s, n, off, 0, md,
 	    mc)) < 0)
 		return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;	/* -1: the limit, say */
 	ov = pcre2_get_ovector_pointer(md);

@@ -563,6 +563,27 @@ screen(struct job *j)
 	return 1;
 }
 
+/* Hold j for a reason of its own (fmt with arg), screened all the same:
+ * the coordinators see its flags, and a risk disclosure reaches the
+ * safeguarding list, whoever sent it and however it came. */
+static enum mg_status
+hold_screened(struct job *j, const char *fmt, const char *arg)
+{
+	char *reason = xasprintf(fmt, arg ? arg : ""), *both;
+	enum mg_status rc;
+
+	if (!j->c->rules || !screen(j)) {
+		rc = hold(j, "%s", reason);
+		free(reason);
+		return rc;
+	}
+	both = xasprintf("%s; %s", reason, j->screen_reason);
+	rc = hold(j, "%s", both);
+	free(both);
+	free(reason);
+	return rc;
+}
+
 /* Record the message as not for relaying (kind says why) in one
  * transaction with what fn does (recording bounces, say). */
 static enum mg_status
@@ -708,6 +729,11 @@ automatic(struct job *j, const char *raw, size_t len, const struct classify *cl)
 	if (cl->kind == CLASS_BOUNCE) {
 		/* reports we can believe come to the VERP address */
 		rc = unverified(j, cl, 0, "not sent to a return address of ours");
+	} else if (cl->kind == CLASS_AUTOREPLY && !strcmp(cl->why, "vacation subject") &&
+	    j->c->rules && screen(j)) {
+		/* a subject alone ("School absence") is weak evidence: what a
+		 * person may have written is screened before it is set aside */
+		rc = hold(j, "%s (its subject reads like an automatic reply)", j->screen_reason);
 	} else if (cl->kind == CLASS_AUTOREPLY) {
 		reason = xasprintf("automatic reply (%s), not relayed", cl->why);
 		rc = ignore(j, "autoreply", reason, NULL, NULL);
@@ -752,7 +778,7 @@ spoofed(struct job *j)
 	if (!why.len)
 		buf_adds(&why, a.trusted ? " not authenticated (no pass for the sender's domain)" :
 		    " not authenticated (no Authentication-Results from our server)");
-	rc = hold(j, "possible spoof of a participant's address:%s", why.s);
+	rc = hold_screened(j, "possible spoof of a participant's address:%s", why.s);
 	buf_free(&why);
 	return rc;
 }
@@ -817,37 +843,58 @@ listed(char *const *list, size_t n, const char *addr)
 	return 0;
 }
 
+/* At most n bytes of s, cut at a character's start. */
+static char *
+cut_utf8(const char *s, size_t n)
+{
+	size_t len = strlen(s);
+
+	if (len <= n)
+		return xstrdup(s);
+	while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return xasprintf("%.*s [...]", (int)n, s);
+}
+
 /* Without our server's word (no authserv_id), a decision or an ack from a
- * listed address is carried out only once that address confirms it
- * (confirm.h); MG_NOTFOUND when the command needs no confirmation (it
- * decides nothing: the handler refuses or answers it). */
+ * listed address about an open hold or escalation is carried out only once
+ * that address confirms it (confirm.h); MG_NOTFOUND when the command needs
+ * no confirmation (it decides nothing: the handler refuses or answers it). */
 static enum mg_status
 ask_confirmation(struct job *j, const char *kind)
 {
 	const struct conf *c = j->c;
 	char *from = mg_lower(j->m->from.addr ? j->m->from.addr : "");
 	char *text = reply_extract(j->m->text ? j->m->text : "", j->m->text ? strlen(j->m->text) : 0);
-	char *what = NULL, *note = NULL;
+	char *what = NULL, *note = NULL, *subject = NULL, *shown;
 	const char *p = text;
 	struct moderate_decision d = {0};
 	enum mg_status rc = MG_NOTFOUND;
+	int64_t hold = 0;
 
 	while (isspace((unsigned char)*p))
 		p++;
+	shown = cut_utf8(p, 2000);	/* all of it: an edit's text is what goes out */
 	if (!strcmp(kind, "moderation") && listed(c->coordinators, c->ncoordinators, from) &&
-	    moderate_parse(text, &d, &note) == MG_OK)
-		what = xasprintf("%.*s (a reply about a held message)", (int)strcspn(p, "\r\n") > 200 ?
-		    200 : (int)strcspn(p, "\r\n"), p);
+	    moderate_parse(text, &d, &note) == MG_OK &&
+	    (rc = moderate_open(j->s, j->token + 4, &hold, &subject)) == MG_OK)
+		what = xasprintf("%s on hold %lld (\"%s\"):\n\n%s", moderate_verb(d.verb), (long long)hold,
+		    subject, shown);
 	else if (!strcmp(kind, "escalation") && (listed(c->safeguarding, c->nsafeguarding, from) ||
 	    listed(c->chain, c->nchain, from) || listed(c->coordinators, c->ncoordinators, from)) &&
-	    !strncasecmp(p, "ack", 3) && !isalpha((unsigned char)p[3]))
+	    !strncasecmp(p, "ack", 3) && !isalpha((unsigned char)p[3]) &&
+	    (rc = escalate_open(j->s, j->token + 4)) == MG_OK)
 		what = xstrdup("ack (you are dealing with an urgent safeguarding alert)");
 	if (what)
 		rc = confirm_ask(j->s, c, j->id, j->token, from, what, j->m);
+	else if (rc == MG_OK)
+		rc = MG_NOTFOUND;
 	free(from);
 	free(text);
 	free(what);
 	free(note);
+	free(subject);
+	free(shown);
 	return rc;
 }
 
@@ -975,9 +1022,10 @@ newest_pair(const struct roster_pair *p, void *arg)
 static enum mg_status
 to_programme(struct job *j)
 {
-	char *from = mg_lower(j->m->from.addr ? j->m->from.addr : "");
+	char *from = mg_lower(j->m->from.addr ? j->m->from.addr : ""), *reason;
 	int64_t best[2] = { 0, 0 };
 	enum mg_status rc;
+	int unsure = 0;
 
 	rc = roster_person_by_email(j->s, from, &j->sender);
 	free(from);
@@ -998,10 +1046,21 @@ to_programme(struct job *j)
 			return rc;
 	}
 	j->d.author_id = j->author->id;
+	if (j->c->authserv_id) {
+		struct authres a;
+		authres_check(j->raw, j->rawlen, j->c->authserv_id, j->m->from.addr, &a);
+		unsure = !a.authenticated;
+	}
 	if (j->c->rules && screen(j))
-		return hold(j, "%s (written to the programme's address)", j->screen_reason);
-	return hold(j, "written to the programme's address by a %s: for a coordinator"
-	    " (close it when done)", j->author->role);
+		reason = xasprintf("%s (written to the programme's address%s)", j->screen_reason,
+		    unsure ? "; not authenticated: maybe not them" : "");
+	else
+		reason = xasprintf("written to the programme's address by a %s%s: for a coordinator"
+		    " (close it when done)", j->author->role,
+		    unsure ? " (not authenticated: maybe not them)" : "");
+	rc = hold(j, "%s", reason);
+	free(reason);
+	return rc;
 }
 
 /* Is the sender the participant the token expects? */
@@ -1034,7 +1093,7 @@ decide(struct job *j)
 		goto out;
 	}
 	if (j->m->malformed) {
-		rc = hold(j, "malformed: %s", j->m->malformed);
+		rc = hold_screened(j, "malformed: %s", j->m->malformed);
 		goto out;
 	}
 	if ((rc = job_pair(j)) != MG_OK && rc != MG_NOTFOUND)
@@ -1045,6 +1104,12 @@ decide(struct job *j)
 		goto out;
 	if ((cmd = command_of(j->token)) && (rc = unauthenticated_command(j, cmd)) != MG_NOTFOUND)
 		goto out;
+	/* a survey's free text is read by nobody at once: a disclosure in it
+	 * goes to the coordinators and the safeguarding list */
+	if (cmd && !strcmp(cmd, "survey") && c->rules && screen(j) && j->escalate) {
+		rc = hold(j, "%s (in a survey reply)", j->screen_reason);
+		goto out;
+	}
 	if (cmd && c->require_authentication && !c->authserv_id &&
 	    (rc = ask_confirmation(j, cmd)) != MG_NOTFOUND)
 		goto out;
@@ -1070,16 +1135,16 @@ decide(struct job *j)
 	}
 	if (!j->token) {
 		if ((rc = to_programme(j)) == MG_NOTFOUND)
-			rc = hold(j, "not addressed to a masked relay address%s", "");
+			rc = hold_screened(j, "not addressed to a masked relay address%s", "");
 		goto out;
 	}
 	if (!j->d.pair_id) {
-		rc = hold(j, "unknown token %s", j->token);
+		rc = hold_screened(j, "unknown token %s", j->token);
 		goto out;
 	}
 	if (!job_sender_ok(j)) {
 		char *from = mg_lower(j->m->from.addr);
-		rc = hold(j, "sender %s is not the participant expected for this address", from);
+		rc = hold_screened(j, "sender %s is not the participant expected for this address", from);
 		free(from);
 		goto out;
 	}

@@ -62,7 +62,7 @@ addr_char(char c)
 /* The mask for the address s..e (its '@' at at), or for the same address
  * without a +tag, or for its longest part ending at a dot of the domain
  * (an address glued to what follows it: "alex@school.test.pdf"); *end is
- * where the masked part ends.  NULL when none is known. */
+ * where the known address ends.  NULL when none is known. */
 static const char *
 lookup_forms(const char *s, const char *at, const char *e, route_lookup lookup, void *arg,
     const char **end)
@@ -117,10 +117,13 @@ route_mask_with(const char *text, route_lookup lookup, void *arg)
 		if (s >= p && s < at)
 			mask = lookup_forms(s, at, e, lookup, arg, &end);
 		if (mask && map[s - view] >= done) {
+			/* the whole run goes, whatever was glued to the address
+			 * ("alex@school.test.evil.example" must not become a
+			 * look-alike of our own domain) */
 			buf_add(&b, text + done, map[s - view] - done);
 			buf_adds(&b, mask);
-			done = map[end - view];
-			p = end;
+			done = map[e - view];
+			p = e;
 		} else
 			p = at + 1;
 	}

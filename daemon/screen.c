@@ -294,12 +294,13 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
     struct screen_hit **hits, int *unfinished)
 {
 	size_t n = 0, vlen = 0, *map = NULL, *nmap = NULL, a, b, off, len = origlen;
-	int found;
+	int found, text_ascii, spoken_ascii = 0;
 	char *spoken = NULL, *nv = normal(orig, &len, &nmap);
 	/* the rules read the normalised view; hits are told in orig's offsets */
 	const char *text = nv ? nv : orig;
 	uint64_t *ct = scan(rs, text, len), *cs = NULL;
 
+	text_ascii = pattern_ascii(text, len);	/* (once: the searches go by pieces) */
 	*hits = NULL;
 	if (unfinished)
 		*unfinished = 0;
@@ -311,6 +312,7 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 		if (r->view == RULE_VIEW_SPOKEN) {
 			if (!spoken) {
 				spoken = screen_spoken(text, len, &map, &vlen);
+				spoken_ascii = pattern_ascii(spoken, vlen);
 				/* (usually the same text: nothing spelt out) */
 				if (vlen != len || memcmp(spoken, text, len))
 					cs = scan(rs, spoken, vlen);
@@ -325,8 +327,9 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 			for (off = 0; off < slen; off = b > a ? b : b + 1) {
 				/* each search sees one piece (and the overlap) */
 				size_t piece = off - off % PIECE + PIECE;
-				found = pattern_find(r->re[k], s, piece + OVERLAP < slen ? piece + OVERLAP :
-				    slen, off, &a, &b, NULL);
+				found = pattern_find_in(r->re[k], s, piece + OVERLAP < slen ?
+				    piece + OVERLAP : slen, off, s == spoken ? spoken_ascii : text_ascii,
+				    &a, &b, NULL);
 				if (found < 0 && unfinished)
 					*unfinished = 1;
 				if (found <= 0 || a >= piece) {

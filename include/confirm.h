@@ -20,8 +20,11 @@ struct mime_msg;
 
 /* Ask addr (a configured address, lower case) to confirm the command in
  * message, which came to the reserved token command ("mod-...",
- * "esc-..."); what: one line saying what it would do.  Records message as
- * awaiting confirmation and enqueues the request, in one transaction. */
+ * "esc-..."); what: what it would do (its first line is the request's
+ * subject).  Records message as awaiting confirmation and
+ * enqueues the request, in one transaction; at most CONFIRM_A_DAY requests
+ * go to one address a day (past that the command is recorded, not asked). */
+#define CONFIRM_A_DAY 20
 enum mg_status confirm_ask(struct store *, const struct conf *, int64_t message,
     const char *command, const char *addr, const char *what, const struct mime_msg *);
 

@@ -27,4 +27,8 @@ enum mg_status escalate_due(struct store *, const struct conf *, int *stepped);
 enum mg_status escalate_reply(struct store *, const struct conf *, int64_t message,
     const char *token, const struct mime_msg *);
 
+/* Is the escalation of LOCAL+esc-TOKEN waiting for an ack?  MG_OK yes,
+ * MG_NOTFOUND no. */
+enum mg_status escalate_open(struct store *, const char *token);
+
 #endif

@@ -81,6 +81,13 @@ enum mg_status moderate_decide(struct store *, const struct conf *, const char *
 enum mg_status moderate_reply(struct store *, const struct conf *, int64_t message,
     const char *token, const struct mime_msg *);
 
+/* "approve", "reject" ... */
+const char *moderate_verb(enum moderate_verb);
+
+/* Is the hold of LOCAL+mod-TOKEN open?  MG_OK with its id and subject
+ * (caller frees), MG_NOTFOUND when there is none or it is decided. */
+enum mg_status moderate_open(struct store *, const char *token, int64_t *id, char **subject);
+
 /* Print open holds, or one hold in full. */
 /* Relay to email has been resumed: approve (as by) the holds kept only
  * because it was paused, each in its own transaction, as a coordinator's

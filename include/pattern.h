@@ -32,5 +32,9 @@ void pattern_thread_end(void);
  * for none; -1 when the search could not finish (the match limit). */
 int pattern_find(const struct pattern *, const char *s, size_t n, size_t off, size_t *a, size_t *b,
     size_t group[2]);
+/* The same, told whether s[0, n) is all ASCII (pattern_ascii): for many
+ * searches of one long text. */
+int pattern_find_in(const struct pattern *, const char *s, size_t n, size_t off, int ascii,
+    size_t *a, size_t *b, size_t group[2]);
 
 #endif

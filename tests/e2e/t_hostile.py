@@ -79,7 +79,7 @@ def test_an_address_in_an_attachment_name_is_screened_and_masked(stack):
     assert stack.wait_count(MENTOR, 1) == 1
     text = body_text(parse(stack.messages(MENTOR)[0]))
     assert "[Not passed on by the programme: CV Alex Smith relay+" in text, text
-    assert ".pdf (application/pdf" in text and MENTEE not in text, text
+    assert "@mentoring.test (application/pdf" in text and MENTEE not in text, text
 
 
 AUTHSERV = "mx.mentoring.test"
@@ -155,13 +155,18 @@ def test_every_command_by_mail_meets_one_rule(stack):
     one_pass(stack, gw, MENTEE, f"relay+survey-{token}@mentoring.test", "Re: survey", "1 1 1 1",
              ar("spf=fail smtp.mailfrom=evil.test; dmarc=fail header.from=school.test"), SURVEY_DAY)
     assert gw.sql("SELECT count(*) FROM survey_answers") == [(0,)]
+    # the real mentee's answer with a disclosure in it reaches people at once
+    one_pass(stack, gw, MENTEE, f"relay+survey-{token}@mentoring.test", "Re: survey",
+             "4 4 4 4\r\nI want to kill myself", ar("dmarc=pass header.from=school.test"), SURVEY_DAY)
+    assert gw.sql("SELECT count(*) FROM escalations") == [(2,)]
+    assert "in a survey reply" in gw.sql("SELECT reason FROM messages ORDER BY id DESC LIMIT 1")[0][0]
     kinds = gw.sql("SELECT kind, reason FROM messages WHERE reason LIKE '%not authenticated%'"
                    " ORDER BY id")
     assert [k for k, _ in kinds] == ["escalation", "export", "survey"], kinds
     # the real staff member's ack counts
     one_pass(stack, gw, SAFE, esc, "Re: URGENT", "ack", ar("dmarc=pass header.from=mentoring.test"),
              SURVEY_DAY)
-    assert gw.sql("SELECT acked_by FROM escalations") == [(SAFE,)]
+    assert gw.sql("SELECT acked_by FROM escalations ORDER BY id") == [(SAFE,), (None,)]
 
 
 def test_an_unauthenticated_participant_is_held_as_a_possible_spoof(stack):
@@ -178,6 +183,18 @@ def test_an_unauthenticated_participant_is_held_as_a_possible_spoof(stack):
     one_pass(stack, gw, MENTEE, to_mentor, "failed", "hello again", ar("dmarc=fail header.from=school.test"))
     got = dict(gw.sql("SELECT subject, state FROM messages"))
     assert got["unsigned"] == "relayed" and got["failed"] == "held", got
+    # held for another reason, a disclosure is still screened and escalated
+    one_pass(stack, gw, MENTEE, to_mentor, "spoofed risk", "I want to kill myself",
+             ar("dmarc=fail header.from=school.test"))
+    r = gw.sql("SELECT reason FROM messages WHERE subject = 'spoofed risk'")[0][0]
+    assert r.startswith("possible spoof") and "screening (escalate): risk" in r, r
+    assert gw.sql("SELECT count(*) FROM escalations") == [(1,)]
+    # and so is one whose subject alone reads like an out-of-office
+    one_pass(stack, gw, MENTEE, to_mentor, "Out of office", "I want to kill myself",
+             ar("dmarc=pass header.from=school.test"))
+    r = gw.sql("SELECT state, reason FROM messages WHERE subject = 'Out of office'")[0]
+    assert r[0] == "held" and "risk" in r[1], r
+    assert gw.sql("SELECT count(*) FROM escalations") == [(2,)]
 
 
 def test_without_authentication_results_a_decision_is_confirmed_by_mail(stack):
@@ -189,11 +206,16 @@ def test_without_authentication_results_a_decision_is_confirmed_by_mail(stack):
     one_pass(stack, gw, MENTEE, to_mentor, "Week 3", f"text me on {NUMBER}", "")
     assert stack.wait_count(COORD, 1) == 1
     to = parse(stack.messages(COORD)[0])["Reply-To"].addresses[0].addr_spec
+    # a forged decision about no hold asks nobody to confirm anything
+    one_pass(stack, gw, COORD, "relay+mod-nosuchhold@mentoring.test", "Re: hold", "approve", "")
+    assert gw.sql("SELECT count(*) FROM confirmations") == [(0,)]
+    stack.wait_queue_empty()
+    helps = stack.count(COORD) - 1      # (the "no hold we know of" answer, if any)
     one_pass(stack, gw, COORD, to, "Re: hold", "approve", "")     # the forger, as COORD
     assert gw.sql("SELECT state FROM holds") == [("open",)]
-    assert stack.wait_count(COORD, 2) == 2
-    req = parse(stack.messages(COORD)[1])
-    assert str(req["Subject"]).startswith("Please confirm: approve"), req["Subject"]
+    assert stack.wait_count(COORD, 2 + helps) == 2 + helps
+    req = parse(stack.messages(COORD)[-1])
+    assert str(req["Subject"]) == 'Please confirm: approve on hold 1 ("Week 3")', req["Subject"]
     assert req["Auto-Submitted"] == "auto-generated"
     confirm = req["Reply-To"].addresses[0].addr_spec
     # guessing the confirmation address, or answering it as someone else, or without YES
@@ -206,7 +228,7 @@ def test_without_authentication_results_a_decision_is_confirmed_by_mail(stack):
     refused = [r for (r,) in gw.sql("SELECT reason FROM messages WHERE kind = 'confirmation'")]
     assert len(refused) == 3 and all(r.startswith("confirmation refused") for r in refused), refused
     stack.wait_queue_empty()
-    assert stack.count(MENTOR) == 0 and stack.count(COORD) == 2, "refusals are never answered"
+    assert stack.count(MENTOR) == 0 and stack.count(COORD) == 2 + helps, "refusals are never answered"
     # the coordinator, who did approve, says so
     one_pass(stack, gw, COORD, confirm, "Re: confirm", "Yes.", "")
     assert gw.sql("SELECT state, decided_by FROM holds") == [("approved", COORD)]

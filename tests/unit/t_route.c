@@ -50,9 +50,13 @@ main(void)
 	free(s);
 	s = route_mask("CV Alex Smith alex@school.test.pdf, Alex+cv@School.test and "
 	    "sam+x@nhs.test.docx; not sam@nhs.testing.pdf, sam@nhs or x+alex@school.test", mk, 2);
-	is_str(s, "CV Alex Smith relay+a@m.test.pdf, relay+a@m.test and "
-	    "relay+s@m.test.docx; not sam@nhs.testing.pdf, sam@nhs or x+alex@school.test",
-	    "an address glued to a file extension, or with a +tag, is still masked");
+	is_str(s, "CV Alex Smith relay+a@m.test, relay+a@m.test and "
+	    "relay+s@m.test; not sam@nhs.testing.pdf, sam@nhs or x+alex@school.test",
+	    "an address glued to a file extension, or with a +tag, is still masked, whole");
+	free(s);
+	s = route_mask("alex@school.test.evil.example %00 alex@school.test", mk, 2);
+	is_str(s, "relay+a@m.test %00 relay+a@m.test",
+	    "nothing glued stays to make a look-alike of our domain; a percent-encoded NUL decodes to nothing");
 	free(s);
 	static const struct { const char *in, *want, *what; } forms[] = {
 		{ "write to alex@\nschool.test now", "write to relay+a@m.test now", "split after @" },
