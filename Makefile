@@ -12,7 +12,7 @@ ETPAN_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs libetpan 2>/dev/
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote include \
            $(ETPAN_CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(ETPAN_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS  += $(ETPAN_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread
 
 # FUZZ=1: clang with libFuzzer's instrumentation, for `make fuzz`.
 ifeq ($(FUZZ),1)
@@ -80,7 +80,7 @@ $(BUILD)/bench: tests/bench/bench.c $(LIB)
 
 # Packages: build, the private mail stack for tests and the demo.
 DEB_PKGS := build-essential pkg-config libetpan-dev libcurl4-gnutls-dev libsqlite3-dev \
-            libpcre2-dev libgnutls28-dev libdpkg-perl ca-certificates libsasl2-modules \
+            libpcre2-dev libgnutls28-dev libunistring-dev libdpkg-perl ca-certificates libsasl2-modules \
             dovecot-imapd dovecot-lmtpd postfix openssl sqlite3 python3 tzdata
 
 # `make fuzz` also needs clang and its libFuzzer runtime.

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uninorm.h>
+
 #include "mg.h"
 #include "norm.h"
 
@@ -58,23 +60,39 @@ invisible(uint32_t c)
 	    (c >= 0x2066 && c <= 0x2069) || c == 0xfeff;
 }
 
-/* The ASCII a compatibility form folds to, or 0. */
-static char
-fold(uint32_t c)
+/* Blocks where NFKC can turn a character into ASCII: Latin-1's
+ * superscripts and ordinals, modifier and phonetic letters, punctuation,
+ * super- and subscripts, letterlike symbols, number forms, enclosed
+ * alphanumerics, CJK compatibility, ligatures, small and fullwidth forms,
+ * mathematical alphanumerics. */
+static int
+compat_block(uint32_t c)
 {
-	if (c >= 0xff01 && c <= 0xff5e)
-		return (char)(c - 0xfee0);
-	switch (c) {
-	case 0x3000:
-		return ' ';
-	case 0x2024: case 0xfe52:
-		return '.';
-	case 0xfe6b:
-		return '@';
-	case 0xfe63:
-		return '-';
-	}
-	return 0;
+	return (c >= 0xa0 && c <= 0xbf) || (c >= 0x2b0 && c <= 0x2ff) ||
+	    (c >= 0x1d00 && c <= 0x1dbf) || (c >= 0x2000 && c <= 0x24ff) ||
+	    (c >= 0x3000 && c <= 0x33ff) || (c >= 0xfb00 && c <= 0xfb4f) ||
+	    (c >= 0xfe10 && c <= 0xfe6f) || (c >= 0xff00 && c <= 0xffef) ||
+	    (c >= 0x1d400 && c <= 0x1d7ff) || (c >= 0x1f100 && c <= 0x1f1ff);
+}
+
+/* The ASCII a character's NFKC form is (up to 7 bytes, in out), or 0
+ * bytes when it is not all ASCII: "ａ", "𝐚", "ⓐ" and "²" are letters and
+ * digits to a reader. */
+static size_t
+fold(const unsigned char *s, size_t n, uint32_t c, char out[8])
+{
+	uint8_t buf[32], *r;
+	size_t len = sizeof buf, k;
+
+	if (!compat_block(c))
+		return 0;
+	if (!(r = u8_normalize(UNINORM_NFKC, s, n, buf, &len)))
+		return 0;
+	for (k = 0; k < len && k < 7 && r[k] && r[k] < 0x80; k++)
+		out[k] = (char)r[k];
+	if (r != buf)
+		free(r);
+	return k == len ? k : 0;
 }
 
 static int
@@ -141,11 +159,13 @@ norm_view(const char *text, size_t len, size_t **map, size_t *outlen)
 
 	while (i < len) {
 		uint32_t c = utf8(t + i, len - i, &k);
-		char f;
+		char f, a[8];
+		size_t na;
 		if (invisible(c)) {
 			drop(&v, i);
-		} else if ((f = fold(c))) {
-			emit(&v, f, i);
+		} else if (c >= 0x80 && (na = fold(t + i, k, c, a)) && na <= k) {
+			for (size_t b = 0; b < na; b++)
+				emit(&v, a[b], i);
 		} else if (c == '%' && i + 2 < len && (f = pct(t + i + 1))) {
 			emit(&v, f, i);
 			k = 3;

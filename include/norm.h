@@ -7,9 +7,10 @@
 #include <stddef.h>
 
 /* The view of text[0, len):
- * - NFKC's compatibility forms of the characters addresses and numbers are
- *   made of (fullwidth ASCII, the ideographic space, small and one-dot
- *   leader full stops, the small commercial at) folded to ASCII;
+ * - a character whose NFKC form is ASCII folded to it (fullwidth and
+ *   small forms, mathematical and enclosed letters, super- and subscript
+ *   digits, ligatures, the ideographic space: libunistring's tables), as
+ *   long as that is no longer than the character's UTF-8;
  * - zero-width characters, the soft hyphen, word joiner, BOM and bidi
  *   controls removed;
  * - %XX that decodes to a letter, digit or one of "@.+-_" decoded (a

@@ -297,6 +297,7 @@ FORMS = {   # the mentee's own address, as people and programs disguise it
     "tag": "alex+mentoring@school.test",
     "zero-width": "al\u200bex@scho\u200dol.test",
     "quoted": "\"alex\"@school.test",
+    "mathematical": "\U0001d41a\U0001d425\U0001d41e\U0001d431@school.test",
 }
 
 

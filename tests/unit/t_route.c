@@ -68,6 +68,8 @@ main(void)
 		{ "<a href=\"mailto:alex%40school.test\">me</a>", "<a href=\"mailto:relay+a@m.test\">me</a>",
 		  "percent-encoded" },
 		{ "al\xe2\x80\x8b" "ex@sch\xc2\xad" "ool.test.", "relay+a@m.test.", "zero-width, soft hyphen" },
+		{ "\xf0\x9d\x90\x9a\xf0\x9d\x90\xa5" "ex@school.test \xe2\x93\x90" "lex@school.test",
+		  "relay+a@m.test relay+a@m.test", "in mathematical or circled letters (NFKC)" },
 		{ "mail \"alex\"@school.test or \"sam\" at", "mail relay+a@m.test or \"sam\" at",
 		  "a quoted local part" },
 		{ "100%25 sure, alex@school.test", "100%25 sure, relay+a@m.test", "a % sign stays" },
