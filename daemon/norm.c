@@ -138,15 +138,20 @@ line_break(const char *t, size_t len, size_t i)
 	return nl ? j : i;
 }
 
-/* Does the address-like run the view ends with hold an '@' (are we inside
- * an address)? */
+/* Does the view end inside an address whose domain has no dot yet (but a
+ * trailing one): "alex@school." goes on, "sam@nhs.test." ends a sentence? */
 static int
 in_address(const struct view *v)
 {
-	for (size_t i = v->n; i > 0 && (addr_char((unsigned char)v->s[i - 1]) || v->s[i - 1] == '@');
-	    i--)
+	size_t dots = 0, i = v->n;
+
+	if (i && v->s[i - 1] == '.')
+		i--;
+	for (; i > 0 && (addr_char((unsigned char)v->s[i - 1]) || v->s[i - 1] == '@'); i--) {
 		if (v->s[i - 1] == '@')
-			return 1;
+			return !dots;
+		dots += v->s[i - 1] == '.';
+	}
 	return 0;
 }
 

@@ -18,7 +18,8 @@
  * - the quotes of a quoted local part ("alex"@...) removed;
  * - a line break (with the next line's quote marks and spaces) removed
  *   where an address goes on across it: after its '@', or after or before
- *   a '.' once its '@' is behind.  (Not before an '@': "my insta is" /
+ *   a '.' when its domain has no other dot yet ("alex@school." / "test",
+ *   but not "sam@nhs.test." / "Jo is ...").  (Not before an '@': "my insta is" /
  *   "@alex.s" is a handle on a line of its own.)
  * map[i] is the offset in text of view byte i, a removed character
  * counting with the byte after it; map[*outlen] = len.  Caller frees both. */

@@ -74,6 +74,8 @@ main(void)
 		  "a quoted local part" },
 		{ "100%25 sure, alex@school.test", "100%25 sure, relay+a@m.test", "a % sign stays" },
 		{ "end.\nNext line, x@y.test", "end.\nNext line, x@y.test", "a join masks nothing unknown" },
+		{ "you at sam@nhs.test.\r\nJo is here", "you at relay+s@m.test.\r\nJo is here",
+		  "a full stop after a whole address ends the sentence" },
 	};
 	for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
 		s = route_mask(forms[i].in, mk, 2);
