@@ -197,6 +197,48 @@ check_name(struct row_err *e, const char *name, int participant, const char *pro
 	buf_free(&why);
 }
 
+/* A mentee's or mentor's name of this file (at its line). */
+struct named {
+	int line;
+	char *name;
+};
+
+static const char q_staff[] =
+	"SELECT name FROM participants WHERE role = 'coordinator' OR role = 'safeguarding'";
+
+/* Refuse each participant in v whose name reads as a staff member's
+ * (the same skeleton: look-alike letters, case and spacing aside), staff
+ * of this file included. */
+static void
+check_staff_names(struct store *s, struct row_err *e, const struct named *v, size_t n)
+{
+	sqlite3_stmt *st = store_stmt(s, q_staff);
+	char **staff = NULL;
+	size_t nstaff = 0;
+
+	if (!st || !n)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		staff = xrealloc(staff, (nstaff + 1) * sizeof *staff);
+		staff[nstaff++] = dname_fold((const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++) {
+		char *fold = dname_fold(v[i].name);
+		for (size_t k = 0; k < nstaff; k++)
+			if (*fold && !strcmp(fold, staff[k])) {
+				e->line = v[i].line;
+				rowbad(e, "a mentee's or mentor's name must not read as a coordinator's or"
+				    " safeguarding lead's: ", v[i].name);
+				break;
+			}
+		free(fold);
+	}
+	for (size_t k = 0; k < nstaff; k++)
+		free(staff[k]);
+	free(staff);
+}
+
 static void
 import_row(struct store *s, struct row_err *e, char **f, const char *programme)
 {
@@ -264,7 +306,8 @@ roster_import(struct store *s, const char *path, const char *programme, int *cou
 {
 	struct row_err e = { path, 0, err, 0 };
 	char *line = NULL, *f[8], **seen = NULL;
-	size_t cap = 0, nseen = 0;
+	size_t cap = 0, nseen = 0, nnamed = 0;
+	struct named *named = NULL;
 	enum mg_status rc;
 	ssize_t len;
 	FILE *fp;
@@ -318,7 +361,16 @@ roster_import(struct store *s, const char *path, const char *programme, int *cou
 		import_row(s, &e, f, programme);
 		if (e.n == before)
 			(*count)++;
+		if (!strcmp(f[0], "mentee") || !strcmp(f[0], "mentor")) {
+			named = xrealloc(named, (nnamed + 1) * sizeof *named);
+			named[nnamed++] = (struct named){ e.line, xstrdup(f[1]) };
+		}
 	}
+	if (!e.n)	/* (every row is in: staff listed after their mentees count) */
+		check_staff_names(s, &e, named, nnamed);
+	for (size_t i = 0; i < nnamed; i++)
+		free(named[i].name);
+	free(named);
 	if (!header)
 		rowbad(&e, "empty file: expected the header role,name,email,cohort,segment", NULL);
 	free(line);

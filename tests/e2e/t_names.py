@@ -77,6 +77,14 @@ def test_import_refuses_bad_names_and_addresses(stack):
     stored = [n for (n,) in gw.sql("SELECT name FROM participants ORDER BY id")]
     assert stored == [n.replace("  ", " ") for n in names] + ["Programme Coordinator"], stored
 
+    # a participant whose name reads as a staff member's, look-alike letters
+    # and all (staff listed after them count too)
+    csv = write_csv(gw, "staff.csv", ["mentor,Chr\u0456s  C\u043eord,kim9@nhs.test,W1,",
+                                       "coordinator,Chris Coord,chris@mentoring.test,,"])
+    r = gw.ctl("import", csv, check=False)
+    assert r.returncode == 65 and "staff.csv:2: " in r.stderr and "coordinator's" in r.stderr, r
+    assert gw.sql("SELECT count(*) FROM participants WHERE email = 'chris@mentoring.test'") == [(0,)]
+
 
 def set_name(gw, email, name):
     """What an older version may have stored."""
