@@ -114,9 +114,12 @@ hex(int c)
 static char
 pct(const unsigned char *s)
 {
-	int h = hex(s[0]), l = hex(s[1]), c = h << 4 | l;
+	int h = hex(s[0]), l = hex(s[1]), c;
 
-	if (h < 0 || l < 0 || !c || (!memchr("@.+-_", c, 5) && !(c >= '0' && c <= '9') &&
+	if (h < 0 || l < 0)
+		return 0;
+	c = h << 4 | l;
+	if (!c || (!memchr("@.+-_", c, 5) && !(c >= '0' && c <= '9') &&
 	    !((c | 0x20) >= 'a' && (c | 0x20) <= 'z')))
 		return 0;
 	return (char)c;
