@@ -549,6 +549,9 @@ cmd_export(struct ctx *x, int argc, char **argv)
 	st = export_pair(x->store, id, (enum export_format)fmt, actor, f);
 	if (st == MG_NOTFOUND)
 		fprintf(stderr, "mentorctl: no pair %lld\n", id);
+	else if (st != MG_OK)
+		fprintf(stderr, "mentorctl: export of pair %lld failed, nothing recorded: %s\n", id,
+		    store_errmsg(x->store));
 	if (output && fclose(f) != 0 && st == MG_OK)
 		st = MG_TEMPFAIL;
 	free(actor);

@@ -140,12 +140,24 @@ mbox_message(FILE *f, const char *raw, size_t n, int64_t t)
 	fputc('\n', f);
 }
 
+/* After a loop of steps: MG_OK when it ended because the rows did, else
+ * the error (an I/O error or corruption must not pass for the end). */
+static enum mg_status
+stepped(int rc)
+{
+	if (rc == SQLITE_DONE)
+		return MG_OK;
+	log_err("export: reading the database failed: %s", sqlite3_errstr(rc));
+	return store_status(rc) != MG_OK ? store_status(rc) : MG_INTERNAL;
+}
+
 static enum mg_status
 one_message(struct store *s, struct out *o, sqlite3_stmt *m, FILE *f, int *count)
 {
 	int64_t id = sqlite3_column_int64(m, 0), at = sqlite3_column_int64(m, 1);
 	sqlite3_stmt *st;
 	char t[40], head[160];
+	enum mg_status e;
 	int rc;
 
 	when(at, t, sizeof t);
@@ -171,6 +183,8 @@ one_message(struct store *s, struct out *o, sqlite3_stmt *m, FILE *f, int *count
 		    (long long)sqlite3_column_int64(st, 4), sqlite3_column_text(st, 5));
 	}
 	sqlite3_reset(st);
+	if ((e = stepped(rc)) != MG_OK)
+		return e;
 	if (!(st = store_stmt(s, q_holds)))
 		return MG_INTERNAL;
 	sqlite3_bind_int64(st, 1, id);
@@ -184,6 +198,8 @@ one_message(struct store *s, struct out *o, sqlite3_stmt *m, FILE *f, int *count
 		    *sqlite3_column_text(st, 5) ? ": " : "", sqlite3_column_text(st, 5));
 	}
 	sqlite3_reset(st);
+	if ((e = stepped(rc)) != MG_OK)
+		return e;
 	if (!(st = store_stmt(s, q_sent)))
 		return MG_INTERNAL;
 	sqlite3_bind_int64(st, 1, id);
@@ -199,6 +215,8 @@ one_message(struct store *s, struct out *o, sqlite3_stmt *m, FILE *f, int *count
 			block(o, sqlite3_column_blob(st, 6), (size_t)sqlite3_column_bytes(st, 6));
 	}
 	sqlite3_reset(st);
+	if ((e = stepped(rc)) != MG_OK)
+		return e;
 	heading(o, 3, "Original, as received");
 	if (f)
 		mbox_message(f, sqlite3_column_blob(m, 8), (size_t)sqlite3_column_bytes(m, 8), at);
@@ -243,6 +261,8 @@ export_pair(struct store *s, int64_t pair, enum export_format fmt, const char *a
 		if ((rc = one_message(s, &o, st, fmt == EXPORT_MBOX ? f : NULL, &count)) != MG_OK)
 			break;
 	sqlite3_reset(st);
+	if (rc == MG_OK)
+		rc = stepped(r);
 	if (rc != MG_OK)
 		goto fail;
 	heading(&o, 2, "Audit rows (audit verify checks the whole chain)");
@@ -261,6 +281,8 @@ export_pair(struct store *s, int64_t pair, enum export_format fmt, const char *a
 		    sqlite3_column_text(st, 5), sqlite3_column_text(st, 6), sqlite3_column_text(st, 7));
 	}
 	sqlite3_reset(st);
+	if ((rc = stepped(r)) != MG_OK)
+		goto fail;
 	if (fmt == EXPORT_HTML)
 		buf_adds(&o.b, "</pre>\n</body></html>\n");
 	detail = xasprintf("pair %lld as %s, %d messages", (long long)pair,

@@ -268,34 +268,41 @@ out:
 enum mg_status
 moderate_parse(const char *text, struct moderate_decision *d, char **note)
 {
-	const char *p = text, *eol;
+	const char *p = text, *eol, *r, *end;
 	size_t n;
 
 	*note = NULL;
 	while (*p && isspace((unsigned char)*p))
 		p++;
 	eol = p + strcspn(p, "\n");
-	for (n = 0; p + n < eol && isalpha((unsigned char)p[n]); n++)
+	for (end = eol; end > p && isspace((unsigned char)end[-1]); end--)
+		;
+	for (n = 0; p + n < end && isalpha((unsigned char)p[n]); n++)
 		;
 	for (int v = 0; v < MOD_NVERB; v++) {
 		if (n != strlen(verbs[v]) || strncasecmp(p, verbs[v], n))
 			continue;
-		d->verb = (enum moderate_verb)v;
+		/* the verb is the whole first line, or comes with its argument:
+		 * "Approve? I am not sure" is a question, not a decision */
+		r = p + n;
 		if (v == MOD_REJECT || v == MOD_CLOSE) {
-			const char *r = p + n;
-			while (r < eol && (isspace((unsigned char)*r) || *r == ':'))
+			if (r < end && !isspace((unsigned char)*r) && *r != ':')
+				return MG_BADINPUT;
+			while (r < end && (isspace((unsigned char)*r) || *r == ':'))
 				r++;
-			*note = xstrndup(r, (size_t)(eol - r));
-			while (**note && isspace((unsigned char)(*note)[strlen(*note) - 1]))
-				(*note)[strlen(*note) - 1] = 0;
+			*note = xstrndup(r, (size_t)(end - r));
 		} else if (v == MOD_EDIT) {
-			const char *r = *eol ? eol + 1 : eol;
-			while (*r == '\n')
+			if (r < end && !(r + 1 == end && *r == ':'))
+				return MG_BADINPUT;
+			r = *eol ? eol + 1 : eol;
+			while (*r == '\n' || *r == '\r')
 				r++;
 			if (!*r)
 				return MG_BADINPUT;	/* edit needs the new text */
 			*note = xstrdup(r);
-		}
+		} else if (r < end && !(r + 1 == end && (*r == '.' || *r == '!')))
+			return MG_BADINPUT;
+		d->verb = (enum moderate_verb)v;
 		d->note = *note;
 		return MG_OK;
 	}

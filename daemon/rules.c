@@ -280,7 +280,8 @@ rules_load(const char *dir, struct rules **out, struct buf *errs)
 			add(&names, &n, e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, by_name);
+	if (n > 1)	/* (names is NULL when the directory holds none) */
+		qsort(names, n, sizeof *names, by_name);
 	for (size_t i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", dir, names[i]);
 		bad += load_file(rs, path, errs);

@@ -62,8 +62,11 @@ struct moderate_decision {
 	const char *by;		/* the coordinator's address, or "shell:USER" */
 };
 
-/* Read a coordinator's answer (the new text of the reply).  MG_BADINPUT
- * when the first line is no verb (or edit has no text). */
+/* Read a coordinator's answer (the new text of the reply).  The first
+ * line (trimmed) must be a verb alone ("approve", "redact", also with a
+ * full stop), "reject REASON", "close NOTE", or "edit" with the new text
+ * on the lines below; anything else ("Approve? not sure", "Edit?") is
+ * MG_BADINPUT. */
 enum mg_status moderate_parse(const char *text, struct moderate_decision *, char **note);
 
 /* Decide the hold (by its token, or by id when token is NULL).  One

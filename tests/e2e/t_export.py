@@ -79,3 +79,23 @@ def test_export_by_mail_for_safeguarding_only(stack):
     assert stack.count("mallory@school.test") == 0
     kinds = gw.sql("SELECT kind, reason FROM messages WHERE kind = 'export' ORDER BY id")
     assert len(kinds) == 2 and any("refused" in r for _, r in kinds), kinds
+
+
+def test_an_export_that_cannot_read_everything_fails(stack):
+    """Issue 20, 7: a read error part way is an error, not the end of the rows."""
+    import sqlite3
+    gw = setup(stack)
+    con = sqlite3.connect(gw.db)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    root = con.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'message_raw'").fetchone()[0]
+    size = con.execute("PRAGMA page_size").fetchone()[0]
+    before = con.execute("SELECT count(*) FROM audit WHERE event = 'exported'").fetchone()[0]
+    con.close()
+    with open(gw.db, "r+b") as f:       # the raw messages' page: garbage
+        f.seek((root - 1) * size)
+        f.write(b"\xff" * size)
+    r = gw.ctl("export", "1", "--format", "txt", check=False)
+    assert r.returncode != 0 and "export of pair 1 failed" in r.stderr, r
+    con = sqlite3.connect(gw.db)
+    assert con.execute("SELECT count(*) FROM audit WHERE event = 'exported'").fetchone()[0] == before
+    con.close()

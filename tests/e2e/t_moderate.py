@@ -152,3 +152,16 @@ def test_shell_list_show_approve(stack):
     assert stack.wait_count(MENTOR, 1) == 1
     assert gw.ctl("hold", "list").stdout == ""
     assert gw.ctl("hold", "show", "9", check=False).returncode == 66
+
+
+def test_a_question_is_not_a_decision(stack):
+    """Issue 20, 3: "Approve? ..." and "Edit?" get help; the hold stays open."""
+    gw, to_mentor, _ = gateway(stack)
+    mail = held_mail(stack, gw, to_mentor)
+    answer(stack, gw, COORD, mail, "Approve? I am not sure, the number is a problem - let us discuss.")
+    answer(stack, gw, COORD, mail, "Edit?\r\nShould we point them to the school office instead?")
+    assert gw.sql("SELECT state FROM holds") == [("open",)]
+    assert gw.sql("SELECT count(*) FROM confirmations") == [(0,)]
+    stack.wait_queue_empty()
+    helps = [m for m in stack.messages(COORD) if b"was not understood" in m]
+    assert len(helps) == 2 and stack.count(MENTOR) == 0

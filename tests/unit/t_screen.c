@@ -97,7 +97,10 @@ long_text(void)
 	if (!mkdtemp(dir))
 		return;
 	path = xasprintf("%s/10-slow.rules", dir);
-	f = fopen(path, "w");
+	if (!(f = fopen(path, "w"))) {
+		ok(0, "%s: cannot write", path);
+		return;
+	}
 	fputs("[rule slow]\ncategory = risk\naction = hold\npattern = ^(a|aa)+$\n"
 	    "match = aaaa\nnomatch = b\n", f);
 	fclose(f);
@@ -120,6 +123,25 @@ long_text(void)
 	buf_free(&errs);
 }
 
+/* A directory without a rules file is a clear error (it once handed
+ * qsort a NULL array, which UBSan stops at). */
+static void
+empty_rules(void)
+{
+	char dir[] = "/tmp/mg-rules-XXXXXX";
+	struct rules *rs = NULL;
+	struct buf errs = {0};
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	ok(rules_load(dir, &rs, &errs) == MG_BADCONF && !rs && errs.s &&
+	    strstr(errs.s, "no *.rules files"), "an empty rules directory says so");
+	rmdir(dir);
+	buf_free(&errs);
+}
+
 static void
 bad_rules(void)
 {
@@ -131,7 +153,10 @@ bad_rules(void)
 	if (!mkdtemp(dir))
 		return;
 	path = xasprintf("%s/10-bad.rules", dir);
-	f = fopen(path, "w");
+	if (!(f = fopen(path, "w"))) {
+		ok(0, "%s: cannot write", path);
+		return;
+	}
 	fputs("[rule one]\ncategory = gossip\naction = shout\npattern = (unclosed\n"
 	    "[rule two]\ncategory = risk\npattern = x\nmatch = x\n", f);
 	fclose(f);
@@ -167,6 +192,7 @@ main(void)
 	spoken("", "");
 	shipped_rules();
 	long_text();
+	empty_rules();
 	bad_rules();
 	return tap_done();
 }

@@ -13,6 +13,10 @@ put(const char *dir, const char *name, const char *text)
 	char *p = xasprintf("%s/%s", dir, name);
 	FILE *f = fopen(p, "w");
 
+	if (!f) {
+		perror(p);
+		exit(1);	/* (no summary line: the runner counts a failure) */
+	}
 	fputs(text, f);
 	fclose(f);
 	free(p);
