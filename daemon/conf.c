@@ -505,3 +505,12 @@ conf_secret(const char *password, const char *command, char **out, struct buf *e
 	(*out)[strcspn(*out, "\r\n")] = 0;
 	return MG_OK;
 }
+
+int
+conf_listed(char *const *list, size_t n, const char *addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], addr))
+			return 1;
+	return 0;
+}

@@ -153,13 +153,12 @@ escalate_due(struct store *s, const struct conf *c, int *stepped)
 	return store_commit(s);
 }
 
-static int
-listed(char **list, size_t n, const char *addr)
+int
+escalate_may_ack(const struct conf *c, const char *addr)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i], addr))
-			return 1;
-	return 0;
+	return conf_listed(c->safeguarding, c->nsafeguarding, addr) ||
+	    conf_listed(c->chain, c->nchain, addr) ||
+	    conf_listed(c->coordinators, c->ncoordinators, addr);
 }
 
 enum mg_status
@@ -172,8 +171,7 @@ escalate_reply(struct store *s, const struct conf *c, int64_t message, const cha
 	const char *p = text;
 	sqlite3_stmt *st;
 	enum mg_status rc;
-	int allowed = listed(c->safeguarding, c->nsafeguarding, from) ||
-	    listed(c->chain, c->nchain, from) || listed(c->coordinators, c->ncoordinators, from);
+	int allowed = escalate_may_ack(c, from);
 
 	while (isspace((unsigned char)*p))
 		p++;

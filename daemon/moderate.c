@@ -213,6 +213,9 @@ moderate_remind(struct store *s, const struct conf *c, int *sent)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		last = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
+	/* (no summary is due within the hour of the last: nothing to read) */
+	if (now - last < 3600)
+		goto out;
 	if (!(st = store_stmt(s, q_waiting))) {
 		store_rollback(s);
 		return MG_INTERNAL;

@@ -801,6 +801,23 @@ command_of(const char *token)
 	return NULL;
 }
 
+/* Record j as a command of kind not taken (outcome says why); never
+ * answered: its sender may be forged. */
+static enum mg_status
+refused(struct job *j, const char *kind, const char *outcome)
+{
+	enum mg_status rc;
+
+	if ((rc = store_begin(j->s)) != MG_OK)
+		return rc;
+	if ((rc = store_msg_command(j->s, j->id, kind, outcome, j->m->from.addr, j->m->subject,
+	    j->m->text)) != MG_OK) {
+		store_rollback(j->s);
+		return rc;
+	}
+	return store_commit(j->s);
+}
+
 /* Every command by mail meets one rule: with require_authentication (the
  * default where authserv_id is set), our server must vouch for the From
  * domain.  A refused command is recorded and never answered (its sender
@@ -822,25 +839,10 @@ unauthenticated_command(struct job *j, const char *kind)
 	    a.trusted ? "no pass for the sender's domain" : "no Authentication-Results from our server");
 	log_warn("relay refused command id=%lld kind=%s from=%s: not authenticated", (long long)j->id,
 	    kind, from);
-	if ((rc = store_begin(j->s)) == MG_OK) {
-		if ((rc = store_msg_command(j->s, j->id, kind, outcome, j->m->from.addr, j->m->subject,
-		    j->m->text)) == MG_OK)
-			rc = store_commit(j->s);
-		else
-			store_rollback(j->s);
-	}
+	rc = refused(j, kind, outcome);
 	free(from);
 	free(outcome);
 	return rc;
-}
-
-static int
-listed(char *const *list, size_t n, const char *addr)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i], addr))
-			return 1;
-	return 0;
 }
 
 /* At most n bytes of s, cut at a character's start. */
@@ -875,13 +877,12 @@ ask_confirmation(struct job *j, const char *kind)
 	while (isspace((unsigned char)*p))
 		p++;
 	shown = cut_utf8(p, 2000);	/* all of it: an edit's text is what goes out */
-	if (!strcmp(kind, "moderation") && listed(c->coordinators, c->ncoordinators, from) &&
+	if (!strcmp(kind, "moderation") && conf_listed(c->coordinators, c->ncoordinators, from) &&
 	    moderate_parse(text, &d, &note) == MG_OK &&
 	    (rc = moderate_open(j->s, j->token + 4, &hold, &subject)) == MG_OK)
 		what = xasprintf("%s on hold %lld (\"%s\"):\n\n%s", moderate_verb(d.verb), (long long)hold,
 		    subject, shown);
-	else if (!strcmp(kind, "escalation") && (listed(c->safeguarding, c->nsafeguarding, from) ||
-	    listed(c->chain, c->nchain, from) || listed(c->coordinators, c->ncoordinators, from)) &&
+	else if (!strcmp(kind, "escalation") && escalate_may_ack(c, from) &&
 	    !strncasecmp(p, "ack", 3) && !isalpha((unsigned char)p[3]) &&
 	    (rc = escalate_open(j->s, j->token + 4)) == MG_OK)
 		what = xstrdup("ack (you are dealing with an urgent safeguarding alert)");
@@ -914,13 +915,7 @@ confirmed(struct job *j)
 	if (rc == MG_DENIED || rc == MG_NOTFOUND) {
 		outcome = xasprintf("confirmation refused: %s", why);
 		log_warn("relay confirmation refused id=%lld: %s", (long long)j->id, why);
-		if ((rc = store_begin(j->s)) == MG_OK) {
-			if ((rc = store_msg_command(j->s, j->id, "confirmation", outcome, j->m->from.addr,
-			    j->m->subject, j->m->text)) == MG_OK)
-				rc = store_commit(j->s);
-			else
-				store_rollback(j->s);
-		}
+		rc = refused(j, "confirmation", outcome);
 		free(outcome);
 		return rc;
 	}

@@ -92,4 +92,7 @@ enum mg_status conf_secret(const char *password, const char *command, char **out
 int conf_valid_address(const char *s);
 const char *conf_address_error(const char *s);
 
+/* Is addr (lower case) one of list's n addresses? */
+int conf_listed(char *const *list, size_t n, const char *addr);
+
 #endif

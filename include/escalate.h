@@ -22,6 +22,10 @@ enum mg_status escalate_start(struct store *, const struct conf *, int64_t messa
  * next address in escalation_chain.  *stepped = how many moved on. */
 enum mg_status escalate_due(struct store *, const struct conf *, int *stepped);
 
+/* May addr (lower case) acknowledge: a safeguarding, chain or
+ * coordinator address? */
+int escalate_may_ack(const struct conf *, const char *addr);
+
 /* Mail to LOCAL+esc-TOKEN: "ack" on the first line from a safeguarding,
  * chain or coordinator address stops the chain.  Records the reply. */
 enum mg_status escalate_reply(struct store *, const struct conf *, int64_t message,
