@@ -150,7 +150,7 @@ def test_migrations_move_blobs_to_their_tables(stack):
         sql = gw.sql("SELECT sql FROM sqlite_schema WHERE name = ?", table)[0][0]
         assert all(old in sql for _, old in edits), sql
     assert "old 2" in gw.ctl("messages").stdout      # opening the store migrates it
-    assert gw.sql("PRAGMA user_version") == [(11,)]
+    assert gw.sql("PRAGMA user_version") == [(14,)]
     assert len(gw.sql("SELECT value FROM secrets WHERE name = 'verp'")[0][0]) == 52
     for table, edits in before.items():
         sql = gw.sql("SELECT sql FROM sqlite_schema WHERE name = ?", table)[0][0]
