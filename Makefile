@@ -22,6 +22,13 @@ CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=fuzzer,address,undefined
 endif
 
+# ANALYZE=1: GCC's static analyzer; a finding fails the build (-Werror).
+ifeq ($(ANALYZE),1)
+CC      := gcc
+BUILD   := build-analyze/gcc
+CFLAGS  += -fanalyzer
+endif
+
 ifeq ($(SAN),1)
 BUILD   := build-san
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -36,7 +43,7 @@ CFLAGS  += -fsanitize=thread
 LDFLAGS += -fsanitize=thread
 endif
 
-LIB_OBJS := mg log conf command confirm store dname norm roster mime mime_text mime_build mime_attach pattern prefilter reader reply classify rules screen thread notice audit authres export replay tmpl calendar sched digest survey report bounce moderate escalate route smtp outbox outbox_send \
+LIB_OBJS := mg log vis conf command confirm store dname norm roster mime mime_text mime_build mime_attach pattern prefilter reader reply quote redact classify rules screen thread notice audit authres export replay tmpl calendar sched digest survey report bounce decider moderate escalate route smtp outbox outbox_send \
             relay imap tlsverify gateway oauth service serve
 LIB  := $(patsubst %,$(BUILD)/%.o,$(LIB_OBJS))
 BINS := $(BUILD)/mentorgated $(BUILD)/mentorctl
@@ -62,6 +69,8 @@ $(BUILD)/t_%: tests/unit/t_%.c tests/unit/tap.h tests/unit/tmpdb.h $(LIB)
 	$(CC) $(CFLAGS) -iquote tests/unit -iquote daemon $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 units: $(UNIT)
+
+objs: $(LIB) $(BUILD)/main.o $(BUILD)/ctl.o
 
 FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 
@@ -113,6 +122,16 @@ fuzz:
 	$(MAKE) FUZZ=1 fuzzers
 	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh build-fuzz
 
+# GCC's -fanalyzer, then clang's scan-build, over daemon/*.c; any finding
+# fails.  A false positive gets the narrowest suppression with a comment
+# saying why.
+ANALYZE_PKGS := gcc clang-tools-14
+analyze:
+	$(MAKE) deps EXTRA_PKGS="$(ANALYZE_PKGS)"
+	$(MAKE) -k ANALYZE=1 objs
+	rm -rf build-analyze/scan build-analyze/report
+	scan-build-14 --status-bugs -o build-analyze/report $(MAKE) -k BUILD=build-analyze/scan objs
+
 # Messages per second for normalisation + reply extraction over the corpora,
 # in one process, with the ratio to planer and email-reply-parser (npm)
 # measured in the same run.
@@ -127,21 +146,31 @@ bench:
 	BUILD=$(BUILD) python3 tests/bench/stack.py $(BENCH_N)
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the two programs, the manuals,
-# the shipped rules and templates, an example configuration, a systemd unit.
+# the shipped rules and templates, an example configuration, a systemd unit
+# running as the user mentorgate (sysusers.d), its state directory
+# (tmpfiles.d).  systemd reads PREFIX/lib/... for /usr and /usr/local.
 PREFIX  ?= /usr/local
 SHARE   := $(DESTDIR)$(PREFIX)/share/mentorgate
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man5 \
-	    $(DESTDIR)$(PREFIX)/share/man/man8 $(SHARE)/rules $(SHARE)/templates
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(SHARE)/rules $(SHARE)/templates \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
 	install -m 755 $(BUILD)/mentorgated $(BUILD)/mentorctl $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 man/mentorgate.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/mentorgated.8 man/mentorctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 conf/rules/*.rules $(SHARE)/rules/
 	install -m 644 templates/*.txt $(SHARE)/templates/
-	install -m 644 conf/mentorgate.conf.example conf/schedule-nhs-wave.conf $(SHARE)/
-	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' conf/mentorgated.service >$(SHARE)/mentorgated.service
+	install -m 644 conf/schedule-nhs-wave.conf $(SHARE)/
+	sed 's|/usr/share/mentorgate/|$(PREFIX)/share/mentorgate/|' conf/mentorgate.conf.example \
+	    >$(SHARE)/mentorgate.conf.example
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' conf/mentorgated.service >$(DESTDIR)$(UNITDIR)/mentorgated.service
+	install -m 644 conf/mentorgate.sysusers $(DESTDIR)$(SYSUSERSDIR)/mentorgate.conf
+	install -m 644 conf/mentorgate.tmpfiles $(DESTDIR)$(TMPFILESDIR)/mentorgate.conf
 
 clean:
-	rm -rf build build-san build-fuzz mentorgated mentorctl
+	rm -rf build build-san build-fuzz build-analyze mentorgated mentorctl
 
-.PHONY: all units fuzzers bench-bin deps test demo fuzz bench install clean
+.PHONY: all units objs analyze fuzzers bench-bin deps test demo fuzz bench install clean

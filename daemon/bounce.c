@@ -31,12 +31,10 @@ tell_partner(const struct roster_pair *p, void *arg)
 	struct tell *t = arg;
 	const struct roster_person *partner = p->mentee.id == t->who->id ? &p->mentor : &p->mentee;
 	char *key, *subject, *body, *first;
-	size_t n;
 
 	if (strcmp(p->state, "active"))
 		return 0;
-	n = strcspn(t->who->name, " ");
-	first = xstrndup(t->who->name, n ? n : strlen(t->who->name));
+	first = xstrdup(t->who->first);
 	key = xasprintf("bounce:%lld:partner:%lld", (long long)t->bounce, (long long)partner->id);
 	subject = xasprintf("Your messages to %s are not getting through", first);
 	body = xasprintf("Hello %s,\n\n"
@@ -45,7 +43,7 @@ tell_partner(const struct roster_pair *p, void *arg)
 	    "Your programme coordinator has been told and will sort it out. Until then,\n"
 	    "anything you write is kept safe and will not be lost.\n\n"
 	    "This message was sent automatically by %s.\n",
-	    partner->name, t->who->role, first, t->c->name);
+	    partner->first, t->who->role, first, t->c->name);
 	struct notice nt = { key, partner->name, partner->email, partner->id, t->message, subject,
 		body, NULL, NULL, NULL, NULL, 0, NULL };
 	t->rc = notice_enqueue(t->s, t->c, &nt);
@@ -145,7 +143,7 @@ verp_mac(struct store *s, int64_t id, char out[21])
 
 	if (!st)
 		return -1;
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		return -1;
 	}

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <pwd.h>
 
 #include "command.h"
 #include "conf.h"
@@ -343,8 +346,23 @@ require(struct reader *r, const void *v, const char *what)
 		bad(r, "missing %s", what);
 }
 
+/* A password may be read by the file's owner and by the daemon's own group
+ * (root:mentorgate 0640 under the shipped unit): by no other group, never
+ * by others. */
+static int
+secret_exposed(const struct conf *c, const struct stat *st)
+{
+	struct passwd *pw;
+
+	if (st->st_mode & 007)
+		return 1;
+	if (!(st->st_mode & 070) || st->st_gid == getegid())
+		return 0;
+	return !(c->user && (pw = getpwnam(c->user)) && st->st_gid == pw->pw_gid);
+}
+
 static void
-check_whole(struct reader *r, struct conf *c, int mode)
+check_whole(struct reader *r, struct conf *c, const struct stat *st)
 {
 	r->line = 0;
 	require(r, c->name, "[programme] name");
@@ -363,8 +381,9 @@ check_whole(struct reader *r, struct conf *c, int mode)
 	/* (without authserv_id, decisions are confirmed by mail instead) */
 	if (c->authserv_id && mg_has_crlf(c->authserv_id))
 		bad(r, "[moderation] authserv_id contains a line break");
-	if ((c->imap_password || c->smtp_password) && (mode & 077))
-		bad(r, "holds a password but is readable by group or others (chmod 600)");
+	if ((c->imap_password || c->smtp_password) && secret_exposed(c, st))
+		bad(r, "holds a password but is readable by group or others"
+		    " (chmod 600, or 640 with the daemon's group)");
 	if (c->imap_processed && c->imap_mailbox && !strcmp(c->imap_processed, c->imap_mailbox))
 		bad(r, "[imap] processed_mailbox must differ from mailbox");
 	if (c->name && mg_has_crlf(c->name))
@@ -427,9 +446,13 @@ conf_load(const char *path, struct conf **out, struct buf *errs)
 		parse_line(&r, c, line, section, sizeof section);
 	}
 	free(line);
-	fstat(fileno(f), &st);
+	if (fstat(fileno(f), &st) < 0) {
+		r.line = 0;
+		bad(&r, "%s", strerror(errno));
+		st.st_mode = 077;	/* unknown: as if exposed */
+	}
 	fclose(f);
-	check_whole(&r, c, (int)st.st_mode);
+	check_whole(&r, c, &st);
 	if (c->imap_port < 0)
 		c->imap_port = c->imap_tls == CONF_TLS_IMPLICIT ? 993 : 143;
 	if (!c->imap_mailbox)

@@ -1,5 +1,7 @@
 /* mentorctl: the coordinator's command line.  Argument parsing and output
  * only: every table belongs to its module. */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 #include "roster.h"
 #include "store.h"
 #include "survey.h"
+#include "vis.h"
 
 #define EX_USAGE 64
 #define EX_DATAERR 65
@@ -48,7 +51,7 @@ static const char usage_text[] =
 	"commands:\n"
 	"  check                                   validate the configuration\n"
 	"  cohort add NAME --start YYYY-MM-DD --weeks N\n"
-	"  import FILE.csv                         participants: role,name,email,cohort,segment\n"
+	"  import FILE.csv                         participants: role,name,email,cohort,segment[,first_name]\n"
 	"  pair MENTEE_EMAIL MENTOR_EMAIL          pair them; prints both masked addresses\n"
 	"  pairs                                   list pairs and their masked addresses\n"
 	"  thread PAIR_ID                          the pair's conversation in order\n"
@@ -56,13 +59,110 @@ static const char usage_text[] =
 	"  outbox [--pending]                      outbound mail and its delivery state\n"
 	"  bounces                                 delivery failures, newest first\n"
 	"  hold list | show ID | approve ID | reject ID REASON | redact ID | close ID [NOTE]\n"
-	"  audit verify                            check the audit chain and every row's references\n"
+	"  audit verify [--head HASH]              check the audit chain, messages, references (and the mailed head)\n"
 	"  export PAIR_ID [--format txt|mbox|html] [--output FILE]   the pair's whole record\n"
 	"  erase MESSAGE_ID --reason TEXT          remove what a message said; audited\n"
 	"  survey import FILE.csv                  web-form answers: token,q1,...,qN[,text]\n"
 	"  report COHORT [--format text|csv|html]  the cohort's evaluation\n"
 	"  resume EMAIL                            relay to a paused (bouncing) participant again\n"
 	"exit status: 0 ok, 64 usage, 65 bad input, 66 not found, 75 try again, 78 bad config\n";
+
+/* --- what mentorctl prints ----------------------------------------------
+ * Message bodies, subjects, names and addresses come from strangers: an
+ * escape sequence in them would act on the coordinator's terminal (ESC[8m
+ * hides the text after it; a bidi override reorders it).  stdout and stderr
+ * are replaced by streams that pass everything through vis_escape, on a
+ * terminal or not (a pipe into less -R interprets them too).  Only an
+ * export's --output file is written byte for byte. */
+
+struct term {
+	int fd;
+	struct buf pend;	/* a CR or part of a UTF-8 character, waiting */
+};
+
+static int
+write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+term_put(struct term *t, const char *s, size_t n, int more)
+{
+	struct buf out = {0};
+	size_t used;
+	int rc;
+
+	buf_add(&t->pend, s, n);
+	used = vis_escape(&out, t->pend.s, t->pend.len, more);
+	rc = write_all(t->fd, out.s, out.len);
+	memmove(t->pend.s, t->pend.s + used, t->pend.len - used + 1);
+	t->pend.len -= used;
+	buf_free(&out);
+	return rc;
+}
+
+static ssize_t
+term_write(void *arg, const char *s, size_t n)
+{
+	return term_put(arg, s, n, 1) ? -1 : (ssize_t)n;
+}
+
+static int
+term_close(void *arg)
+{
+	struct term *t = arg;
+	int rc = term_put(t, "", 0, 0);
+
+	buf_free(&t->pend);
+	free(t);
+	return rc;
+}
+
+static FILE *term_old[2];	/* the real stdout and stderr */
+
+/* At exit: what is still waiting goes out, and the real streams are back
+ * (for whatever the C library or a sanitizer writes after us). */
+static void
+term_done(void)
+{
+	FILE *out = stdout, *err = stderr;
+
+	stdout = term_old[0];
+	stderr = term_old[1];
+	if (out != stdout)
+		fclose(out);
+	if (err != stderr)
+		fclose(err);
+}
+
+static FILE *
+term_open(int fd, FILE *old)
+{
+	static const cookie_io_functions_t io = { NULL, term_write, NULL, term_close };
+	struct term *t = xcalloc(1, sizeof *t);
+	FILE *f;
+
+	t->fd = fd;
+	if (!(f = fopencookie(t, "w", io))) {
+		free(t);
+		return old;
+	}
+	if (fd == STDERR_FILENO)
+		setvbuf(f, NULL, _IONBF, 0);
+	else if (isatty(fd))
+		setvbuf(f, NULL, _IOLBF, 0);
+	return f;
+}
 
 static int
 usage(void)
@@ -610,6 +710,49 @@ help_for(const char *cmd)
 	return found ? 0 : usage();
 }
 
+/* audit verify [--head HASH]: the chain, the mailed head in it, the
+ * messages as the chain committed to them, and every reference. */
+static int
+cmd_audit_verify(struct ctx *x, int argc, char **argv)
+{
+	struct buf err = {0};
+	struct audit_check ck;
+	char head[65];
+	enum mg_status st;
+
+	if (argc != 2 && (argc != 4 || strcmp(argv[2], "--head")))
+		return usage();
+	if (argc == 4) {
+		size_t n = strlen(argv[3]);
+		for (size_t i = 0; i < n && n == 64; i++)
+			if (!isxdigit((unsigned char)argv[3][i]))
+				n = 0;
+		if (n != 64) {
+			fprintf(stderr, "mentorctl: --head: the 64 hex digits of the mailed hash\n");
+			return EX_USAGE;
+		}
+		for (size_t i = 0; i <= n; i++)
+			head[i] = (char)tolower((unsigned char)argv[3][i]);
+	}
+	st = audit_verify(x->store, argc == 4 ? head : NULL, &ck, &err);
+	if (st == MG_OK)
+		st = store_refs_check(x->store, &err);
+	if (st == MG_OK) {
+		printf("audit: %lld rows, the chain is whole; every reference holds\n",
+		    (long long)ck.rows);
+		printf("audit: %lld messages say what the chain committed to\n",
+		    (long long)ck.messages);
+		if (ck.head_row)
+			printf("audit: the head is row %lld of %lld\n", (long long)ck.head_row,
+			    (long long)ck.rows);
+	} else if (err.s)
+		fputs(err.s, stderr);
+	else
+		fprintf(stderr, "audit: cannot verify: %s\n", store_errmsg(x->store));
+	buf_free(&err);
+	return exit_for(st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -618,6 +761,11 @@ main(int argc, char **argv)
 	int rc, i = 1;
 
 	umask(077);
+	term_old[0] = stdout;
+	term_old[1] = stderr;
+	stdout = term_open(STDOUT_FILENO, stdout);
+	stderr = term_open(STDERR_FILENO, stderr);
+	atexit(term_done);
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(usage_text, stdout);
 		return 0;
@@ -726,20 +874,9 @@ main(int argc, char **argv)
 		rc = cmd_hold(&x, argc, argv);
 	else if (!strcmp(argv[0], "bounces") && argc == 1)
 		rc = exit_for(bounce_list(x.store));
-	else if (!strcmp(argv[0], "audit") && argc == 2 && !strcmp(argv[1], "verify")) {
-		struct buf err = {0};
-		int64_t rows;
-		enum mg_status st = audit_verify(x.store, &rows, &err);
-		if (st == MG_OK)
-			st = store_refs_check(x.store, &err);
-		if (st == MG_OK)
-			printf("audit: %lld rows, the chain is whole; every reference holds\n",
-			    (long long)rows);
-		else
-			fputs(err.s ? err.s : "audit: cannot verify\n", stderr);
-		buf_free(&err);
-		rc = exit_for(st);
-	} else if (!strcmp(argv[0], "resume") && argc == 2) {
+	else if (!strcmp(argv[0], "audit") && argc >= 2 && !strcmp(argv[1], "verify"))
+		rc = cmd_audit_verify(&x, argc, argv);
+	else if (!strcmp(argv[0], "resume") && argc == 2) {
 		enum mg_status st = store_begin(x.store);
 		char *actor = xasprintf("shell:%s", getenv("USER") ? getenv("USER") : "unknown");
 		if (st == MG_OK) {

@@ -9,6 +9,7 @@
 #include "digest.h"
 #include "log.h"
 #include "notice.h"
+#include "outbox.h"
 #include "roster.h"
 #include "route.h"
 #include "store_p.h"
@@ -16,9 +17,10 @@
 static const char q_done[] = "SELECT 1 FROM sched_done WHERE cohort_id = ?1 AND send_key = ?2";
 static const char q_mark[] =
 	"INSERT OR IGNORE INTO sched_done(cohort_id, send_key, done_at, skipped) VALUES (?1, ?2, ?3, 0)";
+/* (the text is the one the partner was given: outbox_given) */
 static const char q_week[] =
-	"SELECT m.author_id, m.received, coalesce(m.new_text, m.body, ''), coalesce(m.subject, '')"
-	" FROM messages m WHERE m.pair_id = ?1 AND m.state = 'relayed' AND m.received >= ?2"
+	"SELECT m.author_id, m.received, m.id FROM messages m"
+	" WHERE m.pair_id = ?1 AND m.state = 'relayed' AND m.received >= ?2"
 	" AND m.received < ?3 ORDER BY m.received, m.id";
 static const char q_last[] =
 	"SELECT id, received, recipient_id FROM messages WHERE pair_id = ?1 AND state = 'relayed'"
@@ -54,10 +56,9 @@ mark(struct store *s, int64_t cohort, const char *key)
 }
 
 static char *
-first(const char *name)
+first(const struct roster_person *p)
 {
-	size_t n = strcspn(name, " ");
-	return xstrndup(name, n ? n : strlen(name));
+	return xstrdup(p->first);
 }
 
 /* --- the weekly digest ------------------------------------------------ */
@@ -80,7 +81,7 @@ week_text(struct week *w, const struct roster_pair *p, const struct roster_perso
 	const struct conf *c = w->c;
 	char *pmask = xasprintf("%s+%s@%s", c->relay_local, partner_token, c->relay_domain);
 	char *omask = xasprintf("%s+%s@%s", c->relay_local, own_token, c->relay_domain);
-	char **emails = NULL, *pf = first(partner->name), when[40];
+	char **emails = NULL, *pf = first(partner), when[40];
 	size_t ne = 0;
 	struct buf b = {0};
 	sqlite3_stmt *st = store_stmt(w->s, q_week);
@@ -92,17 +93,25 @@ week_text(struct week *w, const struct roster_pair *p, const struct roster_perso
 	mk[1] = (struct route_mask){ reader->email, omask };
 	for (size_t i = 0; i < ne; i++)
 		mk[i + 2] = (struct route_mask){ emails[i], "[address removed]" };
-	buf_printf(&b, "Hello %s,\n\nYour conversation with %s in week %d of %d:\n", reader->name, pf,
+	buf_printf(&b, "Hello %s,\n\nYour conversation with %s in week %d of %d:\n", reader->first, pf,
 	    w->number, w->weeks);
 	if (st) {
 		sqlite3_bind_int64(st, 1, p->id);
 		sqlite3_bind_int64(st, 2, w->from);
 		sqlite3_bind_int64(st, 3, w->to);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while (w->rc == MG_OK && sqlite3_step(st) == SQLITE_ROW) {
 			time_t t = (time_t)sqlite3_column_int64(st, 1);
 			struct tm tm;
 			int64_t author = sqlite3_column_int64(st, 0);
-			char *text = route_mask((const char *)sqlite3_column_text(st, 2), mk, ne + 2);
+			char *given, *text;
+			enum mg_status r = outbox_given(w->s, sqlite3_column_int64(st, 2), 0, &given);
+			if (r != MG_OK) {
+				if (r != MG_NOTFOUND)	/* (not passed on, or erased: not shown) */
+					w->rc = r;
+				continue;
+			}
+			text = route_mask(given, mk, ne + 2);
+			free(given);
 			gmtime_r(&t, &tm);
 			strftime(when, sizeof when, "%a %d %b, %H:%M UTC", &tm);
 			buf_printf(&b, "\n--- %s, %s ---\n%s", author == reader->id ? "You" : pf, when, text);
@@ -121,7 +130,7 @@ week_text(struct week *w, const struct roster_pair *p, const struct roster_perso
 	free(pmask);
 	free(omask);
 	free(pf);
-	if (!any) {
+	if (!any || w->rc != MG_OK) {
 		buf_free(&b);
 		return NULL;
 	}
@@ -246,7 +255,7 @@ nudge_pair(const struct roster_pair *p, void *arg)
 	const struct roster_person *to = owes == p->mentor.id ? &p->mentor : &p->mentee;
 	const struct roster_person *partner = to == &p->mentee ? &p->mentor : &p->mentee;
 	const char *token = to == &p->mentee ? p->to_mentor_token : p->to_mentee_token;
-	char *pf = first(partner->name), *tf = first(to->name);
+	char *pf = first(partner), *tf = first(to);
 	char *addr = xasprintf("%s+%s@%s", u->c->relay_local, token, u->c->relay_domain);
 	char *key = xasprintf("nudge:%lld:%lld", (long long)p->id, (long long)last);
 	char *subject = xasprintf("%s is waiting to hear from you", pf);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dname.h"
 
@@ -98,6 +99,7 @@ dname_check(const char *name, struct buf *why)
 		switch (kind(c)) {
 		case KEEP:
 		case SPACE:
+		case USPACE:	/* a plain space once cleaned (a no-break space from a spreadsheet) */
 			continue;
 		case BADUTF:
 			buf_adds(why, "is not valid UTF-8");
@@ -110,9 +112,6 @@ dname_check(const char *name, struct buf *why)
 			break;
 		case INVIS:
 			buf_printf(why, "holds an invisible character (U+%04X)", c);
-			break;
-		case USPACE:
-			buf_printf(why, "holds U+%04X where a plain space belongs", c);
 			break;
 		case ANGLE:
 		case AT:
@@ -150,6 +149,42 @@ dname_clean(const char *name)
 			space = 1;
 	}
 	return buf_steal(&b);
+}
+
+/* Name suffixes that may follow a comma: "Sam Jones, Jr" is not "Jr". */
+static const char *const suffixes[] = { "jr", "jr.", "sr", "sr.", "ii", "iii", "iv" };
+
+/* The first word of s (words end at a space or a comma). */
+static char *
+word(const char *s)
+{
+	return xstrndup(s, strcspn(s, " ,"));
+}
+
+char *
+dname_first(const char *name)
+{
+	char *clean = dname_clean(name), *comma = strchr(clean, ','), *first = NULL;
+
+	if (comma) {
+		char *after = comma + 1 + strspn(comma + 1, " ,");
+		first = word(after);
+		for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++)
+			if (!strcasecmp(first, suffixes[i]))
+				*first = 0;
+		if (!*first) {
+			free(first);
+			first = NULL;
+		}
+	}
+	if (!first)
+		first = word(clean);
+	if (!*first) {
+		free(first);
+		first = xstrdup(clean);
+	}
+	free(clean);
+	return first;
 }
 
 /* Look-alikes of Latin letters, each string's n-th character for the n-th

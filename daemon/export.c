@@ -10,6 +10,7 @@
 #include "log.h"
 #include "mime.h"
 #include "notice.h"
+#include "outbox.h"
 #include "reply.h"
 #include "roster.h"
 #include "store_p.h"
@@ -171,6 +172,14 @@ one_message(struct store *s, struct out *o, sqlite3_stmt *m, FILE *f, int *count
 		buf_adds(&o->b, "<br/>\n");
 	heading(o, 3, "Extracted text");
 	block(o, (const char *)sqlite3_column_text(m, 7), (size_t)sqlite3_column_bytes(m, 7));
+	/* the decision's outcome beside the original: what the partner read */
+	char *given;
+	if ((e = outbox_given(s, id, 1, &given)) == MG_OK) {
+		heading(o, 3, "Text as its recipient was given it");
+		block(o, given, strlen(given));
+		free(given);
+	} else if (e != MG_NOTFOUND)
+		return e;
 	if (!(st = store_stmt(s, q_flags)))
 		return MG_INTERNAL;
 	sqlite3_bind_int64(st, 1, id);
@@ -342,7 +351,6 @@ export_reply(struct store *s, const struct conf *c, int64_t message, const struc
 		if (rc == MG_NOTFOUND) {
 			outcome = xasprintf("export request from %s: no pair %lld", from, pair);
 			body = xasprintf("There is no pair %lld.\n", pair);
-			rc = MG_OK;
 		} else if (rc != MG_OK)
 			goto out;
 		else {

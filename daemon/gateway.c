@@ -111,6 +111,10 @@ commit_batch(struct sync *y)
 	    store_sync_set(y->s, y->c->imap_mailbox, y->uidvalidity, y->last_stored) != MG_OK)
 		log_warn("ingest last-uid not recorded uid=%u", y->last_stored);
 	rc = store_batch_commit(y->s, &why);
+	/* committed to a file no longer at its path: as good as lost, so
+	 * nothing of it may leave the mailbox */
+	if (rc == MG_OK)
+		rc = store_check_file(y->s, &why);
 	log_release(rc == MG_OK);	/* what the batch's lines tell of, or nothing */
 	forget_kept(y);
 	if (rc == MG_OK) {
@@ -424,7 +428,9 @@ gateway_sync(struct store *s, const struct conf *c, struct imap **imp,
 	uids_add(&y.unmoved, y.done + y.nhanded, y.ncommitted - y.nhanded);
 	if (y.unmoved.n) {
 		struct buf err2 = {0};
-		enum mg_status r2 = imap_done(*imp, y.unmoved.v, y.unmoved.n, &err2);
+		enum mg_status r2 = store_check_file(s, &err2);
+		if (r2 == MG_OK)
+			r2 = imap_done(*imp, y.unmoved.v, y.unmoved.n, &err2);
 		if (r2 != MG_OK) {
 			log_warn("imap mark-handled failed n=%zu error=\"%s\"", y.unmoved.n, err2.s);
 			if (rc == MG_OK)
@@ -464,6 +470,8 @@ gateway_work(struct store *s, const struct conf *c, struct smtp *smtp, int send,
 	enum mg_status rc = MG_OK;
 	int n;
 
+	if ((rc = store_check_file(s, NULL)) != MG_OK)
+		return rc;	/* (the caller tells) */
 	/* unanswered escalations move up the chain; long-waiting holds are
 	 * mailed again (before the flush, so they go in this pass) */
 	if (escalate_due(s, c, &n) != MG_OK)
@@ -484,6 +492,8 @@ gateway_work(struct store *s, const struct conf *c, struct smtp *smtp, int send,
 		log_warn("audit head mail failed");
 	if (!send || mg_stop_requested())
 		return MG_OK;
+	if ((rc = store_check_file(s, NULL)) != MG_OK)
+		return rc;
 	rc = outbox_flush(s, c, smtp, &os);
 	stats->sent += os.sent;
 	stats->deferred += os.retried;

@@ -23,6 +23,7 @@
 #include "store.h"
 
 #define EX_USAGE 64
+#define EX_NOINPUT 66
 #define EX_CONFIG 78
 #define EX_TEMPFAIL 75
 #define EX_SOFTWARE 70
@@ -120,6 +121,7 @@ run_once(struct prog *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct gateway_stats st;
 		struct smtp *smtp = smtp_new(p[i].c);
+		struct buf err = {0};
 		enum mg_status rc = gateway_pass(p[i].s, p[i].c, smtp, &st);
 
 		log_info("pass done programme=\"%s\" stored=%d duplicates=%d decided=%d sent=%d"
@@ -128,12 +130,20 @@ run_once(struct prog *p, size_t n)
 		    st.stored, st.duplicates, st.decided, st.sent, st.deferred, st.failed, st.moved,
 		    st.moved_early, st.imap_down, st.smtp_down, st.ingest_s, st.reader_cpu_s, st.store_cpu_s,
 		    st.read_ahead);
-		if (rc != MG_OK)
+		if (store_check_file(p[i].s, &err) == MG_NOTFOUND) {
+			/* (nothing was moved or sent after it was seen) */
+			log_err("database lost programme=\"%s\" error=\"%s\" action=stop",
+			    p[i].c->name, err.s);
+			status = EX_NOINPUT;
+		} else if (rc != MG_OK)
 			status = rc == MG_TEMPFAIL ? EX_TEMPFAIL : EX_SOFTWARE;
 		else if ((st.imap_down || st.smtp_down) && !status)
 			status = EX_TEMPFAIL;
 		gateway_stats_clear(&st);
 		smtp_free(smtp);
+		buf_free(&err);
+		if (status == EX_NOINPUT)
+			break;
 	}
 	return status;
 }

@@ -95,7 +95,9 @@ xasprintf(const char *fmt, ...)
 static void
 grow(struct buf *b, size_t more)
 {
-	if (b->len + more + 1 <= b->cap)
+	if (more >= SIZE_MAX / 2 - b->len)
+		oom();	/* no size wraps round to a small one */
+	if (b->s && b->len + more + 1 <= b->cap)
 		return;
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < b->len + more + 1)

@@ -232,9 +232,12 @@ headers(struct mime_msg *m, struct mailimf_fields *f)
 			add_ids(&m->references, fld->fld_data.fld_references->mid_list);
 			break;
 		case MAILIMF_FIELD_SUBJECT:
-			if (!*m->subject) {
-				free(m->subject);
-				m->subject = mime_decode_words(fld->fld_data.fld_subject->sbj_value);
+			if (!*m->subject) {	/* (never NULL: callers read it as text) */
+				char *v = mime_decode_words(fld->fld_data.fld_subject->sbj_value);
+				if (v) {
+					free(m->subject);
+					m->subject = v;
+				}
 			}
 			break;
 		case MAILIMF_FIELD_ORIG_DATE: {

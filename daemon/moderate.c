@@ -6,13 +6,17 @@
 #include <strings.h>
 
 #include "audit.h"
+#include "decider.h"
 #include "log.h"
 #include "mime.h"
 #include "moderate.h"
 #include "notice.h"
+#include "redact.h"
 #include "relay.h"
 #include "reply.h"
 #include "roster.h"
+#include "rules.h"
+#include "screen.h"
 #include "store_p.h"
 
 static const char *const verbs[] = {
@@ -61,21 +65,43 @@ marked(const char *text, const struct screen_hit *h, size_t n)
 	return b.s ? buf_steal(&b) : xstrdup("");
 }
 
+/* text with every line begun by "| ": nothing in it can pass for the
+ * gateway's own words (an "end of message" line, a note from us) */
+static char *
+fenced(const char *text)
+{
+	struct buf b = {0};
+	const char *p = text, *nl;
+
+	do {
+		nl = strchr(p, '\n');
+		buf_adds(&b, "| ");
+		buf_add(&b, p, nl ? (size_t)(nl - p) : strlen(p));
+		buf_addc(&b, '\n');
+		p = nl ? nl + 1 : NULL;
+	} while (p && *p);
+	return buf_steal(&b);
+}
+
 char *
 moderate_summary(const struct moderate_info *mi)
 {
 	char *who = mi->author ? xasprintf("%s (%s)", mi->author, mi->author_role) :
 	    xasprintf("%s (not a participant)", mi->from_addr ? mi->from_addr : "unknown sender");
 	char *text = marked(mi->text ? mi->text : "", mi->hits, mi->nhits);
+	char *quoted = fenced(text);
 	char *out = xasprintf("From:    %s <%s>\nTo:      %s%s%s%s\nSubject: %s\nWhy:     %s\n\n"
-	    "----- the message%s -----\n%s\n----- end -----",
+	    "The message, as %s wrote it: each of its lines begins with \"| \"%s.\n"
+	    "Nothing on those lines comes from the gateway.\n\n%s"
+	    "(end of the message: every line after this is the gateway's)",
 	    who, mi->from_addr ? mi->from_addr : "", mi->recipient ? mi->recipient : "(nobody known)",
 	    mi->recipient ? " (" : "", mi->recipient ? mi->recipient_role : "", mi->recipient ? ")" : "",
-	    mi->subject ? mi->subject : "", mi->reason ? mi->reason : "held",
-	    mi->nhits ? " (matches marked [[like this]])" : "", text);
+	    mi->subject ? mi->subject : "", mi->reason ? mi->reason : "held", who,
+	    mi->nhits ? ", matches marked [[like this]]" : "", quoted);
 
 	free(who);
 	free(text);
+	free(quoted);
 	return out;
 }
 
@@ -122,10 +148,13 @@ moderate_hold(struct store *s, const struct conf *c, int64_t message, const stru
 	sqlite3_stmt *st = store_stmt(s, q_add);
 	char token[25], *reply_to, *summary, *subject, *body, *key, *who;
 	struct buf cats = {0};
+	struct deciders dc;
 	enum mg_status rc;
 
 	if (!st)
 		return MG_INTERNAL;
+	if ((rc = decider_list(s, c, message, &dc)) != MG_OK)
+		return rc;
 	for (size_t i = 0; i < mi->nhits; i++)
 		if (!cats.s || !strstr(cats.s, mi->hits[i].rule->category)) {
 			buf_adds(&cats, cats.len ? ", " : "");
@@ -141,15 +170,19 @@ moderate_hold(struct store *s, const struct conf *c, int64_t message, const stru
 	for (char *p = subject; *p; p++)	/* one header line */
 		if (*p == '\r' || *p == '\n')
 			*p = ' ';
-	body = xasprintf("A message is held and has not reached anyone.\n\n%s\n\n"
+	body = xasprintf("A message is held and has not reached anyone.%s\n\n%s\n\n"
 	    "To decide, reply to this email with one of these words on the first line:\n\n"
 	    "  approve          relay it as written\n"
 	    "  reject REASON    do not relay it; the author is told the reason kindly\n"
-	    "  redact           relay it with the marked parts replaced by [removed by moderator]\n"
+	    "  redact           relay it with what is marked replaced by [removed by moderator]\n"
+	    "                   (wherever it appears in the message, however written)\n"
 	    "  edit             relay your own text instead: write it on the lines below \"edit\"\n"
+	    "                   (it is screened too; \"edit anyway\" sends it all the same)\n"
 	    "  close NOTE       end the hold; nothing is sent to anyone\n\n"
 	    "Only the coordinators' addresses can decide, and the first decision counts.\n"
-	    "From the shell: mentorctl hold show|approve|reject|redact|close HOLD_ID\n", summary);
+	    "From the shell: mentorctl hold show|approve|reject|redact|close HOLD_ID\n",
+	    dc.safeguarding && c->ncoordinators ? "\nIt comes to the safeguarding addresses "
+	    "because every coordinator is in the pair it concerns." : "", summary);
 	sqlite3_bind_int64(st, 1, message);
 	store_bind_text(st, 2, token);
 	store_bind_text(st, 3, mi->reason ? mi->reason : "held");
@@ -164,11 +197,20 @@ moderate_hold(struct store *s, const struct conf *c, int64_t message, const stru
 	if ((rc = batched(s, message)) != MG_NOTFOUND)
 		goto out;	/* (listed in the next summary instead) */
 	key = xasprintf("hold:%lld", (long long)message);
-	rc = c->ncoordinators ? notice_coordinators(s, c, key, message, subject, body, reply_to) : MG_OK;
+	rc = MG_OK;
+	for (size_t i = 0; i < dc.n && rc == MG_OK; i++) {
+		char *k = xasprintf("%s:%s", key, dc.v[i]);
+		struct notice n = { k, NULL, dc.v[i], 0, message, subject, body, reply_to,
+			NULL, NULL, NULL, 0, NULL };
+		rc = notice_enqueue(s, c, &n);
+		free(k);
+	}
 	if (rc == MG_OK)
-		log_info("moderate hold id=%lld mailed=%zu", (long long)message, c->ncoordinators);
+		log_info("moderate hold id=%lld mailed=%zu%s", (long long)message, dc.n,
+		    dc.safeguarding && dc.n ? " (to safeguarding: every coordinator is in its pair)" : "");
 	free(key);
 out:
+	decider_clear(&dc);
 	free(body);
 	free(subject);
 	free(summary);
@@ -181,8 +223,8 @@ out:
 /* Open holds to list in a summary: waiting since their mail (or last
  * listing) for hold_reminder_hours, or batched and never listed. */
 static const char q_waiting[] =
-	"SELECT h.id, h.token, coalesce(h.subject, ''), h.reason, h.batched AND h.reminded IS NULL"
-	" FROM holds h WHERE h.state = 'open' AND h.mail IS NOT NULL"
+	"SELECT h.id, h.token, coalesce(h.subject, ''), h.reason, h.batched AND h.reminded IS NULL,"
+	" h.message FROM holds h WHERE h.state = 'open' AND h.mail IS NOT NULL"
 	" AND (coalesce(h.reminded, h.created) <= ?1 OR (h.batched AND h.reminded IS NULL))"
 	" ORDER BY h.id";
 static const char q_reminded[] = "UPDATE holds SET reminded = ?2 WHERE id = ?1";
@@ -190,19 +232,62 @@ static const char q_last_summary[] =
 	"SELECT coalesce(max(created), 0) FROM outbox"
 	" WHERE dedupe_key >= 'holds-summary:' AND dedupe_key < 'holds-summary;'";	/* (the index) */
 
+/* one reader's summary: the holds they may decide (decider.h) */
+struct summary {
+	const char *to;
+	struct buf body;
+	size_t n;
+	char *one;	/* the hold's address, when it lists one hold */
+};
+
+static struct summary *
+summary_of(struct summary **v, size_t *n, const char *to)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].to, to))
+			return &(*v)[i];
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	memset(&(*v)[*n], 0, sizeof **v);
+	(*v)[*n].to = to;
+	return &(*v)[(*n)++];
+}
+
+/* Each open hold (of ids, messages) added to the summary of each who may
+ * decide it. */
+static enum mg_status
+summaries(struct store *s, const struct conf *c, const int64_t *messages, char *const *lines,
+    char *const *addrs, size_t n, struct summary **sum, size_t *nsum)
+{
+	enum mg_status rc = MG_OK;
+
+	for (size_t i = 0; i < n && rc == MG_OK; i++) {
+		struct deciders dc;
+		if ((rc = decider_list(s, c, messages[i], &dc)) != MG_OK)
+			break;
+		for (size_t k = 0; k < dc.n; k++) {
+			struct summary *m = summary_of(sum, nsum, dc.v[k]);
+			buf_adds(&m->body, lines[i]);
+			free(m->one);
+			m->one = m->n++ ? NULL : xstrdup(addrs[i]);
+		}
+		decider_clear(&dc);
+	}
+	return rc;
+}
+
 enum mg_status
 moderate_remind(struct store *s, const struct conf *c, int *sent)
 {
 	sqlite3_stmt *st;
-	struct buf body = {0};
 	enum mg_status rc;
-	int64_t now = mg_now(), last = 0, *ids = NULL;
-	size_t n = 0;
+	int64_t now = mg_now(), last = 0, *ids = NULL, *messages = NULL;
+	char **lines = NULL, **addrs = NULL;
+	struct summary *sum = NULL;
+	size_t n = 0, nsum = 0;
 	int r, fresh = 0;
-	char *one = NULL;
 
 	*sent = 0;
-	if (!c->ncoordinators)
+	if (!c->ncoordinators && !c->nsafeguarding)
 		return MG_OK;
 	if ((rc = store_begin(s)) != MG_OK)
 		return rc;
@@ -222,27 +307,40 @@ moderate_remind(struct store *s, const struct conf *c, int *sent)
 	}
 	sqlite3_bind_int64(st, 1, now - (int64_t)c->hold_reminder_hours * 3600);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		char *addr = mod_address(c, (const char *)sqlite3_column_text(st, 1));
 		ids = xrealloc(ids, (n + 1) * sizeof *ids);
-		ids[n++] = sqlite3_column_int64(st, 0);
+		messages = xrealloc(messages, (n + 1) * sizeof *messages);
+		lines = xrealloc(lines, (n + 1) * sizeof *lines);
+		addrs = xrealloc(addrs, (n + 1) * sizeof *addrs);
+		ids[n] = sqlite3_column_int64(st, 0);
+		messages[n] = sqlite3_column_int64(st, 5);
+		addrs[n] = mod_address(c, (const char *)sqlite3_column_text(st, 1));
+		lines[n] = xasprintf("  hold %lld: \"%s\"\n    why: %s\n    to decide, write to %s\n\n",
+		    (long long)ids[n], sqlite3_column_text(st, 2), sqlite3_column_text(st, 3), addrs[n]);
 		fresh |= sqlite3_column_int(st, 4);
-		buf_printf(&body, "  hold %lld: \"%s\"\n    why: %s\n    to decide, write to %s\n\n",
-		    (long long)ids[n - 1], sqlite3_column_text(st, 2), sqlite3_column_text(st, 3), addr);
-		free(one);
-		one = addr;
+		n++;
 	}
 	sqlite3_reset(st);
 	rc = r == SQLITE_DONE ? MG_OK : store_status(r);
 	/* one summary a period; holds never mailed (batched) within the hour */
 	if (rc != MG_OK || !n || now - last < (fresh ? 3600 : (int64_t)c->hold_reminder_hours * 3600))
 		goto out;
-	char *key = xasprintf("holds-summary:%lld", (long long)now);
-	char *subject = xasprintf("Reminder: %zu held message%s waiting for a decision", n,
-	    n == 1 ? "" : "s");
-	char *text = xasprintf("These held messages have reached nobody yet:\n\n%s"
-	    "Reply to a hold's address with approve, reject REASON, redact, edit or\n"
-	    "close NOTE on the first line, or use mentorctl hold list / show ID.\n", body.s);
-	rc = notice_coordinators(s, c, key, 0, subject, text, n == 1 ? one : NULL);
+	if ((rc = summaries(s, c, messages, lines, addrs, n, &sum, &nsum)) != MG_OK)
+		goto out;
+	for (size_t i = 0; i < nsum && rc == MG_OK; i++) {
+		char *key = xasprintf("holds-summary:%lld:%s", (long long)now, sum[i].to);
+		char *subject = xasprintf("Reminder: %zu held message%s waiting for a decision",
+		    sum[i].n, sum[i].n == 1 ? "" : "s");
+		char *text = xasprintf("These held messages have reached nobody yet:\n\n%s"
+		    "Reply to a hold's address with approve, reject REASON, redact, edit or\n"
+		    "close NOTE on the first line, or use mentorctl hold list / show ID.\n",
+		    sum[i].body.s);
+		struct notice no = { key, NULL, sum[i].to, 0, 0, subject, text, sum[i].one,
+			NULL, NULL, NULL, 0, NULL };
+		rc = notice_enqueue(s, c, &no);
+		free(key);
+		free(subject);
+		free(text);
+	}
 	for (size_t i = 0; i < n && rc == MG_OK; i++) {
 		if (!(st = store_stmt(s, q_reminded))) {
 			rc = MG_INTERNAL;
@@ -254,13 +352,20 @@ moderate_remind(struct store *s, const struct conf *c, int *sent)
 	}
 	if (rc == MG_OK)
 		*sent = (int)n;
-	free(key);
-	free(subject);
-	free(text);
 out:
+	for (size_t i = 0; i < n; i++) {
+		free(lines[i]);
+		free(addrs[i]);
+	}
+	for (size_t i = 0; i < nsum; i++) {
+		buf_free(&sum[i].body);
+		free(sum[i].one);
+	}
+	free(sum);
 	free(ids);
-	free(one);
-	buf_free(&body);
+	free(messages);
+	free(lines);
+	free(addrs);
 	if (rc != MG_OK) {
 		store_rollback(s);
 		return rc;
@@ -295,7 +400,11 @@ moderate_parse(const char *text, struct moderate_decision *d, char **note)
 				r++;
 			*note = xstrndup(r, (size_t)(end - r));
 		} else if (v == MOD_EDIT) {
-			if (r < end && !(r + 1 == end && *r == ':'))
+			/* "edit anyway": the coordinator confirms a text that
+			 * screening holds */
+			if (end - r == 7 && !strncasecmp(r, " anyway", 7))
+				d->anyway = 1;
+			else if (r < end && !(r + 1 == end && *r == ':'))
 				return MG_BADINPUT;
 			r = *eol ? eol + 1 : eol;
 			while (*r == '\n' || *r == '\r')
@@ -324,7 +433,10 @@ static const char q_decide[] =
 static const char q_reject_msg[] =
 	"UPDATE messages SET state = 'ignored', kind = 'rejected', reason = ?2, decided = ?3"
 	" WHERE id = ?1";
-static const char q_flags[] = "SELECT excerpt FROM flags WHERE message = ?1 ORDER BY length(excerpt) DESC";
+/* what redact takes out: every excerpt; the categories of those that held */
+static const char q_flags[] =
+	"SELECT excerpt, CASE WHEN action = 'flag' THEN NULL ELSE category END"
+	" FROM flags WHERE message = ?1";
 
 struct hold {
 	int64_t id, message, author;
@@ -391,39 +503,90 @@ moderate_open(struct store *s, const char *token, int64_t *id, char **subject)
 	return rc;
 }
 
-/* body and subject with every flagged excerpt replaced */
+/* body and subject with every flagged detail taken out, wherever and in
+ * whatever form it appears (redact.h) */
 static void
-redacted(struct store *s, int64_t message, const char *body, const char *subject, char **rb,
-    char **rs)
+redacted(struct store *s, const struct conf *c, int64_t message, const char *body,
+    const char *subject, char **rb, char **rs)
 {
 	sqlite3_stmt *st = store_stmt(s, q_flags);
-	char *b = xstrdup(body ? body : ""), *sj = xstrdup(subject ? subject : "");
+	char **ex = NULL, **cats = NULL;
+	size_t nex = 0, ncat = 0;
 
 	if (st) {
 		sqlite3_bind_int64(st, 1, message);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *ex = (const char *)sqlite3_column_text(st, 0);
-			char **targets[] = { &b, &sj };
-			if (!ex || !*ex)
-				continue;
-			for (int t = 0; t < 2; t++) {
-				struct buf out = {0};
-				const char *p = *targets[t], *hit;
-				size_t n = strlen(ex);
-				while ((hit = strstr(p, ex))) {
-					buf_add(&out, p, (size_t)(hit - p));
-					buf_adds(&out, "[removed by moderator]");
-					p = hit + n;
-				}
-				buf_adds(&out, p);
-				free(*targets[t]);
-				*targets[t] = buf_steal(&out);
+			const char *e = (const char *)sqlite3_column_text(st, 0);
+			const char *cat = (const char *)sqlite3_column_text(st, 1);
+			size_t k;
+			if (e && *e) {
+				ex = xrealloc(ex, (nex + 1) * sizeof *ex);
+				ex[nex++] = xstrdup(e);
+			}
+			for (k = 0; cat && k < ncat && strcmp(cats[k], cat); k++)
+				;
+			if (cat && k == ncat) {
+				cats = xrealloc(cats, (ncat + 1) * sizeof *cats);
+				cats[ncat++] = xstrdup(cat);
 			}
 		}
 		sqlite3_reset(st);
 	}
-	*rb = b;
-	*rs = sj;
+	*rb = redact_text(body ? body : "", ex, nex, c->rules, cats, ncat);
+	*rs = redact_text(subject ? subject : "", ex, nex, c->rules, cats, ncat);
+	for (size_t i = 0; i < nex; i++)
+		free(ex[i]);
+	for (size_t i = 0; i < ncat; i++)
+		free(cats[i]);
+	free(ex);
+	free(cats);
+}
+
+/* MG_DENIED, saying why, when by may not decide message's hold (decider.h) */
+static enum mg_status
+may_decide(struct store *s, const struct conf *c, int64_t message, const char *by, char **detail)
+{
+	struct deciders dc;
+	enum mg_status rc = decider_list(s, c, message, &dc);
+
+	if (rc == MG_OK && !decider_has(&dc, by)) {
+		*detail = xasprintf("%s may not decide it (%s); %s", by,
+		    decider_may(c, by) ? "they are in the pair it concerns" : "not a coordinator",
+		    dc.n ? "another coordinator decides it" : "nobody else can: use mentorctl");
+		rc = MG_DENIED;
+	}
+	decider_clear(&dc);
+	return rc;
+}
+
+/* Why screening would hold a coordinator's edited text (what matched,
+ * and how to send it all the same), or NULL when it would pass. */
+static char *
+screened_edit(const struct conf *c, const char *text)
+{
+	struct screen_hit *h;
+	struct buf why = {0};
+	int unfinished = 0;
+	size_t n;
+
+	if (!c->rules)
+		return NULL;
+	n = screen_text_checked(c->rules, text, strlen(text), &h, &unfinished);
+	for (size_t i = 0; i < n; i++) {
+		if (h[i].rule->action == RULE_FLAG)
+			continue;
+		buf_printf(&why, "%s\"%.*s\" (%s)", why.len ? ", " : "", (int)(h[i].end - h[i].start),
+		    text + h[i].start, h[i].rule->category);
+	}
+	if (unfinished)
+		buf_printf(&why, "%sscreening could not finish reading it", why.len ? ", " : "");
+	free(h);
+	if (!why.len)
+		return NULL;
+	char *out = xasprintf("your edited text has what screening holds: %s; to relay it as "
+	    "written, reply with \"edit anyway\" on the first line and the text below", why.s);
+	buf_free(&why);
+	return out;
 }
 
 /* the author hears, kindly, that their message was not passed on */
@@ -449,7 +612,7 @@ tell_author(struct store *s, const struct conf *c, const struct hold *h, const c
 	    "You have done nothing wrong by writing. If anything is worrying you,\n"
 	    "you can reply to this email and a coordinator will read it.\n\n"
 	    "This message was sent automatically by %s.\n",
-	    who.name, h->subject, reason && *reason ? reason : "it could not be relayed as written.",
+	    who.first, h->subject, reason && *reason ? reason : "it could not be relayed as written.",
 	    c->name);
 	struct notice n = { key, who.name, who.email, who.id, h->message, subject, body, NULL, NULL, NULL, NULL, 0, NULL };
 	rc = notice_enqueue(s, c, &n);
@@ -460,7 +623,7 @@ tell_author(struct store *s, const struct conf *c, const struct hold *h, const c
 	return rc;
 }
 
-/* every other coordinator hears who decided what */
+/* every other who may decide it hears who decided what */
 static enum mg_status
 receipts(struct store *s, const struct conf *c, const struct hold *h,
     const struct moderate_decision *d)
@@ -477,14 +640,19 @@ receipts(struct store *s, const struct conf *c, const struct hold *h,
 	for (char *p = subject; *p; p++)
 		if (*p == '\r' || *p == '\n')
 			*p = ' ';
-	for (size_t i = 0; i < c->ncoordinators && rc == MG_OK; i++) {
-		if (!strcasecmp(c->coordinators[i], d->by))
+	struct deciders dc;
+	if ((rc = decider_list(s, c, h->message, &dc)) != MG_OK)
+		goto out;
+	for (size_t i = 0; i < dc.n && rc == MG_OK; i++) {
+		if (!strcasecmp(dc.v[i], d->by))
 			continue;
-		char *k = xasprintf("%s:%s", key, c->coordinators[i]);
-		struct notice n = { k, NULL, c->coordinators[i], 0, h->message, subject, body, NULL, NULL, NULL, NULL, 0, NULL };
+		char *k = xasprintf("%s:%s", key, dc.v[i]);
+		struct notice n = { k, NULL, dc.v[i], 0, h->message, subject, body, NULL, NULL, NULL, NULL, 0, NULL };
 		rc = notice_enqueue(s, c, &n);
 		free(k);
 	}
+	decider_clear(&dc);
+out:
 	free(key);
 	free(subject);
 	free(body);
@@ -506,11 +674,17 @@ moderate_decide(struct store *s, const struct conf *c, const char *token, int64_
 		return rc;
 	if ((rc = hold_get(s, token, id, &h)) != MG_OK)
 		goto fail;
+	if (!h.state) {		/* SQLite could not give the text (out of memory) */
+		rc = MG_TEMPFAIL;
+		goto fail;
+	}
 	if (strcmp(h.state, "open")) {
 		*detail = xasprintf("%s (%s)", h.by, h.state);
 		rc = MG_DUPLICATE;
 		goto fail;
 	}
+	if (strncmp(d->by, "shell:", 6) && (rc = may_decide(s, c, h.message, d->by, detail)) != MG_OK)
+		goto fail;
 	if (!(st = store_stmt(s, q_decide))) {
 		rc = MG_INTERNAL;
 		goto fail;
@@ -546,11 +720,16 @@ moderate_decide(struct store *s, const struct conf *c, const char *token, int64_
 			if ((rc = store_msg_raw(s, h.message, &raw, &len)) != MG_OK)
 				goto fail;
 			struct mime_msg *m = mime_parse(raw, len);
-			redacted(s, h.message, m->text, m->subject, &body, &subject);
+			redacted(s, c, h.message, m->text, m->subject, &body, &subject);
 			mime_free(m);
 			free(raw);
-		} else if (d->verb == MOD_EDIT)
+		} else if (d->verb == MOD_EDIT) {
+			if (!d->anyway && (*detail = screened_edit(c, d->note))) {
+				rc = MG_DENIED;
+				goto fail;
+			}
 			body = xstrdup(d->note);
+		}
 		rc = relay_release(s, c, h.message, body, subject, &why);
 		if (rc != MG_OK) {
 			*detail = why.s ? buf_steal(&why) : NULL;
@@ -558,8 +737,8 @@ moderate_decide(struct store *s, const struct conf *c, const char *token, int64_
 		}
 	}
 	if (rc == MG_OK) {
-		char *detail = xasprintf("hold %lld: %s%s%s", (long long)h.id, verbs[d->verb],
-		    d->note && *d->note && (d->verb == MOD_REJECT || d->verb == MOD_CLOSE) ? " - " : "",
+		char *detail = xasprintf("hold %lld: %s%s%s%s", (long long)h.id, verbs[d->verb],
+		    d->verb == MOD_EDIT && d->anyway ? " anyway (over screening)" : "", d->note && *d->note && (d->verb == MOD_REJECT || d->verb == MOD_CLOSE) ? " - " : "",
 		    d->note && (d->verb == MOD_REJECT || d->verb == MOD_CLOSE) ? d->note : "");
 		rc = audit_append(s, "decided", h.message, 0, d->by, detail);
 		free(detail);
@@ -593,7 +772,7 @@ moderate_release_paused(struct store *s, const struct conf *c, const char *email
 {
 	sqlite3_stmt *st = store_stmt(s, q_paused_holds);
 	char *low = mg_lower(email), *reason = xasprintf(RELAY_PAUSED, low);
-	struct moderate_decision d = { MOD_APPROVE, NULL, by };
+	struct moderate_decision d = { MOD_APPROVE, NULL, by, 0 };
 	enum mg_status rc = MG_OK, r;
 	int64_t *ids = NULL;
 	size_t n = 0;
@@ -678,13 +857,11 @@ moderate_reply(struct store *s, const struct conf *c, int64_t message, const cha
 	char *from = mg_lower(m->from.addr ? m->from.addr : ""), *note = NULL, *detail = NULL;
 	char *text = reply_extract(m->text ? m->text : "", m->text ? strlen(m->text) : 0);
 	char *outcome = NULL, *body = NULL;
+	const char *open = NULL;
 	enum mg_status rc;
-	size_t i;
 
-	for (i = 0; i < c->ncoordinators && strcmp(c->coordinators[i], from); i++)
-		;
 	/* (authenticated already, where that is required: relay.c) */
-	if (i == c->ncoordinators) {
+	if (!decider_may(c, from)) {
 		/* no answer: the sender may be forged, and is no coordinator */
 		outcome = xasprintf("moderation reply from %s refused: not a coordinator", from);
 		log_warn("moderate refused message=%lld from=%s", (long long)message, from);
@@ -704,12 +881,12 @@ moderate_reply(struct store *s, const struct conf *c, int64_t message, const cha
 	rc = moderate_decide(s, c, token, 0, &d, &detail);
 	if (rc == MG_OK)
 		outcome = xasprintf("moderation: %s by %s", verbs[d.verb], from);
-	else if (rc == MG_DUPLICATE && !strncmp(detail, from, strlen(from)) &&
+	else if (rc == MG_DUPLICATE && detail && !strncmp(detail, from, strlen(from)) &&
 	    detail[strlen(from)] == ' ')
 		/* their own decision again (a confirmation read twice, say):
 		 * nothing to tell them */
 		outcome = xasprintf("moderation: already decided by the same coordinator: %s", detail);
-	else if (rc == MG_DUPLICATE) {
+	else if (rc == MG_DUPLICATE && detail) {	/* (without: a UNIQUE conflict below) */
 		outcome = xasprintf("moderation: too late, already decided by %s", detail);
 		body = xasprintf("Thank you. This hold had already been decided by %s;\n"
 		    "your %s was not applied.\n", detail, verbs[d.verb]);
@@ -721,10 +898,11 @@ moderate_reply(struct store *s, const struct conf *c, int64_t message, const cha
 		    detail ? detail : "");
 		body = xasprintf("Your %s could not be applied: %s.\nThe hold is still open.\n",
 		    verbs[d.verb], detail ? detail : "");
+		open = token;	/* a reply to this answer decides the hold */
 	} else
 		goto out;	/* a database problem: try the whole reply again later */
 	if ((rc = record_reply(s, message, m, outcome)) == MG_OK && body)
-		rc = answer(s, c, message, from, NULL, "About your moderation reply", body);
+		rc = answer(s, c, message, from, open, "About your moderation reply", body);
 out:
 	free(from);
 	free(note);

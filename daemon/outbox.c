@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mime.h"
 #include "outbox.h"
+#include "reply.h"
 #include "store_p.h"
 
 static const char q_enqueue[] =
@@ -47,6 +49,40 @@ outbox_backoff(int attempts)
 	if (d > 6 * 3600)
 		d = 6 * 3600;
 	return d + (int64_t)(random() % (d / 4 + 1));
+}
+
+/* the relayed copy: one per message, keyed relay:MSG:RECIPIENT (a range
+ * of the key's index: outbox.message has none) */
+static const char q_given[] =
+	"SELECT d.data FROM outbox o JOIN outbox_data d ON d.id = o.id"
+	" WHERE o.dedupe_key >= ?1 AND o.dedupe_key < ?2 AND o.kind = 'relay'"
+	" ORDER BY o.id LIMIT 1";
+
+enum mg_status
+outbox_given(struct store *s, int64_t message, int whole, char **text)
+{
+	sqlite3_stmt *st = store_stmt(s, q_given);
+	struct mime_msg *m = NULL;
+	int rc;
+
+	*text = NULL;
+	if (!st)
+		return MG_INTERNAL;
+	char *lo = xasprintf("relay:%lld:", (long long)message);
+	char *hi = xasprintf("relay:%lld;", (long long)message);
+	store_bind_text(st, 1, lo);
+	store_bind_text(st, 2, hi);
+	free(lo);
+	free(hi);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_bytes(st, 0) > 0)
+		m = mime_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_status(rc);
+	if (m && m->text && *m->text)	/* (an erased copy is empty) */
+		*text = whole ? xstrdup(m->text) : reply_extract(m->text, strlen(m->text));
+	mime_free(m);
+	return *text ? MG_OK : MG_NOTFOUND;
 }
 
 static const char q_list[] =

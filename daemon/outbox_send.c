@@ -630,7 +630,7 @@ round_send(struct store *s, const struct conf *c, struct smtp *smtp, struct reco
 
 	for (int i = 1; i < k; i++) {
 		struct buf err = {0};
-		if (!sl[i].n || extra[i] || store_open(c->database, &extra[i], &err) == MG_OK)
+		if (!sl[i].n || extra[i] || store_open_again(s, &extra[i], &err) == MG_OK)
 			continue;
 		log_warn("outbox conn=%d database error=\"%s\"", i + 1, err.s ? err.s : "");
 		buf_free(&err);
@@ -640,7 +640,7 @@ round_send(struct store *s, const struct conf *c, struct smtp *smtp, struct reco
 	}
 	for (int i = 0; i < k; i++) {
 		wk[i] = (struct worker){ .c = c, .s = i ? extra[i] : s, .smtp = smtp_conn(smtp, i),
-			.cl = { r, 0 }, .conn = i + 1, .sl = sl[i] };
+			.cl = { .r = r }, .conn = i + 1, .sl = sl[i] };
 		if (i && sl[i].n)
 			started[i] = !pthread_create(&wk[i].thread, NULL, worker_main, &wk[i]);
 	}
@@ -715,7 +715,7 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 		int usable, unrecorded;
 		if (!running) {
 			struct buf err = {0};
-			if ((rc = store_open(c->database, &extra[0], &err)) != MG_OK ||
+			if (store_open_again(s, &extra[0], &err) != MG_OK ||
 			    !recorder_start(&r, extra[0])) {
 				log_err("outbox recorder error=\"%s\"", err.s ? err.s : "no thread");
 				buf_free(&err);
@@ -736,6 +736,8 @@ outbox_flush(struct store *s, const struct conf *c, struct smtp *smtp, struct ou
 				rc = MG_TEMPFAIL;	/* a full disk: nothing more now */
 			break;
 		}
+		if ((rc = store_check_file(s, NULL)) != MG_OK)
+			break;	/* deleted or replaced: what is recorded would be lost */
 	}
 	if (running)
 		recorder_stop(&r);

@@ -144,12 +144,12 @@ struct reader *
 reader_start(struct imap *im, const struct conf *c, const uint32_t *uids, size_t n)
 {
 	struct reader *r = xcalloc(1, sizeof *r);
+	const char *ahead = getenv("MENTORGATE_READ_AHEAD");
 	sigset_t all, old;
 
 	r->im = im;
 	r->c = c;
-	r->read_ahead_at = getenv("MENTORGATE_READ_AHEAD") ?
-	    strtoul(getenv("MENTORGATE_READ_AHEAD"), NULL, 10) : READ_AHEAD;
+	r->read_ahead_at = ahead ? strtoul(ahead, NULL, 10) : READ_AHEAD;
 	r->uids = uids;
 	r->n = n;
 	pthread_mutex_init(&r->mu, NULL);

@@ -14,6 +14,7 @@
 #include "bounce.h"
 #include "classify.h"
 #include "confirm.h"
+#include "decider.h"
 #include "dname.h"
 #include "escalate.h"
 #include "export.h"
@@ -21,6 +22,7 @@
 #include "moderate.h"
 #include "mime.h"
 #include "outbox.h"
+#include "quote.h"
 #include "relay.h"
 #include "reply.h"
 #include "roster.h"
@@ -172,6 +174,11 @@ struct job {
 	struct screen_hit *pre_hits;
 	size_t pre_nhits;
 	int pre_unfinished;	/* a search hit the match limit */
+	/* to be relayed if it passes: its quoted history is screened too,
+	 * where it is not what the pair exchanged; quoted: where that begins
+	 * in screened (0: none) */
+	int relaying;
+	size_t quoted;
 	struct classify cl;
 };
 
@@ -326,19 +333,6 @@ translate_refs(struct job *j)
 	}
 }
 
-/* The first word of a name, cleaned as every display name is (a name
- * stored by an older version may join words with a no-break space). */
-static char *
-first_name(const char *name)
-{
-	char *clean = dname_clean(name), *first;
-	size_t n = strcspn(clean, " ");
-
-	first = xstrndup(clean, n ? n : strlen(clean));
-	free(clean);
-	return first;
-}
-
 /* Masks for the body and subject: both partners' real addresses become the
  * masked ones the recipient knows; any other participant's becomes a
  * placeholder (looked up only for the addresses the text holds). */
@@ -440,7 +434,7 @@ relay(struct job *j)
 	 * page for many messages instead of a random page each */
 	msgid = xasprintf("%lld.%s@%s", (long long)j->id, rnd, c->relay_domain);
 	from_addr = xasprintf("%s+%s@%s", c->relay_local, j->author_token, c->relay_domain);
-	first = first_name(j->author->name);
+	first = dname_clean(j->author->first);	/* (as every display name is) */
 	display = xasprintf("%s (%s) via %s", first, j->author->role, c->name);
 	masks_init(&mk, j);
 	full = with_attachment_note(j, xstrdup(j->body_override ? j->body_override : j->m->text));
@@ -518,13 +512,74 @@ job_screen_ahead(struct job *j)
 	    &j->pre_hits, &j->pre_unfinished);
 }
 
-/* Screen the subject and the new text (signature included, quoted history
- * not): 1 when a hold or escalate rule hit, with the reason set. */
+/* Addresses in a quote that relaying masks anyway (the roster's, the
+ * gateway's own): not a detail anyone shares. */
+static const char *
+known_address(const char *addr, void *arg)
+{
+	const struct job *j = arg;
+	const char *at = strrchr(addr, '@');
+
+	if ((at && !strcasecmp(at + 1, j->c->relay_domain)) || roster_is_address(j->s, addr))
+		return "[address]";
+	return NULL;
+}
+
+/* Add to j's screening the quoted history that is not what its pair
+ * exchanged (quote.h): a made-up quote is new text. */
+static void
+screen_quotes(struct job *j)
+{
+	const char *text = j->m->text ? j->m->text : "";
+	struct mime_list ids = {0};
+	char **refs, *extra, *masked;
+	size_t nref, nh, base;
+	struct screen_hit *h;
+	int unfinished = 0;
+
+	if (!quote_any(text, strlen(text)))
+		return;
+	ids.n = j->m->references.n + j->m->in_reply_to.n;
+	ids.v = xcalloc(ids.n ? ids.n : 1, sizeof *ids.v);
+	memcpy(ids.v, j->m->references.v, j->m->references.n * sizeof *ids.v);
+	memcpy(ids.v + j->m->references.n, j->m->in_reply_to.v,
+	    j->m->in_reply_to.n * sizeof *ids.v);
+	nref = quote_exchanged(j->s, j->pair.id, j->author->id, j->recipient->id, j->id, &ids, text,
+	    &refs);
+	free(ids.v);
+	extra = quote_unverified(text, strlen(text), refs, nref);
+	for (size_t i = 0; i < nref; i++)
+		free(refs[i]);
+	free(refs);
+	if (!extra)
+		return;
+	masked = route_mask_with(extra, known_address, j);
+	free(extra);
+	nh = screen_text_checked(j->c->rules, masked, strlen(masked), &h, &unfinished);
+	base = strlen(j->screened) + 2;
+	j->screened = xrealloc(j->screened, base + strlen(masked) + 1);
+	memcpy(j->screened + base - 2, "\n\n", 2);
+	strcpy(j->screened + base, masked);
+	j->quoted = base;
+	j->hits = xrealloc(j->hits, (j->nhits + nh + 1) * sizeof *j->hits);
+	for (size_t i = 0; i < nh; i++) {
+		h[i].start += base;
+		h[i].end += base;
+		j->hits[j->nhits++] = h[i];
+	}
+	j->pre_unfinished |= unfinished;
+	free(h);
+	free(masked);
+}
+
+/* Screen the subject and the new text (signature included), and the
+ * quoted history of a message to be relayed where it is not what its pair
+ * exchanged: 1 when a hold or escalate rule hit, with the reason set. */
 static int
 screen(struct job *j)
 {
 	struct buf why = {0};
-	int escalate = 0, holds = 0;
+	int escalate = 0, holds = 0, in_quote = 0;
 
 	job_screen_ahead(j);
 	j->screened = j->pre_screened;
@@ -532,12 +587,15 @@ screen(struct job *j)
 	j->nhits = j->pre_nhits;
 	j->pre_screened = NULL;
 	j->pre_hits = NULL;
+	if (j->relaying)
+		screen_quotes(j);
 	for (size_t i = 0; i < j->nhits; i++) {
 		const struct rule *r = j->hits[i].rule;
 		if (r->action == RULE_FLAG)
 			continue;
 		escalate |= r->action == RULE_ESCALATE;
 		holds++;
+		in_quote |= j->quoted && j->hits[i].start >= j->quoted;
 		if (!why.s || !strstr(why.s, r->category)) {
 			buf_adds(&why, why.len ? ", " : "");
 			buf_adds(&why, r->category);
@@ -557,7 +615,8 @@ screen(struct job *j)
 		buf_free(&why);
 		return 0;
 	}
-	j->screen_reason = xasprintf("screening%s: %s", escalate ? " (escalate)" : "", why.s);
+	j->screen_reason = xasprintf("screening%s: %s%s", escalate ? " (escalate)" : "", why.s,
+	    in_quote ? " (in quoted text this pair never exchanged)" : "");
 	j->escalate = escalate;
 	buf_free(&why);
 	return 1;
@@ -877,7 +936,7 @@ ask_confirmation(struct job *j, const char *kind)
 	while (isspace((unsigned char)*p))
 		p++;
 	shown = cut_utf8(p, 2000);	/* all of it: an edit's text is what goes out */
-	if (!strcmp(kind, "moderation") && conf_listed(c->coordinators, c->ncoordinators, from) &&
+	if (!strcmp(kind, "moderation") && decider_may(c, from) &&
 	    moderate_parse(text, &d, &note) == MG_OK &&
 	    (rc = moderate_open(j->s, j->token + 4, &hold, &subject)) == MG_OK)
 		what = xasprintf("%s on hold %lld (\"%s\"):\n\n%s", moderate_verb(d.verb), (long long)hold,
@@ -1143,6 +1202,7 @@ decide(struct job *j)
 		free(from);
 		goto out;
 	}
+	j->relaying = 1;
 	if (c->authserv_id && (rc = spoofed(j)) != MG_NOTFOUND)
 		goto out;
 	if (c->rules && screen(j)) {
@@ -1355,7 +1415,7 @@ relay_release(struct store *s, const struct conf *c, int64_t id, const char *bod
 
 	if ((rc = job_prepare(&j)) != MG_OK)
 		goto out;
-	if (j.m->malformed || (rc = job_pair(&j)) != MG_OK || !job_sender_ok(&j)) {
+	if (j.m->malformed || job_pair(&j) != MG_OK || !job_sender_ok(&j)) {
 		buf_adds(why, "it is not a participant's message to their partner, so there is "
 		    "nobody to relay it to (close the hold instead)");
 		rc = MG_DENIED;

@@ -593,32 +593,92 @@ reply_screen_text(const char *text, size_t len)
 	return extract(text, len, 0);
 }
 
+/* text's lines, marked, with where the reply ends (see history); *n lines */
+static struct line *
+lines(const char *text, size_t len, size_t *n, size_t *end, size_t *tail, size_t *tail_end)
+{
+	struct line *l = NULL;
+	size_t cap = 0;
+	const char *p = text, *e = text + len, *nl;
+
+	pthread_once(&pats_once, pats_compile);
+	*n = 0;
+	while (p < e) {
+		nl = memchr(p, '\n', (size_t)(e - p));
+		if (*n == cap)
+			l = xrealloc(l, (cap = cap ? cap * 2 : 64) * sizeof *l);
+		l[*n].s = p;
+		l[*n].n = nl ? (size_t)(nl - p) : (size_t)(e - p);
+		if (l[*n].n && p[l[*n].n - 1] == '\r')
+			l[*n].n--;	/* CRLF text works too */
+		(*n)++;
+		p = nl ? nl + 1 : e;
+	}
+	mark(l, *n);
+	history(l, *n, end, tail, tail_end);
+	if (last_text(l, *end) == 0 && *tail == *tail_end) {
+		/* nothing but history: a bare forward or quote keeps it all */
+		*end = *n;
+	}
+	return l;
+}
+
+static void
+add_part(struct reply_part **parts, size_t *np, int splitter, const char *s, size_t n)
+{
+	*parts = xrealloc(*parts, (*np + 1) * sizeof **parts);
+	(*parts)[*np].splitter = splitter;
+	(*parts)[(*np)++].text = xstrndup(s, n);
+}
+
+size_t
+reply_history(const char *text, size_t len, struct reply_part **parts)
+{
+	size_t n, end, tail, tail_end, np = 0, i, from;
+	struct line *l = lines(text, len, &n, &end, &tail, &tail_end);
+
+	*parts = NULL;
+	if (end > 0 && l[end - 1].kind == 'm' && l[end - 1].keep) {	/* "reply On ... wrote:" */
+		size_t k = l[end - 1].keep;
+		while (k < l[end - 1].n && (l[end - 1].s[k] == ' ' || l[end - 1].s[k] == '\t'))
+			k++;
+		add_part(parts, &np, 1, l[end - 1].s + k, l[end - 1].n - k);
+	}
+	for (i = end; i < n;) {
+		if (i == tail) {
+			i = tail_end;
+			continue;
+		}
+		if (l[i].kind == 'm') {
+			size_t k = i + (size_t)l[i].span;
+			if (k > n)
+				k = n;
+			/* the rest of an Outlook header block (Sent:, To:, ...) */
+			while (k < n && k != tail && l[k].kind == 't' && hdr_like(&l[k]) &&
+			    match(P_HDR_ANY, l[k].s, l[k].n))
+				k++;
+			add_part(parts, &np, 1, l[i].s, (size_t)(l[k - 1].s + l[k - 1].n - l[i].s));
+			i = k;
+			continue;
+		}
+		int rule = 1;	/* only a separator rule ("_____"): a splitter's */
+		for (from = i; i < n && i != tail && l[i].kind != 'm'; i++)
+			rule &= l[i].kind == 'e' || match(P_SEPARATOR, l[i].s, l[i].n);
+		if (last_text(l, i) > from)
+			add_part(parts, &np, rule, l[from].s,
+			    (size_t)(l[i - 1].s + l[i - 1].n - l[from].s));
+	}
+	free(l);
+	return np;
+}
+
 static char *
 extract(const char *text, size_t len, int signatures)
 {
-	struct line *l = NULL;
-	size_t n = 0, cap = 0, end, tail, tail_end;
-	const char *p = text, *e = text + len, *nl;
+	size_t n, end, tail, tail_end;
+	struct line *l = lines(text, len, &n, &end, &tail, &tail_end);
 	struct buf out = {0};
 
-	pthread_once(&pats_once, pats_compile);
-	while (p < e) {
-		nl = memchr(p, '\n', (size_t)(e - p));
-		if (n == cap)
-			l = xrealloc(l, (cap = cap ? cap * 2 : 64) * sizeof *l);
-		l[n].s = p;
-		l[n].n = nl ? (size_t)(nl - p) : (size_t)(e - p);
-		if (l[n].n && p[l[n].n - 1] == '\r')
-			l[n].n--;	/* CRLF text works too */
-		n++;
-		p = nl ? nl + 1 : e;
-	}
-	mark(l, n);
-	history(l, n, &end, &tail, &tail_end);
-	if (last_text(l, end) == 0 && tail == tail_end) {
-		/* nothing but history: a bare forward or quote keeps it all */
-		end = n;
-	}
 	if (signatures)
 		end = signature(l, 0, end, 1);
 	emit(&out, l, 0, end);

@@ -314,6 +314,8 @@ csv(FILE *f, const struct numbers *nb)
 static void
 esc(FILE *f, const char *s)
 {
+	if (!s)		/* a label SQLite could not give (out of memory) */
+		return;
 	for (; *s; s++)
 		switch (*s) {
 		case '<': fputs("&lt;", f); break;

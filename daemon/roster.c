@@ -20,6 +20,7 @@ roster_person_clear(struct roster_person *p)
 	free(p->name);
 	free(p->email);
 	free(p->segment);
+	free(p->first);
 	memset(p, 0, sizeof *p);
 }
 
@@ -145,9 +146,10 @@ has_ctl(const char *s)
 static const char q_cohort_id[] = "SELECT id FROM cohorts WHERE name = ?1";
 static const char q_person_role[] = "SELECT role FROM participants WHERE email = ?1";
 static const char q_person_upsert[] =
-	"INSERT INTO participants(role, name, email, cohort_id, segment, created)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(email) DO UPDATE SET"
-	" name = excluded.name, cohort_id = excluded.cohort_id, segment = excluded.segment";
+	"INSERT INTO participants(role, name, email, cohort_id, segment, created, first_name)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(email) DO UPDATE SET"
+	" name = excluded.name, cohort_id = excluded.cohort_id, segment = excluded.segment,"
+	" first_name = excluded.first_name";
 
 struct row_err {
 	const char *path;
@@ -182,19 +184,23 @@ cohort_id(struct store *s, const char *name)
  * or an encoded word, and a participant's must not pass for the programme
  * or its staff. */
 static void
-check_name(struct row_err *e, const char *name, int participant, const char *programme)
+check_name(struct row_err *e, const char *col, const char *name, int participant,
+    const char *programme)
 {
 	struct buf why = {0};
+	char *clean = dname_clean(name), *m = NULL;
 	const char *hit;
 
-	if (!*name)
-		rowbad(e, "name is empty", NULL);
+	if (!*clean)
+		rowbad(e, m = xasprintf("%s is empty", col), NULL);
 	else if (dname_check(name, &why))
-		rowbad(e, "name ", why.s);
+		rowbad(e, m = xasprintf("%s ", col), why.s);
 	else if (participant && (hit = dname_imitates(name, programme)))
-		rowbad(e, "a mentee's or mentor's name must not read as the programme or its staff: ",
-		    hit);
+		rowbad(e, m = xasprintf("a mentee's or mentor's %s must not read as the programme or"
+		    " its staff: ", col), hit);
 	buf_free(&why);
+	free(clean);
+	free(m);
 }
 
 /* A mentee's or mentor's name of this file (at its line). */
@@ -243,7 +249,7 @@ static void
 import_row(struct store *s, struct row_err *e, char **f, const char *programme)
 {
 	static const char *const roles[] = { "mentee", "mentor", "coordinator", "safeguarding" };
-	char *email = mg_lower(f[2]), *name = NULL;
+	char *email = mg_lower(f[2]), *name = NULL, *first = NULL;
 	const char *role = NULL, *why;
 	sqlite3_stmt *st;
 	int64_t cid = 0;
@@ -255,7 +261,11 @@ import_row(struct store *s, struct row_err *e, char **f, const char *programme)
 	if (!role)
 		rowbad(e, "role must be mentee, mentor, coordinator or safeguarding, not ", f[0]);
 	int participant = role && (!strcmp(role, "mentee") || !strcmp(role, "mentor"));
-	check_name(e, f[1], participant, programme);
+	check_name(e, "name", f[1], participant, programme);
+	if (*f[5]) {	/* an explicit first name reaches the From just as the name does */
+		check_name(e, "first_name", f[5], participant, programme);
+		first = dname_clean(f[5]);
+	}
 	if ((why = conf_address_error(email))) {
 		char *m = xasprintf("not an email address (%s): ", why);
 		rowbad(e, m, f[2]);
@@ -287,17 +297,48 @@ import_row(struct store *s, struct row_err *e, char **f, const char *programme)
 		goto out;
 	}
 	name = dname_clean(f[1]);	/* only runs of spaces differ */
+	if (!first)
+		first = dname_first(name);
 	store_bind_text(st, 1, role);
 	store_bind_text(st, 2, name);
 	store_bind_text(st, 3, email);
 	store_bind_id(st, 4, cid);
 	store_bind_text(st, 5, *f[4] ? f[4] : NULL);
 	sqlite3_bind_int64(st, 6, mg_now());
+	store_bind_text(st, 7, first);
 	if (store_exec(st) != MG_OK)
 		rowbad(e, "database: ", store_errmsg(s));
 out:
+	free(first);
 	free(name);
 	free(email);
+}
+
+/* The CSV columns, in the order import_row reads them; all but the last
+ * are required. */
+static const char *const cols[] = { "role", "name", "email", "cohort", "segment", "first_name" };
+#define NCOLS 6
+
+/* col[k]: where the header puts cols[k] (-1: absent).  The number of
+ * columns, or -1 for a header without a required column, with an unknown
+ * one or one twice. */
+static int
+header_cols(char **f, int n, int *col)
+{
+	for (int k = 0; k < NCOLS; k++)
+		col[k] = -1;
+	for (int i = 0; i < n; i++) {
+		int k = 0;
+		while (k < NCOLS && strcmp(f[i], cols[k]))
+			k++;
+		if (k == NCOLS || col[k] >= 0)
+			return -1;
+		col[k] = i;
+	}
+	for (int k = 0; k < NCOLS - 1; k++)
+		if (col[k] < 0)
+			return -1;
+	return n;
 }
 
 enum mg_status
@@ -305,7 +346,8 @@ roster_import(struct store *s, const char *path, const char *programme, int *cou
     struct buf *err)
 {
 	struct row_err e = { path, 0, err, 0 };
-	char *line = NULL, *f[8], **seen = NULL;
+	char *line = NULL, *f[NCOLS + 1], *g[NCOLS], **seen = NULL;
+	int col[NCOLS], ncol = 0;
 	size_t cap = 0, nseen = 0, nnamed = 0;
 	struct named *named = NULL;
 	enum mg_status rc;
@@ -332,20 +374,26 @@ roster_import(struct store *s, const char *path, const char *programme, int *cou
 			p += 3;
 		if (!*p || *p == '#')
 			continue;
-		n = csv_split(p, f, 8);
+		n = csv_split(p, f, NCOLS + 1);
 		if (!header) {
 			header = 1;
-			if (n != 5 || strcmp(f[0], "role") || strcmp(f[1], "name") ||
-			    strcmp(f[2], "email") || strcmp(f[3], "cohort") || strcmp(f[4], "segment")) {
-				rowbad(&e, "header must be role,name,email,cohort,segment", NULL);
+			if ((ncol = header_cols(f, n, col)) < 0) {
+				rowbad(&e, "the header names the columns role,name,email,cohort,segment"
+				    " and optionally first_name, each once", NULL);
 				break;
 			}
 			continue;
 		}
-		if (n != 5) {
-			rowbad(&e, n < 0 ? "bad quoting or more than 5 fields" : "expected 5 fields", NULL);
+		if (n != ncol) {
+			char *m = xasprintf(n < 0 ? "bad quoting or more than %d fields" :
+			    "expected %d fields", ncol);
+			rowbad(&e, m, NULL);
+			free(m);
 			continue;
 		}
+		for (int k = 0; k < NCOLS; k++)
+			g[k] = col[k] < 0 ? "" : f[col[k]];
+		memcpy(f, g, sizeof g);
 		char *low = mg_lower(f[2]);
 		size_t i;
 		for (i = 0; i < nseen && strcmp(seen[i], low); i++)
@@ -372,7 +420,7 @@ roster_import(struct store *s, const char *path, const char *programme, int *cou
 		free(named[i].name);
 	free(named);
 	if (!header)
-		rowbad(&e, "empty file: expected the header role,name,email,cohort,segment", NULL);
+		rowbad(&e, "empty file: expected a header such as role,name,email,cohort,segment", NULL);
 	free(line);
 	fclose(fp);
 	for (size_t i = 0; i < nseen; i++)
@@ -393,8 +441,8 @@ roster_import(struct store *s, const char *path, const char *programme, int *cou
 /* --- pairs -------------------------------------------------------------- */
 
 #define PERSON_COLS(p) p ".id, " p ".role, " p ".name, " p ".email, " p ".segment, " \
-	p ".cohort_id, " p ".paused"
-#define PERSON_NCOLS 7
+	p ".cohort_id, " p ".paused, " p ".first_name"
+#define PERSON_NCOLS 8
 #define PAIR_SELECT \
 	"SELECT pairs.id, pairs.state, pairs.to_mentor_token, pairs.to_mentee_token, " \
 	PERSON_COLS("a") ", " PERSON_COLS("b") \
@@ -417,6 +465,9 @@ person_row(sqlite3_stmt *st, int c, struct roster_person *p)
 	p->segment = store_col_text(st, c + 4);
 	p->cohort_id = sqlite3_column_int64(st, c + 5);
 	p->paused = sqlite3_column_int64(st, c + 6);
+	/* (a row imported before first names were kept has none) */
+	p->first = sqlite3_column_type(st, c + 7) == SQLITE_NULL ? dname_first(p->name) :
+	    store_col_text(st, c + 7);
 }
 
 static void
@@ -646,13 +697,13 @@ roster_pair(struct store *s, const char *mentee_email, const char *mentor_email,
 	enum mg_status rc;
 
 	memset(out, 0, sizeof *out);
-	if ((rc = roster_person_by_email(s, mentee_email, &a)) != MG_OK ||
+	if ((rc = roster_person_by_email(s, mentee_email, &a)) != MG_OK || !a.role ||
 	    strcmp(a.role, "mentee")) {
 		buf_printf(err, "%s is not a registered mentee", mentee_email);
 		rc = rc == MG_OK ? MG_BADINPUT : rc;
 		goto out;
 	}
-	if ((rc = roster_person_by_email(s, mentor_email, &b)) != MG_OK ||
+	if ((rc = roster_person_by_email(s, mentor_email, &b)) != MG_OK || !b.role ||
 	    strcmp(b.role, "mentor")) {
 		buf_printf(err, "%s is not a registered mentor", mentor_email);
 		rc = rc == MG_OK ? MG_BADINPUT : rc;

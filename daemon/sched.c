@@ -214,8 +214,8 @@ send_one(struct run *r, const struct roster_person *to, const struct roster_pers
     const char *partner_token)
 {
 	const struct conf *c = r->c;
-	char *first = xstrndup(to->name, strcspn(to->name, " "));
-	char *pfirst = partner ? xstrndup(partner->name, strcspn(partner->name, " ")) : xstrdup("");
+	char *first = xstrdup(to->first ? to->first : to->name);
+	char *pfirst = xstrdup(partner ? partner->first : "");
 	char *paddr = partner_token ? xasprintf("%s+%s@%s", c->relay_local, partner_token,
 	    c->relay_domain) : xstrdup("");
 	char *coord = xasprintf("%s@%s", c->relay_local, c->relay_domain);
@@ -315,7 +315,7 @@ run_send(struct store *s, const struct conf *c, int64_t cohort, const char *name
 		if (e->audience == AUD_COORDINATORS) {
 			for (size_t i = 0; i < c->ncoordinators && r.rc == MG_OK; i++) {
 				struct roster_person p = { 0, "coordinator", c->coordinators[i],
-					c->coordinators[i], NULL, cohort, 0 };
+					c->coordinators[i], NULL, cohort, 0, c->coordinators[i] };
 				r.rc = send_one(&r, &p, NULL, NULL);
 			}
 		} else if ((rc = roster_pairs(s, each_pair, &r)) != MG_OK)

@@ -47,7 +47,11 @@ struct run {
 	int nudge;			/* eventfd: the main thread's "look up" */
 	unsigned gen;			/* the SIGHUPs it has reloaded for (ctl.mu) */
 	_Atomic int64_t busy_since;	/* mg_mono_ms() its pass began, or 0 */
+	int lost;			/* its database file is gone: stopping */
 };
+
+/* A programme's database file deleted or replaced: the daemon's exit status. */
+static atomic_int lost_status;
 
 static uint32_t
 rnd(void)
@@ -83,6 +87,30 @@ recovered(struct backoff *b, const struct conf *c, const char *server)
 	b->next = 0;
 }
 
+/* Is r's database file gone (deleted, or another file in its place)?
+ * Then whatever is written goes where nobody reads it, and a connection
+ * opened by its path would make a new, empty one: the daemon stops,
+ * before anything more leaves the mailbox or is sent. */
+static int
+db_lost(struct run *r)
+{
+	struct buf err = {0};
+
+	if (r->lost)
+		return 1;
+	if (store_check_file(r->p->s, &err) != MG_NOTFOUND) {
+		buf_free(&err);
+		return 0;
+	}
+	r->lost = 1;
+	log_err("database lost programme=\"%s\" error=\"%s\" action=stop"
+	    " next=\"restore the database, then start mentorgated\"", r->p->c->name, err.s);
+	buf_free(&err);
+	atomic_store(&lost_status, EX_NOINPUT);
+	mg_request_stop();
+	return 1;
+}
+
 int64_t
 serve_pass_interval_ms(int poll_interval)
 {
@@ -105,6 +133,8 @@ pass(struct run *r, int64_t now)
 	memset(&st, 0, sizeof st);
 	r->wake = 0;
 	r->idle_fd = -1;
+	if (db_lost(r))
+		return;
 	(void)store_fault_take();
 	if (sync) {
 		log_demote(quiet);
@@ -118,6 +148,10 @@ pass(struct run *r, int64_t now)
 	log_demote(quiet);
 	rc = gateway_work(r->p->s, c, r->smtp, send, &st);
 	log_demote(0);
+	if (db_lost(r)) {
+		gateway_stats_clear(&st);
+		return;
+	}
 	/* a full disk, an I/O error, a lock held too long: logged once,
 	 * retried with backoff (what failed is tried again first: the
 	 * batch still in the mailbox, the record still unmade) */
@@ -214,7 +248,9 @@ due(struct run *r, int64_t now, int check_version)
 	    (r->im && r->idle_fd >= 0 && imap_idle_buffered(r->im)))
 		return 1;
 	/* mentorctl committed something (an approval, an import): its mail
-	 * goes now, not at the next timer */
+	 * goes now, not at the next timer; the database deleted: stop now */
+	if (check_version && db_lost(r))
+		return 0;
 	return check_version && store_data_version(r->p->s) != r->data_version;
 }
 
@@ -386,7 +422,8 @@ serve(struct prog *progs, size_t n, volatile sig_atomic_t *reload)
 	}
 	if (!status) {
 		service_notify("STOPPING=1");
-		log_info("daemon stopping");
+		status = atomic_load(&lost_status);
+		log_info("daemon stopping status=%d", status);
 	}
 out:
 	nudge(runs, started);

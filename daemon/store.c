@@ -17,6 +17,14 @@
 
 struct store {
 	sqlite3 *db;
+	/* the file opened: a path naming another file (or none) later means
+	 * the database was replaced (or deleted) under us */
+	char *path;
+	struct fid {
+		dev_t dev;
+		ino_t ino;
+	} id, wal, shm;		/* the database's, its WAL's, its shared memory's */
+	const char *gone;	/* how, once seen: for good */
 	struct {
 		const char *sql;
 		sqlite3_stmt *st;
@@ -244,12 +252,16 @@ static const char *const migrations[] = {
 	/* 11: a hold batched (not mailed by itself: its sender or pair had
 	 * enough mailed that day), listed in the next summary instead */
 	"ALTER TABLE holds ADD COLUMN batched INTEGER NOT NULL DEFAULT 0;",
-	/* 12: reserved (audit rows commit to content hashes) */
-	"",
-	/* 13: reserved (participants' first names) */
-	"",
-	/* 14: reserved (screening of quoted text) */
-	"",
+	/* 12: an audit row about a message commits to what the message says
+	 * (audit.h); rows before it have none, and their hashes stay as they
+	 * were */
+	"ALTER TABLE audit ADD COLUMN content TEXT;",
+	/* 13: participants' first names, as the import parsed them or its
+	 * first_name column gave them (NULL before: roster works it out) */
+	"ALTER TABLE participants ADD COLUMN first_name TEXT;",
+	/* 14: finding a copy the gateway sent by its Message-ID (a reply
+	 * quoting it: quote.h) */
+	"CREATE INDEX outbox_msgid ON outbox(message_id);",
 };
 
 /* The migration that creates the secrets table. */
@@ -445,25 +457,47 @@ configure(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-enum mg_status
-store_open(const char *path, struct store **out, struct buf *err)
+/* The device and inode of path with suffix (zero if none); nonzero with
+ * errno when there is none. */
+static int
+file_id(const char *path, const char *suffix, struct fid *id)
+{
+	char *p = xasprintf("%s%s", path, suffix);
+	struct stat sb;
+	int r = stat(p, &sb);
+
+	free(p);
+	id->dev = r == 0 ? sb.st_dev : 0;
+	id->ino = r == 0 ? sb.st_ino : 0;
+	return r;
+}
+
+static int
+same_file(const struct fid *a, const struct fid *b)
+{
+	return a->ino && a->dev == b->dev && a->ino == b->ino;
+}
+
+/* Open path, creating it (0600) only if create. */
+static enum mg_status
+open_db(const char *path, int create, struct store **out, struct buf *err)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *s = xcalloc(1, sizeof *s);
 	char *msg = NULL;
 	enum mg_status st;
-	int fd, fresh = 0;
+	int fd = -1, fresh = 0;
 
 	*out = NULL;
 	/* Create it 0600 ourselves: sqlite3_open would honour the umask.  An
 	 * existing file is not opened here: closing a descriptor drops every
 	 * POSIX lock this process holds on the file, the SQLite connections'
 	 * (the outbox opens more while the first holds its locks). */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
+	if (create && (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
 		close(fd);
 		fresh = 1;
 	}
-	if ((fd < 0 && errno != EEXIST) || access(path, R_OK | W_OK) != 0) {
+	if ((create && fd < 0 && errno != EEXIST) || access(path, R_OK | W_OK) != 0) {
 		buf_printf(err, "%s: %s", path, strerror(errno));
 		free(s);
 		return errno == ENOSPC ? MG_TEMPFAIL : MG_BADCONF;
@@ -502,8 +536,17 @@ store_open(const char *path, struct store **out, struct buf *err)
 		st = MG_TEMPFAIL;
 		goto fail;
 	}
+	/* (SQLite has them open now: the files it opened) */
+	if (file_id(path, "", &s->id) != 0) {
+		buf_printf(err, "%s: %s", path, strerror(errno));
+		st = MG_TEMPFAIL;
+		goto fail;
+	}
+	s->path = xstrdup(path);
 	if ((st = migrate(s, err)) != MG_OK)
 		goto fail;
+	file_id(path, "-wal", &s->wal);	/* (there after the first transaction) */
+	file_id(path, "-shm", &s->shm);
 	*out = s;
 	return MG_OK;
 fail:
@@ -511,14 +554,80 @@ fail:
 	return st;
 }
 
+enum mg_status
+store_open(const char *path, struct store **out, struct buf *err)
+{
+	return open_db(path, 1, out, err);
+}
+
+enum mg_status
+store_open_again(struct store *s, struct store **out, struct buf *err)
+{
+	enum mg_status st;
+
+	*out = NULL;
+	if ((st = store_check_file(s, err)) != MG_OK)
+		return st;
+	if ((st = open_db(s->path, 0, out, err)) != MG_OK)
+		return store_check_file(s, err) != MG_OK ? MG_NOTFOUND : st;
+	if (!same_file(&(*out)->id, &s->id)) {	/* (replaced in between) */
+		s->gone = (*out)->gone = "replaced by another file";
+		store_close(*out);
+		*out = NULL;
+		return store_check_file(s, err);
+	}
+	return MG_OK;
+}
+
+enum mg_status
+store_check_file(struct store *s, struct buf *err)
+{
+	struct fid now;
+	int r;
+
+	if (!s->path)
+		return MG_OK;
+	if (!s->gone) {
+		if ((r = file_id(s->path, "", &now)) == 0 && same_file(&now, &s->id))
+			return MG_OK;
+		if (r != 0 && errno != ENOENT) {	/* (cannot tell) */
+			if (err)
+				buf_printf(err, "database %s: %s", s->path, strerror(errno));
+			return MG_TEMPFAIL;
+		}
+		s->gone = r != 0 ? "deleted" : "replaced by another file";
+	}
+	if (err)
+		buf_printf(err, "database %s was %s while in use", s->path, s->gone);
+	return MG_NOTFOUND;
+}
+
 void
 store_close(struct store *s)
 {
+	int gone;
+
 	if (!s)
 		return;
 	for (int i = 0; i < s->ncache; i++)
 		sqlite3_finalize(s->cache[i].st);
+	/* The file is not at its path any more: no checkpoint (into a file
+	 * nobody will read), and SQLite would delete the WAL by name, which
+	 * may be the new file's.  Our own WAL and shared memory, if still
+	 * there, go: SQLite would read them as the new file's. */
+	gone = s->db && store_check_file(s, NULL) == MG_NOTFOUND;
+	if (gone)
+		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_close(s->db);
+	for (int i = 0; gone && i < 2; i++) {
+		const char *suffix = i ? "-shm" : "-wal";
+		char *p = xasprintf("%s%s", s->path, suffix);
+		struct fid now;
+		if (file_id(s->path, suffix, &now) == 0 && same_file(&now, i ? &s->shm : &s->wal))
+			unlink(p);
+		free(p);
+	}
+	free(s->path);
 	free(s);
 }
 
@@ -739,6 +848,32 @@ store_msg_raw(struct store *s, int64_t id, char **raw, size_t *len)
 	(*raw)[*len] = 0;
 	sqlite3_reset(st);
 	return MG_OK;
+}
+
+static const char q_content[] =
+	"SELECT r.raw, m.body, m.new_text FROM messages m JOIN message_raw r ON r.id = m.id"
+	" WHERE m.id = ?1";
+
+enum mg_status
+store_msg_content(struct store *s, int64_t id,
+    void (*cb)(const struct store_content *, void *), void *arg)
+{
+	sqlite3_stmt *st = store_stmt(s, q_content);
+	struct store_content c;
+	int rc;
+
+	if (!st)
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c.raw = sqlite3_column_blob(st, 0);
+		c.rawlen = (size_t)sqlite3_column_bytes(st, 0);
+		c.body = (const char *)sqlite3_column_text(st, 1);
+		c.new_text = (const char *)sqlite3_column_text(st, 2);
+		cb(&c, arg);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? MG_OK : rc == SQLITE_DONE ? MG_NOTFOUND : store_status(rc);
 }
 
 static const char q_pending[] = "SELECT id FROM messages WHERE state = 'received' ORDER BY id";

@@ -7,6 +7,7 @@
 
 #include "audit.h"
 #include "conf.h"
+#include "dname.h"
 #include "log.h"
 #include "mime.h"
 #include "notice.h"
@@ -51,8 +52,13 @@ number(const char *v, int lo, int hi, int *out)
 int
 survey_conf_key(struct sched_conf *sc, const char *key, const char *value, char *why, size_t n)
 {
-	struct survey_def *d = &sc->surveys[sc->nsurveys - 1];
+	struct survey_def *d;
 
+	if (!sc->nsurveys) {	/* its [survey NAME] line was refused */
+		snprintf(why, n, "%s: in no survey (see the [survey NAME] line above)", key);
+		return -1;
+	}
+	d = &sc->surveys[sc->nsurveys - 1];
 	if (!strcmp(key, "week")) {
 		if (number(value, 1, 520, &d->week)) {
 			snprintf(why, n, "week: a week number");
@@ -234,7 +240,8 @@ static const char q_invite[] =
 static const char q_invited[] =
 	"SELECT 1 FROM survey_invites WHERE survey = ?1 AND cohort_id = ?2 LIMIT 1";
 static const char q_due_reminders[] =
-	"SELECT i.id, i.token, i.reminders, p.name, p.email, p.id, i.cohort_id FROM survey_invites i"
+	"SELECT i.id, i.token, i.reminders, p.name, p.email, p.id, i.cohort_id, p.first_name"
+	" FROM survey_invites i"
 	" JOIN participants p ON p.id = i.participant_id"
 	" WHERE i.survey = ?1 AND i.answered IS NULL AND i.reminders < ?2"
 	" AND coalesce(i.reminded, i.sent) <= ?3 ORDER BY i.id";
@@ -306,7 +313,7 @@ invite(struct inv *v, const struct roster_person *p)
 	sqlite3_bind_int64(st, 5, mg_now());
 	if ((rc = store_exec(st)) != MG_OK)
 		return rc;
-	first = xstrndup(p->name, strcspn(p->name, " "));
+	first = xstrdup(p->first);
 	body = invitation(v->c, v->d, first, token, 0);
 	subject = xasprintf("%s: %zu quick questions", v->c->name, v->d->nquestions);
 	key = xasprintf("survey:%s:%lld:%lld", v->d->name, (long long)v->cohort, (long long)p->id);
@@ -343,7 +350,7 @@ reminders(struct store *s, const struct conf *c, const struct survey_def *d,
 {
 	sqlite3_stmt *st = store_stmt(s, q_due_reminders);
 	enum mg_status rc = MG_OK;
-	struct r { int64_t id, pid; char *token, *name, *email; int n; } *v = NULL;
+	struct r { int64_t id, pid; char *token, *name, *email, *first; int n; } *v = NULL;
 	size_t n = 0;
 	int day;
 
@@ -362,11 +369,13 @@ reminders(struct store *s, const struct conf *c, const struct survey_def *d,
 		v[n].name = store_col_text(st, 3);
 		v[n].email = store_col_text(st, 4);
 		v[n].pid = sqlite3_column_int64(st, 5);
+		v[n].first = sqlite3_column_type(st, 7) == SQLITE_NULL ? dname_first(v[n].name) :
+		    store_col_text(st, 7);
 		n++;
 	}
 	sqlite3_reset(st);
 	for (size_t i = 0; i < n && rc == MG_OK; i++) {
-		char *first = xstrndup(v[i].name, strcspn(v[i].name, " "));
+		char *first = xstrdup(v[i].first);
 		char *body = invitation(c, d, first, v[i].token, 1);
 		char *subject = xasprintf("Reminder: %s: %zu quick questions", c->name, d->nquestions);
 		char *key = xasprintf("survey-reminder:%lld:%d", (long long)v[i].id, v[i].n + 1);
@@ -389,6 +398,7 @@ reminders(struct store *s, const struct conf *c, const struct survey_def *d,
 		free(v[i].token);
 		free(v[i].name);
 		free(v[i].email);
+		free(v[i].first);
 	}
 	free(v);
 	return rc;
@@ -679,7 +689,7 @@ survey_import(struct store *s, const struct conf *c, const char *path, int *coun
 			continue;
 		}
 		int scores[20];
-		if ((size_t)nf < d->nquestions + 1) {
+		if ((size_t)nf <= d->nquestions) {
 			buf_printf(err, "%s:%d: %zu scores expected\n", path, lineno, d->nquestions);
 			bad++;
 			continue;

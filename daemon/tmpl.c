@@ -1,8 +1,10 @@
 /* tmpl: load, check and fill templates. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tmpl.h"
 
@@ -70,6 +72,90 @@ check(const char *path, const char *s, int line, struct buf *err)
 	return bad;
 }
 
+/* Where in HTML a value may go: text, a comment, or a quoted attribute
+ * value, where the escaped value cannot end its context.  Not inside a tag
+ * outside a value, in an unquoted value (a space would start a new
+ * attribute), in an event handler or style attribute, or in a script or
+ * style element: there escaping as HTML does not keep it data. */
+enum { TEXT, COMMENT, TAG, VALUE, RAW };
+
+static int
+check_html(const char *path, const char *s, struct buf *err)
+{
+	char tag[16] = "", attr[32] = "", quote = 0;
+	int state = TEXT, line = 1, bad = 0;
+	size_t n;
+
+	for (const char *p = s; *p; p++) {
+		if (*p == '\n')
+			line++;
+		if (p[0] == '{' && p[1] == '{') {
+			const char *why = state == TAG ? "inside a tag, outside an attribute value" :
+			    state == RAW ? "inside a <script> or <style> element" :
+			    state == VALUE && !quote ? "in an unquoted attribute value" :
+			    state == VALUE && (!strncasecmp(attr, "on", 2) || !strcasecmp(attr, "style")) ?
+			    "in an event handler or style attribute" : NULL;
+			if (why) {
+				buf_printf(err, "%s:%d: a placeholder %s\n", path, line, why);
+				bad++;
+			}
+			const char *e = strstr(p + 2, "}}");
+			if (e) {
+				for (const char *q = p; q < e; q++)
+					line += *q == '\n';
+				p = e + 1;
+			}
+			continue;
+		}
+		switch (state) {
+		case TEXT:
+			if (!strncmp(p, "<!--", 4)) {
+				state = COMMENT;
+				p += 3;
+			} else if (*p == '<' && (isalpha((unsigned char)p[1]) || p[1] == '/')) {
+				n = strspn(p + 1, "/");
+				n = strcspn(p + 1 + n, " \t\r\n/>");
+				snprintf(tag, sizeof tag, "%.*s", (int)(n < sizeof tag ? n : 0), p + 1);
+				attr[0] = 0;
+				state = TAG;
+			}
+			break;
+		case COMMENT:
+			if (!strncmp(p, "-->", 3)) {
+				state = TEXT;
+				p += 2;
+			}
+			break;
+		case TAG:
+			if (*p == '>')
+				state = !strcasecmp(tag, "script") || !strcasecmp(tag, "style") ? RAW : TEXT;
+			else if (*p == '=') {
+				p += strspn(p + 1, " \t\r\n");
+				quote = p[1] == '"' || p[1] == '\'' ? p[1] : 0;
+				p += quote != 0;
+				state = VALUE;
+			} else if (isalpha((unsigned char)*p) && !isalnum((unsigned char)p[-1])) {
+				n = strcspn(p, " \t\r\n=/>");
+				snprintf(attr, sizeof attr, "%.*s", (int)(n < sizeof attr ? n : 0), p);
+				p += n - 1;
+			}
+			break;
+		case VALUE:
+			if (quote ? *p == quote : strchr(" \t\r\n>", *p) != NULL) {
+				state = TAG;
+				if (!quote && *p == '>')
+					p--;	/* the tag ends too */
+			}
+			break;
+		case RAW:
+			if (*p == '<' && p[1] == '/' && !strncasecmp(p + 2, tag, strlen(tag)))
+				state = TEXT;
+			break;
+		}
+	}
+	return bad;
+}
+
 enum mg_status
 tmpl_load(const char *dir, const char *name, struct tmpl **out, struct buf *err)
 {
@@ -105,7 +191,7 @@ tmpl_load(const char *dir, const char *name, struct tmpl **out, struct buf *err)
 	bad += check(t->path, t->body, t->body_line, err);
 	html_path = xasprintf("%s/%s.html", dir, name);
 	if ((t->html = slurp(html_path, &missing)))
-		bad += check(html_path, t->html, 1, err);
+		bad += check(html_path, t->html, 1, err) + check_html(html_path, t->html, err);
 	free(html_path);
 	if (bad) {
 		tmpl_free(t);
@@ -165,6 +251,8 @@ fill(const char *s, const struct tmpl_var *v, size_t n, int header, int html, ch
 					buf_adds(&b, "&amp;");
 				else if (html && *c == '"')
 					buf_adds(&b, "&quot;");
+				else if (html && *c == '\'')
+					buf_adds(&b, "&#39;");
 				else
 					buf_addc(&b, *c);
 			}

@@ -1,7 +1,12 @@
 /* audit: the append-only, hash-chained event log.  Owns the audit table.
  * Each row carries the SHA-256 of the previous row's hash and its own
  * content, so an edited, deleted or reordered row breaks the chain from
- * there on; triggers refuse UPDATE and DELETE through SQLite itself. */
+ * there on; triggers refuse UPDATE and DELETE through SQLite itself.  A
+ * row about a message also commits to what the message says then (the
+ * SHA-256 of its raw bytes, body and new text), so an edited message no
+ * longer matches; the head mailed daily tells a shortened, older or
+ * swapped database.  Whatever changes a message's raw bytes or texts
+ * appends a row about it in the same transaction, after the change. */
 #ifndef AUDIT_H
 #define AUDIT_H
 
@@ -20,9 +25,19 @@
 enum mg_status audit_append(struct store *, const char *event, int64_t message, int64_t pair,
     const char *actor, const char *detail);
 
-/* Recompute the chain.  MG_OK when whole (*rows = rows checked); else
- * MG_BADINPUT with the first broken row and why in err. */
-enum mg_status audit_verify(struct store *, int64_t *rows, struct buf *err);
+/* What a verify found: rows in the chain, the row with the head given (0
+ * for none), messages whose content was checked. */
+struct audit_check {
+	int64_t rows, head_row, messages;
+};
+
+/* Recompute the chain, find head (a row's hash, or NULL) in it, and check
+ * that every message says what the chain last committed to.  MG_OK when
+ * all holds; else MG_BADINPUT with the first broken row, the head not
+ * found (rows deleted from the end, an older copy, another database), or
+ * the messages edited or deleted, in err. */
+enum mg_status audit_verify(struct store *, const char *head, struct audit_check *,
+    struct buf *err);
 
 /* Mail the chain head (last row and its hash) once a day (UTC) to the
  * safeguarding list, so that a database rolled back or replaced later can

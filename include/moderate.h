@@ -60,20 +60,22 @@ struct moderate_decision {
 	enum moderate_verb verb;
 	const char *note;	/* reject, close: the reason; edit: the replacement text */
 	const char *by;		/* the coordinator's address, or "shell:USER" */
+	int anyway;		/* edit: relay it even if screening holds the text */
 };
 
 /* Read a coordinator's answer (the new text of the reply).  The first
  * line (trimmed) must be a verb alone ("approve", "redact", also with a
- * full stop), "reject REASON", "close NOTE", or "edit" with the new text
- * on the lines below; anything else ("Approve? not sure", "Edit?") is
- * MG_BADINPUT. */
+ * full stop), "reject REASON", "close NOTE", or "edit" (or "edit anyway")
+ * with the new text on the lines below; anything else ("Approve? not
+ * sure", "Edit?") is MG_BADINPUT. */
 enum mg_status moderate_parse(const char *text, struct moderate_decision *, char **note);
 
 /* Decide the hold (by its token, or by id when token is NULL).  One
  * transaction: the hold, the relayed copy or the author's notice, and the
  * receipts.  MG_DUPLICATE when it was decided already (*detail says by
  * whom), MG_DENIED when it cannot be relayed (*detail says why; the hold
- * stays open), MG_NOTFOUND for no such hold.  Caller frees *detail. */
+ * stays open), also for an edit whose text screening holds (unless
+ * anyway), MG_NOTFOUND for no such hold.  Caller frees *detail. */
 enum mg_status moderate_decide(struct store *, const struct conf *, const char *token, int64_t id,
     const struct moderate_decision *, char **detail);
 

@@ -48,6 +48,15 @@ enum mg_status outbox_flush(struct store *, const struct conf *, struct smtp *,
  * with up to 25% jitter). */
 int64_t outbox_backoff(int attempts);
 
+/* The text of message as its recipient was given it: the text of our
+ * relayed copy, so as decided (approved as written, redacted or edited by a
+ * coordinator), never the original of a changed message.  whole: all of it;
+ * else the new text only (reply_extract).  Every later use of a message
+ * for participants (digests) reads it here.  MG_NOTFOUND when nothing was
+ * passed on (held, rejected, closed, not for a partner) or it was erased.
+ * Caller frees *text. */
+enum mg_status outbox_given(struct store *, int64_t message, int whole, char **text);
+
 /* Print the outbox (all rows, or only those not sent) one line each. */
 enum mg_status outbox_list(struct store *, int pending_only);
 

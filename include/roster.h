@@ -13,6 +13,7 @@ struct roster_person {
 	char *role, *name, *email, *segment;	/* email lower-case */
 	int64_t cohort_id;
 	int64_t paused;		/* when relay to them stopped (bounces), or 0 */
+	char *first;		/* first name: as imported, else dname_first(name) */
 };
 
 struct roster_pair {
@@ -42,11 +43,13 @@ void roster_pair_clear(struct roster_pair *);
 enum mg_status roster_cohort_add(struct store *, const char *name, const char *start,
     int weeks, int64_t *id, struct buf *err);
 
-/* Import participants from CSV (header role,name,email,cohort,segment), all
- * or nothing: every bad row is reported as "file:line: why" in err and
- * nothing is changed.  Addresses must be RFC 5322 addr-specs, names pass
+/* Import participants from CSV (a header naming the columns role, name,
+ * email, cohort, segment and optionally first_name, in any order), all or
+ * nothing: every bad row is reported as "file:line: why" in err and nothing
+ * is changed.  Addresses must be RFC 5322 addr-specs, names pass
  * dname_check, and a mentee's or mentor's name must not imitate programme
- * (the programme's name) or its staff.  *count = rows imported. */
+ * (the programme's name) or its staff.  The first name stored is the
+ * first_name column's, else dname_first(name).  *count = rows imported. */
 enum mg_status roster_import(struct store *, const char *path, const char *programme,
     int *count, struct buf *err);
 

@@ -18,11 +18,12 @@ struct screen_hit {
 
 /* Hits in text order (one per rule and place); caller frees *hits.
  * Returns how many. */
-size_t screen_text(const struct rules *, const char *text, size_t len, struct screen_hit **hits);
+size_t screen_text(const struct rules *, const char *text, size_t len, struct screen_hit **hits)
+    __attribute__((nonnull(2)));
 /* The same; *unfinished = 1 when a search could not finish (PCRE2's match
  * limit): then text may hold what no hit shows, and must not pass. */
 size_t screen_text_checked(const struct rules *, const char *text, size_t len,
-    struct screen_hit **hits, int *unfinished);
+    struct screen_hit **hits, int *unfinished) __attribute__((nonnull(2)));
 
 /* What screening reads of a message: the subject, a blank line, the new
  * text with its signature (quoted history left out), and the attachments'

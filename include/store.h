@@ -11,6 +11,16 @@ struct store;
 
 /* Open (creating with mode 0600) and migrate.  On failure *err says why. */
 enum mg_status store_open(const char *path, struct store **out, struct buf *err);
+/* Another connection to the file s opened, never creating one: MG_NOTFOUND
+ * (why in err) when that file is no longer at its path. */
+enum mg_status store_open_again(struct store *s, struct store **out, struct buf *err);
+/* Is the file at the database's path still the one opened (device and
+ * inode)?  MG_OK; MG_NOTFOUND once it was deleted or replaced (for good:
+ * what is written goes to a file nobody will read), what happened in err
+ * (err may be NULL); MG_TEMPFAIL when it cannot be told. */
+enum mg_status store_check_file(struct store *, struct buf *err);
+/* Closing a store whose file is gone makes no checkpoint, and removes its
+ * own WAL and shared memory only (never a new file's). */
 void store_close(struct store *);
 /* Last SQLite error text; borrowed, valid until the next call. */
 const char *store_errmsg(struct store *);
@@ -58,6 +68,17 @@ enum mg_status store_msg_raw(struct store *, int64_t id, char **raw, size_t *len
 /* Ids of messages stored but not yet decided (state 'received'), oldest
  * first; caller frees *ids. */
 enum mg_status store_msg_pending(struct store *, int64_t **ids, size_t *n);
+
+/* What a stored message says now: its raw bytes and its texts (NULL: none
+ * yet, or erased), borrowed during the callback.  MG_NOTFOUND for no such
+ * message. */
+struct store_content {
+	const void *raw;
+	size_t rawlen;
+	const char *body, *new_text;
+};
+enum mg_status store_msg_content(struct store *, int64_t id,
+    void (*cb)(const struct store_content *, void *), void *arg);
 
 /* The outcome of processing one stored message. */
 struct store_decision {

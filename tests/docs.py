@@ -5,6 +5,7 @@ knows is in mentorgate.conf(5), the pages render without warnings, and
 `make install` puts everything in place.  Ends with "N passed, N failed"."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -79,20 +80,50 @@ for name in ("mentorgated.8", "mentorctl.8", "mentorgate.conf.5"):
                        capture_output=True, text=True)
     check(r.returncode == 0 and not r.stderr.strip(), "%s renders without warnings %s" % (name, r.stderr))
 
+def install(dest, prefix):
+    b = os.path.basename(BUILD)     # the sanitizer builds: the same flags
+    san = ["TSAN=1"] if b.endswith("tsan") else ["SAN=1"] if b.endswith("san") else []
+    return subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + dest, "PREFIX=" + prefix,
+                           "BUILD=" + os.path.relpath(BUILD, ROOT)] + san, capture_output=True, text=True)
+
+
 with tempfile.TemporaryDirectory() as dest:
-    san = ["SAN=1"] if os.path.basename(BUILD) == "build-san" else []
-    r = subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + dest, "PREFIX=/usr"] + san,
-                       capture_output=True, text=True)
+    r = install(dest, "/usr")
     want = ["usr/sbin/mentorgated", "usr/sbin/mentorctl", "usr/share/man/man5/mentorgate.conf.5",
             "usr/share/man/man8/mentorctl.8", "usr/share/mentorgate/rules/70-risk.rules",
             "usr/share/mentorgate/templates/welcome-mentee.txt",
-            "usr/share/mentorgate/mentorgate.conf.example"]
+            "usr/share/mentorgate/mentorgate.conf.example", "usr/lib/sysusers.d/mentorgate.conf",
+            "usr/lib/tmpfiles.d/mentorgate.conf"]
     absent = [w for w in want if not os.path.exists(os.path.join(dest, w))]
     check(r.returncode == 0 and not absent, "make install DESTDIR=... PREFIX=/usr %s %s" % (absent, r.stderr[-300:]))
-    unit = os.path.join(dest, "usr/share/mentorgate/mentorgated.service")
+    unit = os.path.join(dest, "usr/lib/systemd/system/mentorgated.service")
     text = open(unit).read() if os.path.exists(unit) else ""
-    check("ExecStart=/usr/sbin/mentorgated -c " in text and "Type=notify" in text,
-          "the systemd unit is installed, Type=notify, pointing at PREFIX's mentorgated")
+    check("ExecStart=/usr/sbin/mentorgated -c " in text and "Type=notify" in text
+          and "\nUser=mentorgate\n" in text,
+          "the systemd unit is installed, Type=notify, as the user mentorgate, pointing at PREFIX's mentorgated")
+    # systemd's own reading of the unit (it needs no running systemd)
+    if shutil.which("systemd-analyze"):
+        with tempfile.TemporaryDirectory() as d:
+            copy = os.path.join(d, "mentorgated.service")
+            with open(copy, "w") as f:      # the binary as installed under DESTDIR
+                f.write(text.replace("/usr/sbin/", dest + "/usr/sbin/"))
+            r = subprocess.run(["systemd-analyze", "verify", "--man=no", copy], capture_output=True,
+                               text=True, timeout=60)
+            check(r.returncode == 0 and not r.stderr.strip(),
+                  "systemd-analyze verify: the unit is clean %s" % r.stderr)
+
+with tempfile.TemporaryDirectory() as dest:
+    prefix = "/opt/mg"
+    r = install(dest, prefix)
+    example = os.path.join(dest, "opt/mg/share/mentorgate/mentorgate.conf.example")
+    text = open(example).read() if os.path.exists(example) else ""
+    unit = os.path.join(dest, "opt/mg/lib/systemd/system/mentorgated.service")
+    utext = open(unit).read() if os.path.exists(unit) else ""
+    check(r.returncode == 0 and "templates = /opt/mg/share/mentorgate/templates" in text
+          and "rules = /opt/mg/share/mentorgate/rules" in text and "/usr/share/mentorgate" not in text
+          and "ExecStart=/opt/mg/sbin/mentorgated " in utext
+          and os.path.exists(os.path.join(dest, "opt/mg/lib/sysusers.d/mentorgate.conf")),
+          "make install PREFIX=/opt/mg: the example configuration and the unit name PREFIX's paths")
 
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)

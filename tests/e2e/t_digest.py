@@ -3,6 +3,7 @@ in order, nothing for a silent pair), one nudge to whoever owes a reply, and
 the coordinators' day with holds and silent pairs."""
 import datetime
 import os
+import re
 from zoneinfo import ZoneInfo
 
 from harness import Gateway, body_text, make_mail, parse
@@ -73,3 +74,81 @@ def test_weekly_digest_nudge_and_the_coordinators_day(stack):
     third = body_text([d for d in days if "20260903" in str(d["Subject"])][0])
     assert "pair 1 (Alex Smith / Sam Jones): 1 relayed, 0 held" in third, third
     assert "silent 27 days" in text
+
+
+RULES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                     "conf", "rules")
+NUMBER = "oh seven seven double oh nine double oh one two three"
+
+
+def decide(stack, gw, text, answer, env):
+    """Alex writes text, screening holds it, the coordinator answers (by
+    mail, confirmed) at env's time."""
+    before = stack.count(COORD)
+    stack.send(ALEX, gw.to_sam, make_mail(ALEX, gw.to_sam, "Week 1", text))
+    stack.wait_count("relay@mentoring.test", 1)
+    gw.once(env=env)
+    assert stack.wait_count(COORD, before + 1) == before + 1
+    mail = parse(stack.messages(COORD)[-1])
+    to = mail["Reply-To"].addresses[0].addr_spec
+    assert to.startswith("relay+mod-"), to
+    stack.send(COORD, to, make_mail(COORD, to, "Re: " + str(mail["Subject"]), answer))
+    stack.wait_count("relay@mentoring.test", 1)
+    gw.once(env=env)
+    gw.confirm(COORD, env=env)
+
+
+def decided_week(stack):
+    """Issue 20, 2: in week 1 one of Alex's messages is redacted, one edited,
+    one rejected, each holding a phone number."""
+    gw = Gateway(stack, extra=f"\n[screening]\nrules = {RULES}\n\n[calendar]\ntimezone = Europe/London\n"
+                              "send_hour = 16\n\n[digest]\nparticipants = yes\n")
+    os.environ.update(now(2026, 8, 20, 12))
+    try:
+        gw.to_sam, _ = gw.setup_pair()
+    finally:
+        del os.environ["MENTORGATE_NOW"]
+    decide(stack, gw, f"Great session! text me on {NUMBER} if easier", "redact", now(2026, 9, 2, 10))
+    decide(stack, gw, f"Week 1 is fun. call me {NUMBER}",
+           "edit\r\nWeek 1 is fun. (A coordinator removed a phone number.)", now(2026, 9, 3, 10))
+    decide(stack, gw, f"Secret plan: ring {NUMBER} tonight", "reject not on the programme",
+           now(2026, 9, 4, 10))
+    assert [s for (s,) in gw.sql("SELECT state FROM holds ORDER BY id")] == ["redacted", "edited", "rejected"]
+    assert stack.wait_count(SAM, 2) == 2, "the redacted and the edited copy"
+    gw.given = [body_text(parse(m)).strip() for m in stack.messages(SAM)]
+    assert "[removed by moderator]" in gw.given[0] and "seven" not in gw.given[0], gw.given
+    assert gw.given[1] == "Week 1 is fun. (A coordinator removed a phone number.)", gw.given
+    return gw
+
+
+def test_digest_gives_the_text_as_decided(stack):
+    gw = decided_week(stack)
+    gw.once(env=now(2026, 9, 7, 16, 1))
+    stack.wait_queue_empty()
+    for reader in (SAM, ALEX):
+        digests = of(stack, reader, "Week 1: your conversation")
+        assert len(digests) == 1, reader
+        text = body_text(digests[0])
+        for given in gw.given:
+            assert given in text, (given, text)
+        assert "seven" not in text and "call me" not in text, "no original of a changed message"
+        assert "Secret plan" not in text and "tonight" not in text, "a rejected message is not there"
+        assert len([ln for ln in text.splitlines() if ln.startswith("--- ")]) == 2, text
+
+
+def test_export_shows_the_text_as_decided_beside_the_original(stack):
+    gw = decided_week(stack)
+    txt = gw.ctl("export", "1", "--format", "txt").stdout
+    msgs = re.split(r"^=== Message \d+, received", txt, flags=re.M)[1:]
+    redacted = [m for m in msgs if "Great session!" in m]
+    assert len(redacted) == 1
+    given = redacted[0].split("--- Text as its recipient was given it ---\n", 1)
+    assert len(given) == 2, redacted[0]
+    assert f"text me on {NUMBER}" in given[0], "the original is kept for staff"
+    assert given[1].startswith(gw.given[0] + "\n"), given[1]
+    assert "Hold 1: redacted" in redacted[0]
+    edited = [m for m in msgs if "call me" in m][0]
+    assert "--- Text as its recipient was given it ---\nWeek 1 is fun. (A coordinator removed a phone" \
+        " number.)\n" in edited, edited
+    rejected = [m for m in msgs if "Secret plan" in m][0]
+    assert "Text as its recipient was given it" not in rejected, "nothing was given"

@@ -2,11 +2,15 @@
 for an address, an encoded word, reordered text or the programme's staff,
 and every display name is cleaned on the way out (an older database may
 hold anything)."""
+import datetime
 import os
 import re
+import shutil
 import sqlite3
+import tempfile
+from zoneinfo import ZoneInfo
 
-from harness import Gateway, make_mail, parse
+from harness import Gateway, body_text, make_mail, parse
 
 MENTEE = "alex@school.test"
 MENTOR = "sam@nhs.test"
@@ -37,7 +41,7 @@ def test_import_refuses_bad_names_and_addresses(stack):
         4: ("mentee,=?utf-8?B?UHJvZ3JhbW1lIENvb3JkaW5hdG9y?= <x@evil.test>,jo@school.test,W1,",
             "encoded word"),
         5: ("mentor,Programme\u00a0Coordinator\u00a0<coord@mentoring.test>,sam@nhs.test,W1,",
-            "U+00A0"),
+            "holds '<'"),
         6: ("mentor,Kim\u202eeel,kim@nhs.test,W1,", "bidirectional control (U+202E)"),
         7: ("mentee,Jo\u200bBrown,jo2@school.test,W1,", "invisible character (U+200B)"),
         8: ("mentee,Jo <jo>,jo3@school.test,W1,", "holds '<'"),
@@ -87,10 +91,11 @@ def test_import_refuses_bad_names_and_addresses(stack):
 
 
 def set_name(gw, email, name):
-    """What an older version may have stored."""
+    """What an older version may have stored (no first name of its own)."""
     con = sqlite3.connect(gw.db)
     with con:
-        con.execute("UPDATE participants SET name = ? WHERE email = ?", (name, email))
+        con.execute("UPDATE participants SET name = ?, first_name = NULL WHERE email = ?",
+                    (name, email))
     con.close()
 
 
@@ -136,3 +141,97 @@ def test_old_database_names_are_cleaned_on_the_way_out(stack):
             assert ENCODED.search(shown) is None, shown
         assert msg["To"].addresses[0].display_name == "Sam samevil.test"
         assert msg["To"].addresses[0].addr_spec == MENTOR
+
+
+LONDON = ZoneInfo("Europe/London")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def at(y, m, d, hh, mm=0):
+    t = datetime.datetime(y, m, d, hh, mm, tzinfo=LONDON).timestamp()
+    return {"MENTORGATE_NOW": str(int(t))}
+
+
+def test_first_names_surname_first_unicode_spaces_and_a_column(stack):
+    """"Smith, Alex" is Alex, "Sam<NBSP>Jones" is Sam, and a first_name
+    column wins ("Dr Kim O'Lee" is Kim): in the welcome, the relayed From,
+    the digest and the nudge.  A ' in a name is &#39; in a template's HTML."""
+    tdir = os.path.join(tempfile.mkdtemp(prefix="mg-tmpl-"))
+    stack.tmpdirs.append(tdir)
+    for name in ("welcome-mentee", "welcome-mentor"):
+        shutil.copy(os.path.join(ROOT, "templates", name + ".txt"), tdir)
+    with open(os.path.join(tdir, "welcome-mentee.html"), "w") as f:
+        f.write("<p>Hello {{first_name}},</p>\n"
+                "<p><abbr title='{{partner_name}}'>{{partner_first_name}}</abbr></p>\n")
+    gw = Gateway(stack, extra=f"\n[programme]\ntemplates = {tdir}\n"
+                              "\n[calendar]\ntimezone = Europe/London\nsend_hour = 16\n"
+                              "quiet_hours = 21-8\n"
+                              "\n[schedule]\nsend = 1 welcome-mentee mentees\n"
+                              "send = 1 welcome-mentor mentors\n"
+                              "\n[digest]\nparticipants = yes\nnudge_after_days = 7\n")
+    os.environ.update(at(2026, 8, 20, 12))
+    try:
+        gw.ctl("cohort", "add", "W1", "--start", "2026-09-01", "--weeks", "10")
+        path = os.path.join(gw.dir, "people.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("role,first_name,name,email,cohort,segment\n"
+                    'mentee,,"Smith, Alex",alex@school.test,W1,school\n'
+                    "mentor,,Sam\u00a0Jones,sam@nhs.test,W1,nhs\n"
+                    "mentee,,Jo\u3000Brown,jo@school.test,W1,neet\n"
+                    "mentor,Kim,Dr Kim O'Lee,kim@nhs.test,W1,nhs\n"
+                    "coordinator,,Chris Coord,coord@mentoring.test,,\n")
+        assert "imported 5 participants" in gw.ctl("import", path).stdout
+        to_sam, to_alex = gw.pair(MENTEE, MENTOR)
+        gw.pair("jo@school.test", "kim@nhs.test")
+    finally:
+        del os.environ["MENTORGATE_NOW"]
+    assert gw.sql("SELECT name, first_name FROM participants ORDER BY id") == [
+        ("Smith, Alex", "Alex"), ("Sam Jones", "Sam"), ("Jo Brown", "Jo"), ("Dr Kim O'Lee", "Kim"),
+        ("Chris Coord", "Chris")]
+
+    gw.once(env=at(2026, 9, 1, 17))                     # the welcomes
+    stack.wait_queue_empty()
+
+    def words(m):
+        return " ".join(body_text(m).split())
+
+    def mails(user, word):
+        return [m for m in map(parse, stack.messages(user)) if word in str(m["Subject"])]
+    (w,) = mails(MENTEE, "Welcome")
+    assert str(w["Subject"]) == "Welcome to NHS Mentoring, Alex", w["Subject"]
+    text = body_text(w)
+    assert text.startswith("Hello Alex,") and "your mentor, Sam," in text, text
+    (w,) = mails(MENTOR, "Welcome")
+    assert str(w["Subject"]) == "Welcome to NHS Mentoring: meet Alex", w["Subject"]
+    assert body_text(w).startswith("Hello Sam,"), body_text(w)
+    (w,) = mails("jo@school.test", "Welcome")
+    html = w.get_body(preferencelist=("html",)).get_content()
+    assert "<abbr title='Dr Kim O&#39;Lee'>Kim</abbr>" in html, html
+    assert "<p>Hello Jo,</p>" in html, html
+    assert "your mentor, Kim," in body_text(w)
+    (w,) = mails("kim@nhs.test", "Welcome")
+    assert body_text(w).startswith("Hello Kim,") and str(w["Subject"]).endswith("meet Jo")
+
+    # relayed: From "Alex (mentee) via ..."
+    stack.send(MENTEE, to_sam, make_mail(MENTEE, to_sam, "Week 1", "Hi Sam, nice to meet you."))
+    stack.wait_count("relay@mentoring.test", 1)
+    gw.once(env=at(2026, 9, 2, 10))
+    stack.wait_queue_empty()
+    (m,) = mails(MENTOR, "Week 1")
+    assert m["From"].addresses[0].display_name == "Alex (mentee) via NHS Mentoring", m["From"]
+
+    # the digest after week 1, then the nudges (Sam owes Alex, Jo owes Kim)
+    gw.once(env=at(2026, 9, 7, 16, 1))
+    stack.wait_queue_empty()
+    (d,) = mails(MENTOR, "your conversation")
+    assert words(d).startswith("Hello Sam, Your conversation with Alex in week 1"), words(d)
+    (d,) = mails(MENTEE, "your conversation")
+    assert words(d).startswith("Hello Alex, Your conversation with Sam"), words(d)
+    gw.once(env=at(2026, 9, 9, 17))
+    stack.wait_queue_empty()
+    (n,) = mails(MENTOR, "waiting to hear from you")
+    assert str(n["Subject"]) == "Alex is waiting to hear from you", n["Subject"]
+    assert body_text(n).startswith("Hello Sam,"), body_text(n)
+    (n,) = mails("jo@school.test", "waiting to hear from you")
+    assert str(n["Subject"]) == "Kim is waiting to hear from you", n["Subject"]
+    assert body_text(n).startswith("Hello Jo,"), body_text(n)

@@ -131,6 +131,9 @@ def test_migrations_move_blobs_to_their_tables(stack):
                       "ALTER TABLE bounces DROP COLUMN verified;"
                       "DROP TABLE confirmations;"                          # (9)
                       "ALTER TABLE holds DROP COLUMN batched;"             # (11)
+                      "ALTER TABLE audit DROP COLUMN content;"             # (12)
+                      "ALTER TABLE participants DROP COLUMN first_name;"   # (13)
+                      "DROP INDEX outbox_msgid;"                           # (14)
                       "PRAGMA user_version = 3;")
     # the constraints as they were before 7
     before = {"messages": [("state = 'received' OR state = 'relayed' OR state = 'held' OR state = 'ignored'",

@@ -25,10 +25,13 @@ seed() {	# seed DIR SRC...: copy regular files up to 256 KiB
 seed "$BUILD/seeds-mime" tests/fuzz/seeds/mime "$SHARED/corpora/mime" "$SHARED/corpora/reply"
 seed "$BUILD/seeds-reply" tests/fuzz/seeds/reply "$SHARED/corpora/reply"
 seed "$BUILD/seeds-screen" tests/fuzz/seeds/reply "$SHARED/corpora/safeguard"
-mkdir -p "$BUILD/seeds-prefilter" && cp tests/fuzz/seeds/prefilter/* "$BUILD/seeds-prefilter/"
+# what strangers control, seeded from tests/fuzz/seeds/<target> alone
+for t in prefilter authres bounce moderate survey roster conf; do
+	mkdir -p "$BUILD/seeds-$t" && cp tests/fuzz/seeds/$t/* "$BUILD/seeds-$t/"
+done
 [ -d "$SHARED/corpora" ] || echo "# $SHARED/corpora not present: seeding from tests/fuzz/seeds only"
 mkdir -p "$BUILD/fuzz-findings"
-for t in mime reply screen prefilter; do
+for t in mime reply screen prefilter authres bounce moderate survey roster conf; do
 	mkdir -p "$BUILD/corpus-$t"
 	echo "# fuzz_$t: ${SECONDS_EACH}s, $(ls "$BUILD/seeds-$t" | wc -l) seeds"
 	if ! "$BUILD/fuzz_$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \

@@ -38,6 +38,15 @@ folded(const char *name, const char *want, const char *what)
 	free(s);
 }
 
+static void
+first(const char *name, const char *want, const char *what)
+{
+	char *s = dname_first(name);
+
+	is_str(s, want, "first name: %s", what);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -60,14 +69,19 @@ main(void)
 	refused("=?utf-8?B?UHJvZ3JhbW1lIENvb3JkaW5hdG9y?= <x@evil.test>", "encoded word",
 	    "an encoded word and an address");
 	refused("Alex =?utf-8?Q?x?=", "encoded word", "an encoded word alone");
-	refused("Programme\xc2\xa0" "Coordinator\xc2\xa0<coord@mentoring.test>", "U+00A0",
+	refused("Programme\xc2\xa0" "Coordinator\xc2\xa0<coord@mentoring.test>", "holds '<'",
 	    "a no-break-space-joined address");
 	refused("Alex\xe2\x80\xae" "tset.live", "bidirectional control (U+202E)", "RLO");
 	refused("\xe2\x80\x8e" "Alex", "bidirectional control (U+200E)", "LRM");
 	refused("Alex\xe2\x81\xa6x", "bidirectional control (U+2066)", "LRI");
 	refused("Jo\xe2\x80\x8b" "Brown", "invisible character (U+200B)", "zero-width space");
 	refused("Jo\xef\xbb\xbf", "invisible character (U+FEFF)", "BOM");
-	refused("Jo\xe2\x80\x83" "Brown", "U+2003", "an em space");
+	/* Unicode spaces pass: cleaning makes them plain (a spreadsheet's no-break space) */
+	ok(dname_check("Alex\xc2\xa0Smith", &why) == 0 &&
+	    dname_check("Jo\xe2\x80\x83" "Brown", &why) == 0 &&
+	    dname_check("\xe6\x9d\x8e\xe3\x80\x80\xe6\x98\x8e", &why) == 0 && !why.s,
+	    "accepted: a no-break, an em and an ideographic space");
+	buf_free(&why);
 	refused("Jo <jo>", "holds '<'", "an angle bracket");
 	refused("Jo>", "holds '>'", "a closing angle bracket");
 	refused("jo@home", "holds '@'", "an at sign");
@@ -149,5 +163,21 @@ main(void)
 		ok(e && strstr(e, bad[i][1]) && !conf_valid_address(bad[i][0]),
 		    "not an address: %s (%s)", bad[i][0], e ? e : "accepted");
 	}
+	first("Alex Smith", "Alex", "first word");
+	first("Smith, Alex", "Alex", "Surname, First");
+	first("Smith,Alex", "Alex", "Surname,First without a space");
+	first("van der Berg, Anne Marie", "Anne", "a surname of three words");
+	first("Alex\xc2\xa0Smith", "Alex", "a no-break space separates");
+	first("Alex\xe2\x80\xaf" "Smith", "Alex", "a narrow no-break space separates");
+	first("Alex\xe2\x80\x87" "Smith", "Alex", "a figure space separates");
+	first("\xe6\x9d\x8e\xe3\x80\x80\xe6\x98\x8e", "\xe6\x9d\x8e", "an ideographic space separates");
+	first("  Alex   Smith ", "Alex", "spaces around");
+	first("Sam Jones, Jr", "Sam", "a suffix after the comma is not a first name");
+	first("Sam Jones, III", "Sam", "nor a numeral");
+	first("Smith,", "Smith", "nothing after the comma");
+	first("Cher", "Cher", "one word");
+	first("O'Brien, Pat", "Pat", "an apostrophe in the surname");
+	first("Al\xe2\x80\xae" "ex Smith", "Alex", "cleaned as a display name");
+	first("", "", "empty");
 	return tap_done();
 }

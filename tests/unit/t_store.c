@@ -1,7 +1,11 @@
 /* Unit tests for the store's group commit: a batch with savepoints undoes
  * one unit; a lean batch (no savepoints) is spoilt by undoing a unit that
- * changed rows, and then commits nothing. */
+ * changed rows, and then commits nothing.  And a database file deleted or
+ * replaced while open is told, and no connection opened later makes a new
+ * one. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "store.h"
 #include "tap.h"
@@ -27,6 +31,69 @@ unit(struct store *s, const char *mailbox, int commit)
 		store_commit(s);
 	else
 		store_rollback(s);
+}
+
+static int
+exists(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0;
+}
+
+/* s's file deleted, then another put in its place. */
+static void
+file_checks(struct store *s, const char *path)
+{
+	struct store *t = NULL;
+	struct buf err = {0};
+	char *moved = xasprintf("%s.moved", path), *wal = xasprintf("%s-wal", path);
+	char *shm = xasprintf("%s-shm", path);
+
+	ok(store_check_file(s, &err) == MG_OK && !err.len, "the file opened is in place");
+	ok(store_open_again(s, &t, &err) == MG_OK && t, "a second connection to it opens");
+	store_close(t);
+	/* away, and back: the same file, still told (and for good) */
+	ok(rename(path, moved) == 0 && rename(moved, path) == 0, "moved and back");
+	ok(store_check_file(s, NULL) == MG_OK, "the same file again");
+	unlink(path);
+	unlink(wal);
+	unlink(shm);
+	ok(store_check_file(s, &err) == MG_NOTFOUND && strstr(err.s, path) &&
+	    strstr(err.s, "was deleted while in use"), "deleted: told, with its path");
+	buf_free(&err);
+	ok(store_begin(s) == MG_OK && store_sync_set(s, "lost", 1, 1) == MG_OK &&
+	    store_commit(s) == MG_OK, "(SQLite goes on writing to the deleted file)");
+	ok(store_open_again(s, &t, &err) == MG_NOTFOUND && !t && strstr(err.s, "deleted"),
+	    "a second connection is refused");
+	ok(!exists(path) && !exists(wal), "and no new database was made");
+	buf_free(&err);
+	store_close(s);
+	ok(!exists(path) && !exists(wal) && !exists(shm), "nor by closing");
+
+	/* a copy renamed over the file in use */
+	s = NULL;
+	ok(store_open(path, &s, &err) == MG_OK, "a new one opens");
+	FILE *f = fopen(moved, "w");
+	ok(f && fputs("not a database\n", f) >= 0 && fclose(f) == 0, "another file written");
+	ok(rename(moved, path) == 0, "and renamed over it");
+	ok(store_check_file(s, &err) == MG_NOTFOUND && strstr(err.s, "replaced by another file"),
+	    "replaced: told");
+	buf_free(&err);
+	ok(store_open_again(s, &t, &err) == MG_NOTFOUND && !t, "a second connection is refused");
+	buf_free(&err);
+	store_close(s);
+	f = fopen(path, "r");
+	char line[64] = "";
+	ok(f && fgets(line, sizeof line, f) && !strcmp(line, "not a database\n"),
+	    "the file put in its place is left alone");
+	if (f)
+		fclose(f);
+	ok(!exists(wal) && !exists(shm), "and the old one's WAL was not left for it");
+	unlink(path);
+	free(moved);
+	free(wal);
+	free(shm);
 }
 
 int
@@ -74,7 +141,7 @@ main(void)
 	ok(store_begin(s) == MG_OK && store_sync_set(s, "after", 1, 1) == MG_OK &&
 	    store_commit(s) == MG_OK && has(s, "after"), "and plain transactions go on");
 
-	store_close(s);
+	file_checks(s, path);	/* (closes s) */
 	tmpdb_remove(dir, path);
 	free(path);
 	buf_free(&err);

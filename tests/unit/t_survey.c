@@ -1,5 +1,6 @@
 /* Unit tests for reading survey answers in every accepted form. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "sched.h"
 #include "survey.h"
@@ -54,5 +55,12 @@ main(void)
 	ok(survey_conf_key(&sc, "close_days", "366", why, sizeof why) == -1, "close_days: at most 365");
 	ok(survey_conf_key(&sc, "close_days", "-1", why, sizeof why) == -1, "close_days: not negative");
 	survey_conf_free(&sc);
+	/* the fuzzer's find: a key under a refused [survey NAME] line */
+	struct sched_conf none = {0};
+	ok(survey_conf_section(&none, "bad name!", 1, why, sizeof why) == -1 && !none.nsurveys,
+	    "[survey bad name!] is refused");
+	ok(survey_conf_key(&none, "week", "5", why, sizeof why) == -1 && strstr(why, "in no survey"),
+	    "a key under it is refused, not written before the first survey");
+	survey_conf_free(&none);
 	return tap_done();
 }

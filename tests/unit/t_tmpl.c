@@ -60,6 +60,49 @@ main(void)
 	    "a missing template is named");
 	ok(tmpl_load(dir, "../etc", &t, &err) == MG_BADCONF, "a name is one word");
 	buf_free(&err);
+
+	/* html: ' escaped too (a single-quoted attribute), and placeholders only
+	 * where escaping keeps them data */
+	put(dir, "attr.txt", "Subject: hi\n\nHi {{partner_name}}\n");
+	put(dir, "attr.html", "<p title='{{partner_name}}' class=\"x\">{{partner_name}}</p>\n"
+	    "<!-- for {{partner_name}} --><a href=\"mailto:{{partner_address}}\">write</a>\n");
+	ok(tmpl_load(dir, "attr", &t, &err) == MG_OK, "text, quoted values and comments load");
+	struct tmpl_var w[] = {
+		{ "partner_name", "O'Brien' onmouseover='alert(1)" }, { "partner_address", "r+x@m.test" },
+	};
+	ok(tmpl_render(t, w, 2, &s, &b, &h) == MG_OK, "it fills");
+	is_str(h, "<p title='O&#39;Brien&#39; onmouseover=&#39;alert(1)' class=\"x\">"
+	    "O&#39;Brien&#39; onmouseover=&#39;alert(1)</p>\n<!-- for O&#39;Brien&#39; onmouseover="
+	    "&#39;alert(1) --><a href=\"mailto:r+x@m.test\">write</a>\n",
+	    "a single quote is &#39; in html");
+	is_str(b, "Hi O'Brien' onmouseover='alert(1)\n", "and kept in the text part");
+	free(s);
+	free(b);
+	free(h);
+	tmpl_free(t);
+	static const char *const badhtml[][2] = {	/* (line 2 of attr-N.html; the last, 3) */
+		{ "<p title={{partner_name}}>", "in an unquoted attribute" },
+		{ "<img src=\"x\" onerror=\"{{partner_name}}\">", "in an event handler" },
+		{ "<p style='color:{{partner_name}}'>", "in an event handler or style" },
+		{ "<script>var n = '{{partner_name}}';</script>", "inside a <script>" },
+		{ "<p {{partner_name}}>", "inside a tag" },
+		{ "<STYLE>\n</style><script x='>'>{{partner_name}}", "inside a <script>" },
+	};
+	for (size_t i = 0; i < sizeof badhtml / sizeof *badhtml; i++) {
+		char *n = xasprintf("attr-%zu", i + 1), *f = xasprintf("%s.txt", n);
+		char *fh = xasprintf("%s.html", n), *text = xasprintf("<p>\n%s\n", badhtml[i][0]);
+		char *want = xasprintf("/%s:%d: a placeholder %s", fh, i == 5 ? 3 : 2, badhtml[i][1]);
+		put(dir, f, "Subject: hi\n\nHi\n");
+		put(dir, fh, text);
+		ok(tmpl_load(dir, n, &t, &err) == MG_BADCONF && !t && err.s && strstr(err.s, want),
+		    "refused at load, file:line: %s", want);
+		buf_free(&err);
+		free(n);
+		free(f);
+		free(fh);
+		free(text);
+		free(want);
+	}
 	char *rm = xasprintf("rm -rf %s", dir);
 	ok(system(rm) == 0, "clean up");
 	free(rm);

@@ -1,0 +1,200 @@
+/* quote: quoted history matched against a pair's exchanged texts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mg.h"
+#include "mime.h"
+#include "quote.h"
+#include "reply.h"
+#include "store_p.h"
+
+static int
+space(const char *s, const char *e)	/* bytes of white space at s, 0 if none */
+{
+	if (s < e && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' || *s == '\f' ||
+	    *s == '\v'))
+		return 1;
+	if (e - s >= 2 && (unsigned char)s[0] == 0xc2 && (unsigned char)s[1] == 0xa0)
+		return 2;	/* a no-break space */
+	return 0;
+}
+
+char *
+quote_norm(const char *s, size_t n)
+{
+	const char *e = s + n;
+	struct buf b = {0};
+	int bol = 1, gap = 0, k;
+
+	while (s < e) {
+		if (bol) {	/* quote marks and the blanks around them */
+			while (s < e && (*s == '>' || *s == ' ' || *s == '\t'))
+				s++;
+			bol = 0;
+			continue;
+		}
+		if (*s == '\n') {
+			gap = 1;
+			bol = 1;
+			s++;
+		} else if ((k = space(s, e))) {
+			gap = 1;
+			s += k;
+		} else {
+			if (gap && b.len)
+				buf_addc(&b, ' ');
+			gap = 0;
+			buf_addc(&b, *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s);
+			s++;
+		}
+	}
+	return b.s ? buf_steal(&b) : xstrdup("");
+}
+
+static int
+matched(const char *block, char *const *refs, size_t nref)
+{
+	char *nb = quote_norm(block, strlen(block));
+	int ok = !*nb;
+
+	for (size_t i = 0; i < nref && !ok; i++)
+		ok = strstr(refs[i], nb) != NULL;
+	free(nb);
+	return ok;
+}
+
+char *
+quote_unverified(const char *text, size_t len, char *const *refs, size_t nref)
+{
+	struct reply_part *p;
+	size_t n = reply_history(text, len, &p);
+	struct buf out = {0}, intro = {0};	/* the splitters above a block */
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].splitter) {
+			buf_adds(&intro, p[i].text);
+			buf_addc(&intro, '\n');
+			continue;
+		}
+		if (!matched(p[i].text, refs, nref)) {
+			if (intro.len)
+				buf_add(&out, intro.s, intro.len);
+			buf_adds(&out, p[i].text);
+			buf_adds(&out, "\n\n");
+		}
+		intro.len = 0;
+	}
+	if (intro.len) {	/* introducing nothing: read as written */
+		buf_add(&out, intro.s, intro.len);
+		buf_addc(&out, '\n');
+	}
+	buf_free(&intro);
+	for (size_t i = 0; i < n; i++)
+		free(p[i].text);
+	free(p);
+	return out.s ? buf_steal(&out) : NULL;
+}
+
+int
+quote_any(const char *text, size_t len)
+{
+	struct reply_part *p;
+	size_t n = reply_history(text, len, &p);
+
+	for (size_t i = 0; i < n; i++)
+		free(p[i].text);
+	free(p);
+	return n > 0;
+}
+
+/* Each id a message names, newest last; at most this many are looked up. */
+#define MAX_IDS 16
+/* the copies the gateway sent to author or partner under Message-ID id */
+static const char q_sent[] =
+	"SELECT d.data FROM outbox o JOIN outbox_data d ON d.id = o.id"
+	" WHERE o.message_id = ?1 AND o.recipient_id IN (?2, ?3) LIMIT 4";
+/* what either of them wrote under Message-ID id */
+static const char q_orig[] =
+	"SELECT body FROM messages WHERE message_id = ?1 AND pair_id = ?2 AND body IS NOT NULL"
+	" LIMIT 4";
+/* the pair's latest relayed messages, with the copy sent (standing in
+ * for references a client did not keep) */
+static const char q_recent[] =
+	"SELECT m.body, d.data FROM messages m"
+	" LEFT JOIN outbox o ON o.dedupe_key = 'relay:' || m.id || ':' || m.recipient_id"
+	" LEFT JOIN outbox_data d ON d.id = o.id"
+	" WHERE m.pair_id = ?1 AND m.state = 'relayed' AND m.id <> ?2"
+	" ORDER BY m.received DESC, m.id DESC LIMIT 20";
+
+static void
+add(char ***refs, size_t *n, const char *s, size_t len)
+{
+	*refs = xrealloc(*refs, (*n + 1) * sizeof **refs);
+	(*refs)[(*n)++] = quote_norm(s, len);
+}
+
+static void
+add_col(char ***refs, size_t *n, sqlite3_stmt *st, int col, int mime)
+{
+	const char *v = sqlite3_column_blob(st, col);
+	size_t len = (size_t)sqlite3_column_bytes(st, col);
+
+	if (!v || !len)
+		return;
+	if (!mime) {
+		add(refs, n, v, len);
+		return;
+	}
+	struct mime_msg *m = mime_parse(v, len);
+	if (m && m->text)
+		add(refs, n, m->text, strlen(m->text));
+	mime_free(m);
+}
+
+static int
+covered(const char *text, char **refs, size_t n)
+{
+	char *rest = quote_unverified(text, strlen(text), refs, n);
+	int ok = !rest;
+
+	free(rest);
+	return ok;
+}
+
+size_t
+quote_exchanged(struct store *s, int64_t pair, int64_t author, int64_t partner, int64_t self,
+    const struct mime_list *ids, const char *text, char ***refs)
+{
+	size_t n = 0, from = ids->n > MAX_IDS ? ids->n - MAX_IDS : 0;
+	sqlite3_stmt *st;
+
+	*refs = NULL;
+	for (size_t i = from; i < ids->n; i++) {
+		if ((st = store_stmt(s, q_sent))) {
+			store_bind_text(st, 1, ids->v[i]);
+			sqlite3_bind_int64(st, 2, author);
+			sqlite3_bind_int64(st, 3, partner);
+			while (sqlite3_step(st) == SQLITE_ROW)
+				add_col(refs, &n, st, 0, 1);
+			sqlite3_reset(st);
+		}
+		if ((st = store_stmt(s, q_orig))) {
+			store_bind_text(st, 1, ids->v[i]);
+			sqlite3_bind_int64(st, 2, pair);
+			while (sqlite3_step(st) == SQLITE_ROW)
+				add_col(refs, &n, st, 0, 0);
+			sqlite3_reset(st);
+		}
+	}
+	if (covered(text, *refs, n) || !(st = store_stmt(s, q_recent)))
+		return n;
+	/* a client that keeps no references, or a quote of an older message */
+	sqlite3_bind_int64(st, 1, pair);
+	sqlite3_bind_int64(st, 2, self);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		add_col(refs, &n, st, 0, 0);
+		add_col(refs, &n, st, 1, 1);
+	}
+	sqlite3_reset(st);
+	return n;
+}
