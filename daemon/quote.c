@@ -113,14 +113,19 @@ quote_any(const char *text, size_t len)
 static const char q_sent[] =
 	"SELECT d.data FROM outbox o JOIN outbox_data d ON d.id = o.id"
 	" WHERE o.message_id = ?1 AND o.recipient_id IN (?2, ?3) LIMIT 4";
-/* what either of them wrote under Message-ID id */
+/* what either of them wrote under Message-ID id, if it was relayed as
+ * written (never a message held, rejected, redacted or edited: its
+ * original is what nobody was given) */
+#define AS_WRITTEN \
+	" m.state = 'relayed' AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.message = m.id" \
+	"  AND h.state IN ('redacted', 'edited'))"
 static const char q_orig[] =
-	"SELECT body FROM messages WHERE message_id = ?1 AND pair_id = ?2 AND body IS NOT NULL"
-	" LIMIT 4";
+	"SELECT m.body FROM messages m WHERE m.message_id = ?1 AND m.pair_id = ?2"
+	" AND m.body IS NOT NULL AND" AS_WRITTEN " LIMIT 4";
 /* the pair's latest relayed messages, with the copy sent (standing in
  * for references a client did not keep) */
 static const char q_recent[] =
-	"SELECT m.body, d.data FROM messages m"
+	"SELECT CASE WHEN" AS_WRITTEN " THEN m.body END, d.data FROM messages m"
 	" LEFT JOIN outbox o ON o.dedupe_key = 'relay:' || m.id || ':' || m.recipient_id"
 	" LEFT JOIN outbox_data d ON d.id = o.id"
 	" WHERE m.pair_id = ?1 AND m.state = 'relayed' AND m.id <> ?2"

@@ -142,3 +142,26 @@ def test_redact_takes_the_number_out_in_every_form(stack):
     assert "7700900123" not in digits, copy
     assert copy.count("[removed by moderator]") == 3, copy
     assert "after school" in copy and "or ring" in copy
+
+
+def test_quoting_what_was_never_given_as_written_is_screened(stack):
+    gw, to_mentor, _ = gateway(stack)
+    # held and left open; then redacted: neither original reached anyone
+    for subject, msgid in (("Week 5", "<w5@school.test>"), ("Week 6", "<w6@school.test>")):
+        stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, subject,
+                   "my number is 07700 900 555 text me", msgid=msgid))
+        stack.wait_count("relay@mentoring.test", 1)
+        gw.once()
+    [(h6,)] = gw.sql("SELECT h.id FROM holds h JOIN messages m ON m.id = h.message"
+                     " WHERE m.subject = 'Week 6'")
+    gw.ctl("hold", "redact", str(h6))
+    gw.once()
+    assert stack.wait_count(MENTOR, 1) == 1
+    assert "07700 900 555" not in body_text(parse(stack.messages(MENTOR)[0]))
+    for subject, msgid in (("Re: Week 5", "<w5@school.test>"), ("Re: Week 6", "<w6@school.test>")):
+        send(stack, gw, MENTEE, to_mentor, subject,
+             "As I said:\r\n\r\nOn Sun, Alex wrote:\r\n> my number is 07700 900 555 text me\r\n",
+             extra=f"In-Reply-To: {msgid}\r\nReferences: {msgid}\r\n")
+        [(state, reason)] = gw.sql("SELECT state, reason FROM messages WHERE subject = ?", subject)
+        assert state == "held" and "quoted text this pair never exchanged" in reason, (subject, reason)
+    assert stack.count(MENTOR) == 1
