@@ -28,36 +28,66 @@ pick(struct deciders *d, char *const *list, size_t n, char **out, size_t nout)
 	}
 }
 
-enum mg_status
-decider_list(struct store *s, const struct conf *c, int64_t message, struct deciders *d)
+/* The addresses message concerns (lower-case); *n of them. */
+static enum mg_status
+involved(struct store *s, int64_t message, char ***out, size_t *n)
 {
 	sqlite3_stmt *st = store_stmt(s, q_involved);
-	char **out = NULL;
-	size_t nout = 0;
 	int rc;
 
-	memset(d, 0, sizeof *d);
+	*out = NULL;
+	*n = 0;
 	if (!st)
 		return MG_INTERNAL;
 	sqlite3_bind_int64(st, 1, message);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
 			continue;
-		out = xrealloc(out, (nout + 1) * sizeof *out);
-		out[nout++] = store_col_text(st, 0);
+		*out = xrealloc(*out, (*n + 1) * sizeof **out);
+		(*out)[(*n)++] = store_col_text(st, 0);
 	}
 	sqlite3_reset(st);
-	if (rc == SQLITE_DONE) {
+	return rc == SQLITE_DONE ? MG_OK : store_status(rc);
+}
+
+static void
+free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+enum mg_status
+decider_list(struct store *s, const struct conf *c, int64_t message, struct deciders *d)
+{
+	char **out;
+	size_t nout;
+	enum mg_status rc = involved(s, message, &out, &nout);
+
+	memset(d, 0, sizeof *d);
+	if (rc == MG_OK) {
 		pick(d, c->coordinators, c->ncoordinators, out, nout);
 		if (!d->n) {
 			d->safeguarding = 1;
 			pick(d, c->safeguarding, c->nsafeguarding, out, nout);
 		}
 	}
-	for (size_t i = 0; i < nout; i++)
-		free(out[i]);
-	free(out);
-	return rc == SQLITE_DONE ? MG_OK : store_status(rc);
+	free_list(out, nout);
+	return rc;
+}
+
+int
+decider_concerns(struct store *s, int64_t message, const char *addr)
+{
+	char **out;
+	size_t nout;
+	int yes = involved(s, message, &out, &nout) != MG_OK;
+
+	for (size_t i = 0; i < nout && !yes; i++)
+		yes = !strcasecmp(out[i], addr);
+	free_list(out, nout);
+	return yes;
 }
 
 int

@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "calendar.h"
+#include "decider.h"
 #include "digest.h"
 #include "log.h"
 #include "notice.h"
@@ -284,8 +285,8 @@ static const char q_day_pairs[] =
 	" JOIN participants b ON b.id = p.mentor_id WHERE m.received >= ?1"
 	" GROUP BY p.id ORDER BY p.id";
 static const char q_day_holds[] =
-	"SELECT h.id, coalesce(m.from_addr, ''), h.reason FROM holds h JOIN messages m ON m.id = h.message"
-	" WHERE h.state = 'open' ORDER BY h.id";
+	"SELECT h.id, coalesce(m.from_addr, ''), h.reason, h.message FROM holds h"
+	" JOIN messages m ON m.id = h.message WHERE h.state = 'open' ORDER BY h.id";
 static const char q_day_bounces[] =
 	"SELECT rcpt, permanent, coalesce(why, '') FROM bounces WHERE created >= ?1 ORDER BY id";
 static const char q_quiet[] =
@@ -294,8 +295,9 @@ static const char q_quiet[] =
 	" LEFT JOIN messages m ON m.pair_id = p.id AND m.state = 'relayed'"
 	" WHERE p.state = 'active' GROUP BY p.id HAVING last < ?1 ORDER BY last";
 
+/* The day as reader sees it: the holds they may decide (decider.h). */
 static char *
-day_text(struct store *s, const struct conf *c, int64_t now)
+day_text(struct store *s, const struct conf *c, int64_t now, const char *reader)
 {
 	struct buf b = {0};
 	sqlite3_stmt *st;
@@ -318,6 +320,13 @@ day_text(struct store *s, const struct conf *c, int64_t now)
 	any = 0;
 	if ((st = store_stmt(s, q_day_holds))) {
 		while (sqlite3_step(st) == SQLITE_ROW) {
+			struct deciders dc;
+			if (decider_list(s, c, sqlite3_column_int64(st, 3), &dc) != MG_OK ||
+			    !decider_has(&dc, reader)) {
+				decider_clear(&dc);
+				continue;
+			}
+			decider_clear(&dc);
 			buf_printf(&b, "  hold %lld from %s: %s\n", (long long)sqlite3_column_int64(st, 0),
 			    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
 			any = 1;
@@ -371,13 +380,18 @@ daily(struct store *s, const struct conf *c, int *queued)
 		return MG_OK;
 	if ((rc = store_begin(s)) != MG_OK)
 		return rc;
-	char *body = day_text(s, c, now);
 	char *subject = xasprintf("[%s] the day in the programme: %d", c->name, today);
-	char *key = xasprintf("coord-digest:%d", today);
-	rc = notice_coordinators(s, c, key, 0, subject, body, NULL);
-	free(body);
+	rc = MG_OK;
+	for (size_t i = 0; i < c->ncoordinators && rc == MG_OK; i++) {
+		char *body = day_text(s, c, now, c->coordinators[i]);
+		char *key = xasprintf("coord-digest:%d:%s", today, c->coordinators[i]);
+		struct notice n = { key, NULL, c->coordinators[i], 0, 0, subject, body, NULL,
+			NULL, NULL, NULL, 0, NULL };
+		rc = notice_enqueue(s, c, &n);
+		free(body);
+		free(key);
+	}
 	free(subject);
-	free(key);
 	if (rc != MG_OK) {
 		store_rollback(s);
 		return rc;

@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "escalate.h"
 #include "log.h"
+#include "decider.h"
 #include "notice.h"
 #include "reply.h"
 #include "store_p.h"
@@ -43,15 +44,19 @@ mail_step(struct store *s, const struct conf *c, int64_t message, const char *to
 	    step ? "\n\nEarlier steps were not acknowledged in time." : "");
 	enum mg_status rc = MG_OK;
 
+	/* (never to one the message concerns: a safeguarding lead who is
+	 * also in the pair is passed over) */
 	if (step == 0) {
 		for (size_t i = 0; i < c->nsafeguarding && rc == MG_OK; i++) {
+			if (decider_concerns(s, message, c->safeguarding[i]))
+				continue;
 			char *key = xasprintf("esc:%s:0:%s", token, c->safeguarding[i]);
 			struct notice n = { key, NULL, c->safeguarding[i], 0, message, subject, body,
 				reply_to, NULL, NULL, NULL, 0, NULL };
 			rc = notice_enqueue(s, c, &n);
 			free(key);
 		}
-	} else if ((size_t)step <= c->nchain) {
+	} else if ((size_t)step <= c->nchain && !decider_concerns(s, message, c->chain[step - 1])) {
 		char *key = xasprintf("esc:%s:%d", token, step);
 		struct notice n = { key, NULL, c->chain[step - 1], 0, message, subject, body, reply_to,
 			NULL, NULL, NULL, 0, NULL };
@@ -153,12 +158,26 @@ escalate_due(struct store *s, const struct conf *c, int *stepped)
 	return store_commit(s);
 }
 
+static const char q_message[] = "SELECT message FROM escalations WHERE token = ?1";
+
 int
-escalate_may_ack(const struct conf *c, const char *addr)
+escalate_may_ack(struct store *s, const struct conf *c, const char *token, const char *addr)
 {
-	return conf_listed(c->safeguarding, c->nsafeguarding, addr) ||
-	    conf_listed(c->chain, c->nchain, addr) ||
-	    conf_listed(c->coordinators, c->ncoordinators, addr);
+	sqlite3_stmt *st;
+	int64_t message = 0;
+
+	if (!conf_listed(c->safeguarding, c->nsafeguarding, addr) &&
+	    !conf_listed(c->chain, c->nchain, addr) &&
+	    !conf_listed(c->coordinators, c->ncoordinators, addr))
+		return 0;
+	if (!(st = store_stmt(s, q_message)))
+		return 0;
+	store_bind_text(st, 1, token);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		message = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	/* (no such escalation: nothing to ack, and nothing said about it) */
+	return !message || !decider_concerns(s, message, addr);
 }
 
 enum mg_status
@@ -171,7 +190,7 @@ escalate_reply(struct store *s, const struct conf *c, int64_t message, const cha
 	const char *p = text;
 	sqlite3_stmt *st;
 	enum mg_status rc;
-	int allowed = escalate_may_ack(c, from);
+	int allowed = escalate_may_ack(s, c, token, from);
 
 	while (isspace((unsigned char)*p))
 		p++;

@@ -18,6 +18,7 @@
 #include "rules.h"
 #include "screen.h"
 #include "store_p.h"
+#include "vis.h"
 
 static const char *const verbs[] = {
 	[MOD_APPROVE] = "approve", [MOD_REJECT] = "reject", [MOD_REDACT] = "redact", [MOD_EDIT] = "edit",
@@ -38,6 +39,22 @@ mod_address(const struct conf *c, const char *token)
 	return xasprintf("%s+mod-%s@%s", c->relay_local, token, c->relay_domain);
 }
 
+/* text[0, n) as a coordinator reads it: controls and bidi marks visible
+ * (vis.h), and no "[[" or "]]" of its own to pass for a mark of ours */
+static void
+shown(struct buf *b, const char *text, size_t n)
+{
+	struct buf v = {0};
+
+	vis_escape(&v, text, n, 0);
+	for (size_t i = 0; i < v.len; i++) {
+		buf_addc(b, v.s[i]);
+		if ((v.s[i] == '[' || v.s[i] == ']') && i + 1 < v.len && v.s[i + 1] == v.s[i])
+			buf_addc(b, ' ');
+	}
+	buf_free(&v);
+}
+
 /* text with the hits' spans (in text order; overlapping ones merged)
  * wrapped in [[ ]] */
 static char *
@@ -55,13 +72,13 @@ marked(const char *text, const struct screen_hit *h, size_t n)
 				end = h[i + 1].end;
 			i++;
 		}
-		buf_add(&b, text + at, start - at);
+		shown(&b, text + at, start - at);
 		buf_adds(&b, "[[");
-		buf_add(&b, text + start, end - start);
+		shown(&b, text + start, end - start);
 		buf_adds(&b, "]]");
 		at = end;
 	}
-	buf_add(&b, text + at, len - at);
+	shown(&b, text + at, len - at);
 	return b.s ? buf_steal(&b) : xstrdup("");
 }
 
@@ -205,9 +222,12 @@ moderate_hold(struct store *s, const struct conf *c, int64_t message, const stru
 		rc = notice_enqueue(s, c, &n);
 		free(k);
 	}
-	if (rc == MG_OK)
+	if (rc == MG_OK && !dc.n)
+		log_warn("moderate hold id=%lld mailed to nobody: every coordinator and safeguarding "
+		    "address is one it concerns (mentorctl hold list shows it)", (long long)message);
+	else if (rc == MG_OK)
 		log_info("moderate hold id=%lld mailed=%zu%s", (long long)message, dc.n,
-		    dc.safeguarding && dc.n ? " (to safeguarding: every coordinator is in its pair)" : "");
+		    dc.safeguarding ? " (to safeguarding: every coordinator is in its pair)" : "");
 	free(key);
 out:
 	decider_clear(&dc);
@@ -507,7 +527,7 @@ moderate_open(struct store *s, const char *token, int64_t *id, char **subject)
  * whatever form it appears (redact.h) */
 static void
 redacted(struct store *s, const struct conf *c, int64_t message, const char *body,
-    const char *subject, char **rb, char **rs)
+    const char *subject, char **rb, char **rs, int *unfinished)
 {
 	sqlite3_stmt *st = store_stmt(s, q_flags);
 	char **ex = NULL, **cats = NULL;
@@ -532,14 +552,30 @@ redacted(struct store *s, const struct conf *c, int64_t message, const char *bod
 		}
 		sqlite3_reset(st);
 	}
-	*rb = redact_text(body ? body : "", ex, nex, c->rules, cats, ncat);
-	*rs = redact_text(subject ? subject : "", ex, nex, c->rules, cats, ncat);
+	*rb = redact_text(body ? body : "", ex, nex, c->rules, cats, ncat, unfinished);
+	*rs = redact_text(subject ? subject : "", ex, nex, c->rules, cats, ncat, unfinished);
 	for (size_t i = 0; i < nex; i++)
 		free(ex[i]);
 	for (size_t i = 0; i < ncat; i++)
 		free(cats[i]);
 	free(ex);
 	free(cats);
+}
+
+int
+moderate_may(struct store *s, const struct conf *c, const char *token, const char *addr)
+{
+	struct hold h;
+	struct deciders dc;
+	int yes = 0;
+
+	if (hold_get(s, token, 0, &h) != MG_OK)
+		return 0;
+	if (decider_list(s, c, h.message, &dc) == MG_OK)
+		yes = decider_has(&dc, addr);
+	decider_clear(&dc);
+	hold_clear(&h);
+	return yes;
 }
 
 /* MG_DENIED, saying why, when by may not decide message's hold (decider.h) */
@@ -714,21 +750,34 @@ moderate_decide(struct store *s, const struct conf *c, const char *token, int64_
 	} else if (d->verb == MOD_CLOSE) {
 		;	/* the hold's state says it all; nobody is mailed */
 	} else {
-		if (d->verb == MOD_REDACT) {
+		if (d->verb == MOD_REDACT || d->verb == MOD_EDIT) {
+			/* (an edit replaces the text; its subject is redacted) */
 			char *raw;
 			size_t len;
+			int unfinished = 0, same;
 			if ((rc = store_msg_raw(s, h.message, &raw, &len)) != MG_OK)
 				goto fail;
 			struct mime_msg *m = mime_parse(raw, len);
-			redacted(s, c, h.message, m->text, m->subject, &body, &subject);
+			redacted(s, c, h.message, m->text, m->subject, &body, &subject, &unfinished);
+			same = !strcmp(body, m->text ? m->text : "") &&
+			    !strcmp(subject, m->subject ? m->subject : "");
 			mime_free(m);
 			free(raw);
-		} else if (d->verb == MOD_EDIT) {
-			if (!d->anyway && (*detail = screened_edit(c, d->note))) {
+			if (d->verb == MOD_REDACT && (unfinished || same)) {
+				*detail = xstrdup(unfinished ? "screening could not finish reading it, so "
+				    "what to take out is not known; edit it instead" :
+				    "nothing in it is marked to take out; approve it, edit it or reject it");
 				rc = MG_DENIED;
 				goto fail;
 			}
-			body = xstrdup(d->note);
+			if (d->verb == MOD_EDIT) {
+				if (!d->anyway && (*detail = screened_edit(c, d->note))) {
+					rc = MG_DENIED;
+					goto fail;
+				}
+				free(body);
+				body = xstrdup(d->note);
+			}
 		}
 		rc = relay_release(s, c, h.message, body, subject, &why);
 		if (rc != MG_OK) {

@@ -51,48 +51,68 @@ quote_norm(const char *s, size_t n)
 	return b.s ? buf_steal(&b) : xstrdup("");
 }
 
+/* A block shorter than this (normalised) is screened, matched or not:
+ * short pieces of old messages would spell anything ("> 07", "> 700"). */
+#define MIN_MATCH 20
+/* Past this many parts every block is screened: matching is not worth it. */
+#define MAX_PARTS 200
+
+static int
+wordch(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (unsigned char)c >= 0x80;
+}
+
+/* Does nb (normalised) lie within ref as whole words? */
+static int
+within(const char *ref, const char *nb, size_t n)
+{
+	for (const char *p = ref; (p = strstr(p, nb)); p++)
+		if ((p == ref || !wordch(p[-1]) || !wordch(nb[0])) &&
+		    (!p[n] || !wordch(p[n]) || !wordch(nb[n - 1])))
+			return 1;
+	return 0;
+}
+
 static int
 matched(const char *block, char *const *refs, size_t nref)
 {
 	char *nb = quote_norm(block, strlen(block));
-	int ok = !*nb;
+	size_t n = strlen(nb);
+	int ok = 0;
 
-	for (size_t i = 0; i < nref && !ok; i++)
-		ok = strstr(refs[i], nb) != NULL;
+	for (size_t i = 0; i < nref && !ok && n >= MIN_MATCH; i++)
+		ok = within(refs[i], nb, n);
 	free(nb);
 	return ok;
+}
+
+/* The parts screening must read (splitters too, unless blocks_only). */
+static char *
+unverified(const char *text, size_t len, char *const *refs, size_t nref, int blocks_only)
+{
+	struct reply_part *p;
+	size_t n = reply_history(text, len, &p);
+	struct buf out = {0};
+
+	/* the splitters are always read: their free text ("On <anything>
+	 * wrote:", a header block's Subject:) is the writer's own */
+	for (size_t i = 0; i < n; i++)
+		if ((p[i].splitter && !blocks_only) ||
+		    (!p[i].splitter && (n > MAX_PARTS || !matched(p[i].text, refs, nref)))) {
+			buf_adds(&out, p[i].text);
+			buf_adds(&out, p[i].splitter ? "\n" : "\n\n");
+		}
+	for (size_t i = 0; i < n; i++)
+		free(p[i].text);
+	free(p);
+	return out.s ? buf_steal(&out) : NULL;
 }
 
 char *
 quote_unverified(const char *text, size_t len, char *const *refs, size_t nref)
 {
-	struct reply_part *p;
-	size_t n = reply_history(text, len, &p);
-	struct buf out = {0}, intro = {0};	/* the splitters above a block */
-
-	for (size_t i = 0; i < n; i++) {
-		if (p[i].splitter) {
-			buf_adds(&intro, p[i].text);
-			buf_addc(&intro, '\n');
-			continue;
-		}
-		if (!matched(p[i].text, refs, nref)) {
-			if (intro.len)
-				buf_add(&out, intro.s, intro.len);
-			buf_adds(&out, p[i].text);
-			buf_adds(&out, "\n\n");
-		}
-		intro.len = 0;
-	}
-	if (intro.len) {	/* introducing nothing: read as written */
-		buf_add(&out, intro.s, intro.len);
-		buf_addc(&out, '\n');
-	}
-	buf_free(&intro);
-	for (size_t i = 0; i < n; i++)
-		free(p[i].text);
-	free(p);
-	return out.s ? buf_steal(&out) : NULL;
+	return unverified(text, len, refs, nref, 0);
 }
 
 int
@@ -109,10 +129,13 @@ quote_any(const char *text, size_t len)
 
 /* Each id a message names, newest last; at most this many are looked up. */
 #define MAX_IDS 16
-/* the copies the gateway sent to author or partner under Message-ID id */
+/* what the gateway sent author or partner under Message-ID id: a relayed
+ * copy, or mail about no message (a prompt, a digest); never a notice
+ * about one (a rejection names the held subject) */
 static const char q_sent[] =
 	"SELECT d.data FROM outbox o JOIN outbox_data d ON d.id = o.id"
-	" WHERE o.message_id = ?1 AND o.recipient_id IN (?2, ?3) LIMIT 4";
+	" WHERE o.message_id = ?1 AND o.recipient_id IN (?2, ?3)"
+	" AND (o.kind = 'relay' OR o.message IS NULL) LIMIT 4";
 /* what either of them wrote under Message-ID id, if it was relayed as
  * written (never a message held, rejected, redacted or edited: its
  * original is what nobody was given) */
@@ -159,7 +182,7 @@ add_col(char ***refs, size_t *n, sqlite3_stmt *st, int col, int mime)
 static int
 covered(const char *text, char **refs, size_t n)
 {
-	char *rest = quote_unverified(text, strlen(text), refs, n);
+	char *rest = unverified(text, strlen(text), refs, n, 1);
 	int ok = !rest;
 
 	free(rest);

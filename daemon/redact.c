@@ -61,6 +61,7 @@ number(const char *s, size_t len, size_t i, char *d, size_t dmax, size_t *end)
 			break;
 	}
 	d[n] = '\0';
+	int uk = 1;
 	if (plus && n >= 2 && !memcmp(d, "44", 2)) {
 		memmove(d + 1, d + 2, n - 1);
 		d[0] = '0';
@@ -68,6 +69,11 @@ number(const char *s, size_t len, size_t i, char *d, size_t dmax, size_t *end)
 	} else if (n >= 4 && !memcmp(d, "0044", 4)) {
 		memmove(d + 1, d + 4, n - 3);
 		n -= 3;
+	} else
+		uk = 0;
+	if (uk && n >= 2 && !memcmp(d, "00", 2)) {
+		memmove(d, d + 1, n);	/* +44 (0)7700: the 0 written twice */
+		n--;
 	}
 	return n >= 6 ? n : 0;
 }
@@ -94,7 +100,7 @@ excerpt_number(const char *ex, char *d, size_t dmax)
 
 char *
 redact_text(const char *text, char *const *excerpts, size_t nex, const struct rules *rs,
-    char *const *cats, size_t ncat)
+    char *const *cats, size_t ncat, int *unfinished)
 {
 	size_t len = strlen(text), end, at = 0;
 	struct spans sp = {0};
@@ -120,7 +126,10 @@ redact_text(const char *text, char *const *excerpts, size_t nex, const struct ru
 	}
 	if (rs) {
 		struct screen_hit *h;
-		size_t nh = screen_text_checked(rs, text, len, &h, NULL);
+		int u = 0;
+		size_t nh = screen_text_checked(rs, text, len, &h, &u);
+		if (u && unfinished)
+			*unfinished = 1;
 		for (size_t i = 0; i < nh; i++) {
 			if (h[i].rule->action == RULE_FLAG)
 				continue;

@@ -14,7 +14,6 @@
 #include "bounce.h"
 #include "classify.h"
 #include "confirm.h"
-#include "decider.h"
 #include "dname.h"
 #include "escalate.h"
 #include "export.h"
@@ -936,12 +935,12 @@ ask_confirmation(struct job *j, const char *kind)
 	while (isspace((unsigned char)*p))
 		p++;
 	shown = cut_utf8(p, 2000);	/* all of it: an edit's text is what goes out */
-	if (!strcmp(kind, "moderation") && decider_may(c, from) &&
+	if (!strcmp(kind, "moderation") && moderate_may(j->s, c, j->token + 4, from) &&
 	    moderate_parse(text, &d, &note) == MG_OK &&
 	    (rc = moderate_open(j->s, j->token + 4, &hold, &subject)) == MG_OK)
 		what = xasprintf("%s on hold %lld (\"%s\"):\n\n%s", moderate_verb(d.verb), (long long)hold,
 		    subject, shown);
-	else if (!strcmp(kind, "escalation") && escalate_may_ack(c, from) &&
+	else if (!strcmp(kind, "escalation") && escalate_may_ack(j->s, c, j->token + 4, from) &&
 	    !strncasecmp(p, "ack", 3) && !isalpha((unsigned char)p[3]) &&
 	    (rc = escalate_open(j->s, j->token + 4)) == MG_OK)
 		what = xstrdup("ack (you are dealing with an urgent safeguarding alert)");

@@ -25,4 +25,9 @@ void decider_clear(struct deciders *);
 /* May addr decide some hold (a coordinator or a safeguarding address)? */
 int decider_may(const struct conf *, const char *addr);
 
+/* Is addr one of those message concerns (its pair's people, author,
+ * recipient, sender)?  Such a person sees and acts on nothing about it;
+ * on a database error, 1. */
+int decider_concerns(struct store *, int64_t message, const char *addr);
+
 #endif

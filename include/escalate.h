@@ -22,9 +22,10 @@ enum mg_status escalate_start(struct store *, const struct conf *, int64_t messa
  * next address in escalation_chain.  *stepped = how many moved on. */
 enum mg_status escalate_due(struct store *, const struct conf *, int *stepped);
 
-/* May addr (lower case) acknowledge: a safeguarding, chain or
- * coordinator address? */
-int escalate_may_ack(const struct conf *, const char *addr);
+/* May addr (lower case) acknowledge the escalation of token: a
+ * safeguarding, chain or coordinator address, and none the message
+ * concerns (decider.h)? */
+int escalate_may_ack(struct store *, const struct conf *, const char *token, const char *addr);
 
 /* Mail to LOCAL+esc-TOKEN: "ack" on the first line from a safeguarding,
  * chain or coordinator address stops the chain.  Records the reply. */

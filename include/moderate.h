@@ -93,6 +93,9 @@ const char *moderate_verb(enum moderate_verb);
  * (caller frees), MG_NOTFOUND when there is none or it is decided. */
 enum mg_status moderate_open(struct store *, const char *token, int64_t *id, char **subject);
 
+/* May addr decide the hold of token (decider.h)?  0 for no such hold. */
+int moderate_may(struct store *, const struct conf *, const char *token, const char *addr);
+
 /* Print open holds, or one hold in full. */
 /* Relay to email has been resumed: approve (as by) the holds kept only
  * because it was paused, each in its own transaction, as a coordinator's

@@ -14,10 +14,11 @@
  * lower-cased, nothing at either end.  Caller frees. */
 char *quote_norm(const char *s, size_t n);
 
-/* The parts of text's quoted history (reply_history) that are not, after
- * quote_norm, inside one of the nref texts (already quote_norm'ed): each
- * made-up block with the splitter line that introduces it, separated by
- * blank lines.  NULL when all of it matches (or there is none). */
+/* What of text's quoted history (reply_history) screening must read: every
+ * splitter (an attribution line, a header block: their free text is the
+ * writer's), and every block that is not, after quote_norm, inside one of
+ * the nref texts (already quote_norm'ed) as whole words and at least 20
+ * characters long; separated by blank lines.  NULL when there is none. */
 char *quote_unverified(const char *text, size_t len, char *const *refs, size_t nref);
 
 /* Has text any quoted history at all? */

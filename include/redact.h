@@ -12,9 +12,9 @@
 /* Copy of text with REDACT_MARK for: each of the nex excerpts (as flagged,
  * case aside); every number whose digits are an excerpt's number however
  * it is spaced or punctuated (+44 read as 0); and, when rs is given, every
- * hit of a hold or escalate rule in one of the ncat categories.  Caller
- * frees. */
+ * hit of a hold or escalate rule in one of the ncat categories (if that
+ * screening could not finish, *unfinished is set).  Caller frees. */
 char *redact_text(const char *text, char *const *excerpts, size_t nex, const struct rules *rs,
-    char *const *cats, size_t ncat);
+    char *const *cats, size_t ncat, int *unfinished);
 
 #endif

@@ -3,6 +3,7 @@ also a participant never receives or decides a hold of their own pair (with
 nobody else, the safeguarding addresses do), and the held text is fenced
 so that nothing in it passes for the gateway's words."""
 import os
+import time
 
 from harness import Gateway, body_text, make_mail, parse
 
@@ -14,8 +15,9 @@ RULES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abs
                      "conf", "rules")
 
 
-def gateway(stack, coordinators):
-    gw = Gateway(stack, extra=f"\n[screening]\nrules = {RULES}\n\n[safeguarding]\naddresses = {SAFE}\n")
+def gateway(stack, coordinators, safeguarding=SAFE):
+    gw = Gateway(stack, extra=f"\n[screening]\nrules = {RULES}\n\n[safeguarding]\naddresses = {safeguarding}\n"
+                              "\n[digest]\ncoordinators = yes\n")
     gw.edit(f"coordinators = {COORD}", f"coordinators = {coordinators}")
     to_mentor, to_mentee = gw.setup_pair()
     return gw, to_mentor, to_mentee
@@ -63,8 +65,23 @@ def test_a_coordinator_in_the_pair_neither_receives_nor_decides_its_hold(stack):
     send(stack, gw, COORD, to, "Re: held", "reject Please keep contact details off the programme.")
     gw.confirm(COORD)
     assert gw.sql("SELECT state FROM holds WHERE token = ?", token2) == [("rejected",)]
-    assert not any("held" in str(parse(m)["Subject"]) or "Reminder" in str(parse(m)["Subject"])
-                   for m in stack.messages(MENTOR))
+    stack.wait_queue_empty()
+    # a day on: the reminder of the open hold and the coordinators' day
+    # reach the other coordinator, and tell the mentor nothing of it
+    today = int(time.time()) // 86400 * 86400
+    later = {"MENTORGATE_NOW": str(today + 2 * 86400 + 17 * 3600)}   # 17:00 UTC, a day on
+    gw.once(env=later)
+    stack.wait_queue_empty()
+    coord = [parse(m) for m in stack.messages(COORD)]
+    assert any("Reminder" in str(m["Subject"]) and "hold 1:" in body_text(m) for m in coord)
+    day = [m for m in coord if "the day in the programme" in str(m["Subject"])]
+    assert day and "hold 1 from alex@school.test" in body_text(day[0]), [str(m["Subject"]) for m in coord]
+    mine = [parse(m) for m in stack.messages(MENTOR)]
+    assert any("the day in the programme" in str(m["Subject"]) for m in mine)
+    for m in mine:
+        subject, text = str(m["Subject"]), body_text(m)
+        assert "held" not in subject and "Reminder" not in subject and "decided by" not in subject, subject
+        assert "hold 1" not in text and "hold 2" not in text, text
 
 
 def test_with_no_other_coordinator_the_hold_goes_to_safeguarding(stack):
@@ -93,3 +110,20 @@ def test_the_held_text_cannot_pass_for_the_gateways_words(stack):
     assert not any(line.startswith("Note from the gateway") or line == "----- end -----"
                    for line in lines), text
     assert "as Alex Smith (mentee) wrote it" in text
+
+
+def test_an_escalation_passes_over_whoever_it_concerns(stack):
+    # the mentor is on the safeguarding list too: a risk disclosure by his
+    # mentee goes to the other safeguarding address only, and he cannot ack it
+    gw, to_mentor, _ = gateway(stack, COORD, safeguarding=f"{SAFE}, {MENTOR}")
+    send(stack, gw, MENTEE, to_mentor, "Week 3", "I don't see the point anymore. I want to die.")
+    urgent = [parse(m) for m in stack.messages(SAFE) if "URGENT" in str(parse(m)["Subject"])]
+    assert len(urgent) == 1
+    assert not any("URGENT" in str(parse(m)["Subject"]) for m in stack.messages(MENTOR))
+    to = urgent[0]["Reply-To"].addresses[0].addr_spec
+    send(stack, gw, MENTOR, to, "Re: URGENT", "ack")
+    gw.confirm(MENTOR)
+    assert gw.sql("SELECT acked_by FROM escalations") == [(None,)]
+    send(stack, gw, SAFE, to, "Re: URGENT", "ack")
+    gw.confirm(SAFE)
+    assert gw.sql("SELECT acked_by FROM escalations") == [(SAFE,)]

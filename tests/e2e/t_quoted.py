@@ -78,12 +78,28 @@ def test_a_true_quote_of_an_approved_message_passes_an_altered_one_is_held(stack
     [(state, reason)] = gw.sql("SELECT state, reason FROM messages WHERE subject = 'Re: Week 2 altered'")
     assert state == "held" and "quoted text this pair never exchanged" in reason, (state, reason)
     assert stack.count(MENTEE) == 2
-    # a quote of another pair's message is not this pair's either
+    # a quote of another pair's message, approved and relayed there, is
+    # not this pair's, even naming the copy's Message-ID
     to_jo_mentor, _ = gw.pair("jo@school.test", "kim@nhs.test")
-    send(stack, gw, "jo@school.test", to_jo_mentor, "Hi Kim", "my mobile is 07700 900 777 x")
+    jo = "My mum's mobile is 07700 900 777 if the school needs her.\r\n"
+    send(stack, gw, "jo@school.test", to_jo_mentor, "Hi Kim", jo)
+    [(h,)] = gw.sql("SELECT h.id FROM holds h JOIN messages m ON m.id = h.message"
+                    " WHERE m.subject = 'Hi Kim'")
+    gw.ctl("hold", "approve", str(h))
+    gw.once()
+    assert stack.wait_count("kim@nhs.test", 1) == 1
+    kim = parse(stack.messages("kim@nhs.test")[0])
     send(stack, gw, MENTOR, to_mentee, "Re: Hi",
-         "Hello\r\n\r\nOn Sun, Jo wrote:\r\n> my mobile is 07700 900 777 x\r\n")
-    [(state,)] = gw.sql("SELECT state FROM messages WHERE subject = 'Re: Hi'")
+         "Hello\r\n\r\nOn Sun, Jo wrote:\r\n" + quote(body_text(kim).strip()) + "\r\n",
+         extra=f"In-Reply-To: {kim['Message-ID']}\r\nReferences: {kim['Message-ID']}\r\n")
+    [(state, reason)] = gw.sql("SELECT state, reason FROM messages WHERE subject = 'Re: Hi'")
+    assert state == "held" and "quoted text this pair never exchanged" in reason, reason
+    # an attribution line above a true quote is the writer's own text
+    send(stack, gw, MENTOR, to_mentee, "Re: Week 2 once more",
+         f"Yes.\r\n\r\nOn Sun, whatsapp me on 07700 900 888, {got['From']} wrote:\r\n"
+         + quote(copy) + "\r\n",
+         extra=f"In-Reply-To: {got['Message-ID']}\r\nReferences: {got['Message-ID']}\r\n")
+    [(state,)] = gw.sql("SELECT state FROM messages WHERE subject = 'Re: Week 2 once more'")
     assert state == "held", state
 
 
@@ -165,3 +181,34 @@ def test_quoting_what_was_never_given_as_written_is_screened(stack):
         [(state, reason)] = gw.sql("SELECT state, reason FROM messages WHERE subject = ?", subject)
         assert state == "held" and "quoted text this pair never exchanged" in reason, (subject, reason)
     assert stack.count(MENTOR) == 1
+
+
+def test_a_notice_about_a_held_message_is_no_exchanged_text(stack):
+    gw, to_mentor, _ = gateway(stack)
+    send(stack, gw, MENTEE, to_mentor, "whatsapp me on 07700 900 123", "see subject")
+    [(h,)] = gw.sql("SELECT id FROM holds")
+    gw.ctl("hold", "reject", str(h), "Please keep numbers off the programme.")
+    gw.once()
+    assert stack.wait_count(MENTEE, 1) == 1
+    notice = parse(stack.messages(MENTEE)[0])
+    text = body_text(notice).strip()
+    assert "07700 900 123" in text, "the rejection names the held subject"
+    send(stack, gw, MENTEE, to_mentor, "Re: About your message",
+         "Sorry!\r\n\r\nOn Sun, NHS Mentoring wrote:\r\n" + quote(text) + "\r\n",
+         extra=f"In-Reply-To: {notice['Message-ID']}\r\nReferences: {notice['Message-ID']}\r\n")
+    [(state,)] = gw.sql("SELECT state FROM messages WHERE subject = 'Re: About your message'")
+    assert state == "held", state
+    assert stack.count(MENTOR) == 0
+
+
+def test_an_edit_takes_the_detail_out_of_the_subject_too(stack):
+    gw, to_mentor, _ = gateway(stack)
+    before = stack.count(COORD)
+    send(stack, gw, MENTEE, to_mentor, "text me on 07700 900 123", "see the subject")
+    assert stack.wait_count(COORD, before + 1) == before + 1
+    mail = parse(stack.messages(COORD)[-1])
+    decide(stack, gw, mail, "edit\r\nSee you at the next session.")
+    assert stack.wait_count(MENTOR, 1) == 1
+    got = parse(stack.messages(MENTOR)[0])
+    assert "07700" not in str(got["Subject"]) and "[removed by moderator]" in str(got["Subject"]), \
+        str(got["Subject"])
