@@ -132,6 +132,11 @@ analyze:
 	rm -rf build-analyze/scan build-analyze/report
 	scan-build-14 --status-bugs -o build-analyze/report $(MAKE) -k BUILD=build-analyze/scan objs
 
+# Screening scored on the safeguarding set beside the clone: recall per
+# category and false alarms, for the working half and the blind half.
+screen-eval: all
+	BUILD=$(BUILD) python3 tests/corpus/screen_eval.py
+
 # Messages per second for normalisation + reply extraction over the corpora,
 # in one process, with the ratio to planer and email-reply-parser (npm)
 # measured in the same run.
@@ -173,4 +178,4 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz build-analyze mentorgated mentorctl
 
-.PHONY: all units objs analyze fuzzers bench-bin deps test demo fuzz bench install clean
+.PHONY: all units objs analyze fuzzers bench-bin deps test demo fuzz bench screen-eval install clean

@@ -18,7 +18,7 @@
 #include "rules.h"
 #include "survey.h"
 
-enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL, K_BOOL, K_ATT, K_SIZE };
+enum kind { K_STR, K_INT, K_TLS, K_ADDR, K_LIST, K_PATH, K_URL, K_BOOL, K_ATT, K_SIZE, K_TEXTS };
 
 struct key {
 	const char *section, *name;
@@ -66,6 +66,7 @@ static const struct key keys[] = {
 	{ "moderation", "hold_unauthenticated", K_BOOL, F(hold_unauthenticated), 0, 0 },
 	{ "moderation", "authserv_id", K_STR, F(authserv_id), 0, 0 },
 	{ "screening", "rules", K_PATH, F(rules_dir), 0, 0 },
+	{ "screening", "allow", K_TEXTS, F(allow), 0, 0 },
 	{ "safeguarding", "addresses", K_LIST, F(safeguarding), 0, 0 },
 	{ "safeguarding", "escalation_chain", K_LIST, F(chain), 0, 0 },
 	{ "safeguarding", "escalation_minutes", K_INT, F(escalation_minutes), 1, 10080 },
@@ -257,6 +258,13 @@ set(struct reader *r, struct conf *c, const struct key *k, char *v)
 	case K_LIST:
 		add_list(r, c, k->off, v);
 		break;
+	case K_TEXTS: {	/* one entry a line, kept whole */
+		char ***list = (char ***)(void *)((char *)c + k->off);
+		size_t *n = (size_t *)(void *)((char *)c + k->off + sizeof(char **));
+		*list = xrealloc(*list, (*n + 1) * sizeof **list);
+		(*list)[(*n)++] = xstrdup(v);
+		break;
+	}
 	case K_ATT:
 		if (!strcmp(v, "hold"))
 			*ip = CONF_ATT_HOLD;
@@ -465,6 +473,13 @@ conf_load(const char *path, struct conf **out, struct buf *errs)
 	if (!r.errors && c->rules_dir && (rules_load(c->rules_dir, &c->rules, errs) != MG_OK ||
 	    rules_check(c->rules, errs) != MG_OK))
 		r.errors++;
+	for (size_t i = 0; !r.errors && c->rules && i < c->nallow; i++)
+		rules_allow(c->rules, c->allow[i]);
+	if (!r.errors && c->rules && c->relay_domain) {	/* the programme's own addresses */
+		char *own = xasprintf("@%s", c->relay_domain);
+		rules_allow(c->rules, own);
+		free(own);
+	}
 	if (r.errors) {
 		conf_free(c);
 		return MG_BADCONF;
@@ -497,9 +512,9 @@ conf_free(struct conf *c)
 		free(*strs[i]);
 	zfree(c->imap_password);
 	zfree(c->smtp_password);
-	char ***lists[] = { &c->coordinators, &c->safeguarding, &c->chain };
-	size_t *counts[] = { &c->ncoordinators, &c->nsafeguarding, &c->nchain };
-	for (size_t l = 0; l < 3; l++) {
+	char ***lists[] = { &c->coordinators, &c->safeguarding, &c->chain, &c->allow };
+	size_t *counts[] = { &c->ncoordinators, &c->nsafeguarding, &c->nchain, &c->nallow };
+	for (size_t l = 0; l < 4; l++) {
 		for (size_t i = 0; i < *counts[l]; i++)
 			free((*lists[l])[i]);
 		free(*lists[l]);

@@ -1,4 +1,5 @@
 /* rules: parse, compile and self-check the screening rule files. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +43,10 @@ rule_clear(struct rule *r)
 	for (size_t i = 0; i < r->nnomatch; i++)
 		free(r->nomatch[i]);
 	free(r->nomatch);
+	for (size_t i = 0; i < r->nunless; i++)
+		pattern_free(r->unless[i]);
+	free(r->unless);
+	free(r->why);
 	free(r->file);
 }
 
@@ -53,8 +58,82 @@ rules_free(struct rules *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		rule_clear(&rs->v[i]);
 	free(rs->v);
+	for (size_t i = 0; i < rs->nallow; i++)
+		free(rs->allow[i]);
+	free(rs->allow);
 	prefilter_free(rs->pf);
 	free(rs);
+}
+
+/* An [allow] entry as it is compared: a number by its digits alone (at
+ * least three), anything else lower-case with its spaces run together. */
+static char *
+allow_form(const char *s, size_t len)
+{
+	struct buf b = {0};
+	size_t digits = 0, other = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+		else if (!strchr(" +-.()/\t\r\n", s[i]))
+			other++;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!other && digits >= 3) {
+			if (c >= '0' && c <= '9')
+				buf_addc(&b, c);
+		} else if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			if (b.len && b.s[b.len - 1] != ' ')
+				buf_addc(&b, ' ');
+		} else
+			buf_addc(&b, c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c);
+	}
+	return b.s ? buf_steal(&b) : xstrdup("");
+}
+
+void
+rules_allow(struct rules *rs, const char *entry)
+{
+	char *f = allow_form(entry, strlen(entry));
+
+	if (!*f) {
+		free(f);
+		return;
+	}
+	rs->allow = xrealloc(rs->allow, (rs->nallow + 1) * sizeof *rs->allow);
+	rs->allow[rs->nallow++] = f;
+}
+
+/* A hit's text is allowed when it is an allowed number (its digits, with
+ * +44 read as 0) or holds an allowed text. */
+int
+rules_allowed(const struct rules *rs, const char *text, size_t len)
+{
+	char *f, digits[64];
+	size_t nd = 0;
+	int yes = 0;
+
+	if (!rs->nallow)
+		return 0;
+	for (size_t i = 0; i < len && nd + 1 < sizeof digits; i++)
+		if (text[i] >= '0' && text[i] <= '9')
+			digits[nd++] = text[i];
+	digits[nd] = 0;
+	if (nd > 2 && !strncmp(digits, "44", 2) && memchr(text, '+', len)) {
+		memmove(digits + 1, digits + 2, nd - 1);
+		digits[0] = '0';
+	}
+	f = allow_form(text, len);
+	for (size_t i = 0; i < rs->nallow && !yes; i++) {
+		const char *a = rs->allow[i];
+		if (strspn(a, "0123456789") == strlen(a))
+			yes = nd && !strcmp(digits, a);
+		else
+			yes = strstr(f, a) != NULL;
+	}
+	free(f);
+	return yes;
 }
 
 static char *
@@ -99,13 +178,162 @@ finish(struct rules *rs, struct rule *r, struct buf *errs)
 	return 0;
 }
 
+/* What the files of one directory have defined so far. */
+struct words {
+	char *name;
+	char *re;	/* the list as one alternation */
+};
+
+struct load {
+	struct rules *rs;
+	struct words *w;
+	size_t nw;
+	/* the [words NAME] stanza being read */
+	char *wname, *wfile;
+	char **entries;
+	size_t nentries;
+	int wline, wsource;
+};
+
 static int
-load_file(struct rules *rs, const char *path, struct buf *errs)
+by_length(const void *a, const void *b)
 {
+	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
+
+	return x < y ? 1 : x > y ? -1 : strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The entries as a regex: each matched whole (no letter or digit either
+ * side), a space as any white space, a final '*' as any ending; longest
+ * first, so that the longest phrase wins. */
+static char *
+words_re(char **e, size_t n)
+{
+	struct buf b = {0};
+
+	qsort(e, n, sizeof *e, by_length);
+	buf_adds(&b, "(?<![\\p{L}\\p{N}])(?:");
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(e[i]);
+		if (i)
+			buf_addc(&b, '|');
+		for (size_t k = 0; k < len; k++) {
+			char c = e[i][k];
+			if (c == '*' && k + 1 == len)
+				buf_adds(&b, "[\\p{L}\\p{N}'\xe2\x80\x99]*");
+			else if (c == ' ') {
+				buf_adds(&b, "\\s+");
+				while (k + 1 < len && e[i][k + 1] == ' ')
+					k++;
+			} else {
+				if (strchr("\\^$.|?*+()[]{}", c))
+					buf_addc(&b, '\\');
+				buf_addc(&b, c);
+			}
+		}
+	}
+	buf_adds(&b, ")(?![\\p{L}\\p{N}])");
+	return buf_steal(&b);
+}
+
+/* A finished [words] stanza: defined, or reported. */
+static int
+words_finish(struct load *ld, struct buf *errs)
+{
+	int bad = 0;
+
+	if (!ld->wname)
+		return 0;
+	for (size_t i = 0; i < ld->nw && !bad; i++)
+		if (!strcmp(ld->w[i].name, ld->wname)) {
+			buf_printf(errs, "%s:%d: word list %s is defined twice\n", ld->wfile, ld->wline,
+			    ld->wname);
+			bad = 1;
+		}
+	if (!bad && (!ld->nentries || !ld->wsource)) {
+		buf_printf(errs, "%s:%d: word list %s has no %s\n", ld->wfile, ld->wline, ld->wname,
+		    ld->nentries ? "source" : "word");
+		bad = 1;
+	}
+	if (!bad) {
+		ld->w = xrealloc(ld->w, (ld->nw + 1) * sizeof *ld->w);
+		ld->w[ld->nw].name = ld->wname;
+		ld->w[ld->nw++].re = words_re(ld->entries, ld->nentries);
+		ld->wname = NULL;
+	}
+	free(ld->wname);
+	free(ld->wfile);
+	for (size_t i = 0; i < ld->nentries; i++)
+		free(ld->entries[i]);
+	free(ld->entries);
+	ld->wname = ld->wfile = NULL;
+	ld->entries = NULL;
+	ld->nentries = 0;
+	ld->wsource = 0;
+	return bad;
+}
+
+/* src with each {NAME} (a word list defined above; not \p{..}, x{2,3})
+ * replaced by its alternation, or NULL with why in err. */
+static char *
+expand(const struct load *ld, const char *src, char *err, size_t errlen)
+{
+	struct buf b = {0};
+	const char *p = src;
+
+	while (*p) {
+		size_t n = 0;
+		/* (an escape's braces are not a list: \\p{L}, \\x{263a}) */
+		int escape = p - src >= 2 && p[-2] == '\\' && isalpha((unsigned char)p[-1]);
+		if (*p == '{' && !escape && isalpha((unsigned char)p[1])) {
+			while (p[1 + n] && (strchr("_-", p[1 + n]) || (p[1 + n] >= 'a' && p[1 + n] <= 'z') ||
+			    (p[1 + n] >= 'A' && p[1 + n] <= 'Z') || (p[1 + n] >= '0' && p[1 + n] <= '9')))
+				n++;
+			if (p[1 + n] == '}') {
+				size_t i;
+				for (i = 0; i < ld->nw; i++)
+					if (strlen(ld->w[i].name) == n && !strncmp(ld->w[i].name, p + 1, n))
+						break;
+				if (i == ld->nw) {
+					snprintf(err, errlen, "unknown word list {%.*s}", (int)n, p + 1);
+					buf_free(&b);
+					return NULL;
+				}
+				buf_adds(&b, ld->w[i].re);
+				p += n + 2;
+				continue;
+			}
+		}
+		buf_addc(&b, *p++);
+	}
+	return b.s ? buf_steal(&b) : xstrdup("");
+}
+
+/* pattern src (word lists expanded), compiled, or NULL with why in err */
+static struct pattern *
+compile(const struct load *ld, const char *src, char **expanded, char *err, size_t errlen)
+{
+	char *x = expand(ld, src, err, errlen);
+	struct pattern *re;
+
+	if (!x)
+		return NULL;
+	re = pattern_compile_one(x, 0, err, errlen);
+	if (re && expanded)
+		*expanded = x;
+	else
+		free(x);
+	return re;
+}
+
+static int
+load_file(struct load *ld, const char *path, struct buf *errs)
+{
+	struct rules *rs = ld->rs;
 	FILE *f = fopen(path, "r");
 	struct rule r = {0};
-	char line[8192], err[256];
-	int lineno = 0, bad = 0;
+	char line[65536], err[256];
+	int lineno = 0, bad = 0, allow = 0;
 
 	if (!f) {
 		buf_printf(errs, "%s: %s\n", path, strerror(errno));
@@ -118,19 +346,35 @@ load_file(struct rules *rs, const char *path, struct buf *errs)
 			continue;
 		if (*s == '[') {
 			bad += finish(rs, &r, errs);
+			bad += words_finish(ld, errs);
+			allow = 0;
 			char *e = strchr(s, ']');
-			if (!e || strncmp(s, "[rule ", 6) || e[1]) {
-				buf_printf(errs, "%s:%d: expected [rule NAME]\n", path, lineno);
+			if (e && !e[1] && !strcmp(s, "[allow]")) {
+				allow = 1;
+				continue;
+			}
+			int words = !strncmp(s, "[words ", 7);
+			if (!e || (strncmp(s, "[rule ", 6) && !words) || e[1]) {
+				buf_printf(errs, "%s:%d: expected [rule NAME], [words NAME] or [allow]\n", path,
+				    lineno);
 				bad++;
 				continue;
 			}
 			*e = 0;
-			r.name = xstrdup(trim(s + 6));
-			r.file = xstrdup(path);
-			r.line = lineno;
-			if (!*r.name || strpbrk(r.name, " \t")) {
-				buf_printf(errs, "%s:%d: a rule name is one word\n", path, lineno);
+			char *name = xstrdup(trim(s + (words ? 7 : 6)));
+			if (!*name || strpbrk(name, " \t{}")) {
+				buf_printf(errs, "%s:%d: a %s name is one word\n", path, lineno,
+				    words ? "word list" : "rule");
 				bad++;
+			}
+			if (words) {
+				ld->wname = name;
+				ld->wfile = xstrdup(path);
+				ld->wline = lineno;
+			} else {
+				r.name = name;
+				r.file = xstrdup(path);
+				r.line = lineno;
 			}
 			continue;
 		}
@@ -142,7 +386,23 @@ load_file(struct rules *rs, const char *path, struct buf *errs)
 		*eq = 0;
 		key = trim(s);
 		val = trim(eq + 1);
-		if (!r.name) {
+		if (allow) {
+			if (strcmp(key, "entry")) {
+				buf_printf(errs, "%s:%d: [allow] holds entry = lines\n", path, lineno);
+				bad++;
+			} else
+				rules_allow(rs, val);
+		} else if (ld->wname) {
+			if (!strcmp(key, "word") && *val)
+				add(&ld->entries, &ld->nentries, val);
+			else if (!strcmp(key, "source") && *val)
+				ld->wsource = 1;
+			else {
+				buf_printf(errs, "%s:%d: a word list holds word = and source = lines\n", path,
+				    lineno);
+				bad++;
+			}
+		} else if (!r.name) {
 			buf_printf(errs, "%s:%d: %s outside a [rule NAME] stanza\n", path, lineno, key);
 			bad++;
 		} else if (!strcmp(key, "category")) {
@@ -178,17 +438,25 @@ load_file(struct rules *rs, const char *path, struct buf *errs)
 				buf_printf(errs, "%s:%d: view is text or spoken\n", path, lineno);
 				bad++;
 			}
-		} else if (!strcmp(key, "pattern")) {
-			struct pattern *re = pattern_compile_one(val, 0, err, sizeof err);
+		} else if (!strcmp(key, "pattern") || !strcmp(key, "unless")) {
+			int unless = key[0] == 'u';
+			char *x = NULL;
+			struct pattern *re = compile(ld, val, unless ? NULL : &x, err, sizeof err);
 			if (!re) {
-				buf_printf(errs, "%s:%d: pattern: %s\n", path, lineno, err);
+				buf_printf(errs, "%s:%d: %s: %s\n", path, lineno, key, err);
 				bad++;
+			} else if (unless) {
+				r.unless = xrealloc(r.unless, (r.nunless + 1) * sizeof *r.unless);
+				r.unless[r.nunless++] = re;
 			} else {
 				r.re = xrealloc(r.re, (r.nre + 1) * sizeof *r.re);
 				r.src = xrealloc(r.src, (r.nre + 1) * sizeof *r.src);
-				r.src[r.nre] = xstrdup(val);
+				r.src[r.nre] = x;
 				r.re[r.nre++] = re;
 			}
+		} else if (!strcmp(key, "why")) {
+			free(r.why);
+			r.why = xstrdup(val);
 		} else if (!strcmp(key, "match"))
 			add(&r.match, &r.nmatch, val);
 		else if (!strcmp(key, "nomatch"))
@@ -199,6 +467,7 @@ load_file(struct rules *rs, const char *path, struct buf *errs)
 		}
 	}
 	bad += finish(rs, &r, errs);
+	bad += words_finish(ld, errs);
 	fclose(f);
 	return bad;
 }
@@ -282,13 +551,19 @@ rules_load(const char *dir, struct rules **out, struct buf *errs)
 	closedir(d);
 	if (n > 1)	/* (names is NULL when the directory holds none) */
 		qsort(names, n, sizeof *names, by_name);
+	struct load ld = { .rs = rs };
 	for (size_t i = 0; i < n; i++) {
 		char *path = xasprintf("%s/%s", dir, names[i]);
-		bad += load_file(rs, path, errs);
+		bad += load_file(&ld, path, errs);
 		free(path);
 		free(names[i]);
 	}
 	free(names);
+	for (size_t i = 0; i < ld.nw; i++) {
+		free(ld.w[i].name);
+		free(ld.w[i].re);
+	}
+	free(ld.w);
 	if (!n) {
 		buf_printf(errs, "%s: no *.rules files\n", dir);
 		bad++;

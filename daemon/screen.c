@@ -255,6 +255,38 @@ scan(const struct rules *rs, const char *s, size_t len)
 	return cand;
 }
 
+/* The sentence around s[a, b): back to the last '.', '!', '?' or blank
+ * line before it, on to the next after it, at most WINDOW either side. */
+#define WINDOW 300
+
+static int
+boundary(const char *s, size_t i, size_t len)
+{
+	return strchr(".!?", s[i]) || (s[i] == '\n' && i + 1 < len && s[i + 1] == '\n');
+}
+
+/* Does one of r's unless patterns match in the sentence of s[a, b)? */
+static int
+excused(const struct rule *r, const char *s, size_t len, size_t a, size_t b, int ascii)
+{
+	size_t from = a > WINDOW ? a - WINDOW : 0, to = b + WINDOW < len ? b + WINDOW : len, x, y;
+
+	for (size_t i = a; i > from; i--)
+		if (boundary(s, i - 1, len)) {
+			from = i;
+			break;
+		}
+	for (size_t i = b; i < to; i++)
+		if (boundary(s, i, len)) {
+			to = i + 1;
+			break;
+		}
+	for (size_t k = 0; k < r->nunless; k++)
+		if (pattern_find_in(r->unless[k], s, to, from, ascii, &x, &y, NULL) > 0)
+			return 1;
+	return 0;
+}
+
 /* Long text is searched in pieces of PIECE bytes, each search seeing
  * OVERLAP more to finish a match that starts near its piece's end: the
  * match limit bounds each search, and ordinary long mail stays far from it. */
@@ -338,19 +370,25 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 					a = b = piece - 1;	/* on to the next piece */
 					continue;
 				}
+				if (r->nunless && excused(r, s, slen, a, b,
+				    s == spoken ? spoken_ascii : text_ascii))
+					continue;	/* negated, refused, a figure of speech */
+				size_t ta = a, tb = b;	/* in text */
 				if (s == spoken) {
 					/* the last view byte came from a word or a
 					 * character: report up to its end */
-					size_t end = b > a ? map[b - 1] + 1 : map[a];
-					while (b > a && end < len && isalnum((unsigned char)text[end - 1]) &&
-					    isalnum((unsigned char)text[end]))
-						end++;
-					a = map[a];
-					b = end;
+					tb = b > a ? map[b - 1] + 1 : map[a];
+					while (b > a && tb < len && isalnum((unsigned char)text[tb - 1]) &&
+					    isalnum((unsigned char)text[tb]))
+						tb++;
+					ta = map[a];
 				}
-				hit(hits, &n, r, nv ? nmap[a] : a, nv ? nmap[b] : b);
+				size_t ha = nv ? nmap[ta] : ta, hb = nv ? nmap[tb] : tb;
+				if (rs->nallow && rules_allowed(rs, orig + ha, hb - ha))
+					continue;	/* signposting: no hit; look on */
+				hit(hits, &n, r, ha, hb);
 				if (s == spoken)
-					break;	/* view offsets differ: one report per pattern */
+					break;	/* one report per pattern (the spoken view's places) */
 			}
 		}
 	}

@@ -65,6 +65,8 @@ struct conf {
 	int escalation_minutes;
 	/* [screening] */
 	char *rules_dir;			/* NULL: screening off */
+	char **allow;				/* never a hit: signposting (rules.h [allow]) */
+	size_t nallow;
 	struct rules *rules;			/* loaded and self-checked with the file */
 	/* [daemon]: process-wide, read from the first configuration file */
 	char *user;				/* drop privileges to this user */

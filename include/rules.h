@@ -10,6 +10,20 @@
  *     pattern = REGEX            one or more; any may match
  *     match = EXAMPLE            one or more lines the rule must catch
  *     nomatch = EXAMPLE          one or more it must not
+ *     unless = REGEX             optional, repeatable: a hit is dropped when
+ *                                this matches in the same sentence (a
+ *                                negation, a refusal, a figure of speech)
+ *     why = TEXT                 optional: what the rule looks for, in words
+ * A word list, usable in any later pattern or unless as {NAME}:
+ *     [words NAME]
+ *     source = TEXT              where its entries come from (required)
+ *     word = ENTRY               one or more: a word or phrase (a space
+ *                                matches any white space, a final '*' any
+ *                                ending), matched whole, caseless
+ * What is never a hit, however a rule reads it (signposting):
+ *     [allow]
+ *     entry = TEXT               a number (matched by its digits, however
+ *                                written) or a text such as an address
  * Blank lines and lines starting with '#' are ignored. */
 #ifndef RULES_H
 #define RULES_H
@@ -35,6 +49,9 @@ struct rule {
 	size_t pf_first;	/* prefilter index of re[0] */
 	char **match, **nomatch;
 	size_t nmatch, nnomatch;
+	struct pattern **unless;
+	size_t nunless;
+	char *why;
 	char *file;
 	int line;
 };
@@ -43,7 +60,14 @@ struct rules {
 	struct rule *v;
 	size_t n;
 	struct prefilter *pf;	/* which patterns a text could match */
+	char **allow;		/* [allow] entries: digits only, or lower-case text */
+	size_t nallow;
 };
+
+/* One more [allow] entry (a programme's own, from its configuration). */
+void rules_allow(struct rules *, const char *entry);
+/* Is the text of a hit allowed (signposting)? */
+int rules_allowed(const struct rules *, const char *text, size_t len);
 
 /* Every file in dir whose name ends in ".rules", in name order.  Errors are appended to errs as
  * "file:line: why" lines (all of them); MG_BADCONF then. */

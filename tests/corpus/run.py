@@ -10,6 +10,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import screen_eval  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.environ.get('MENTORGATE_SHARED', os.path.join(ROOT, '..', 'shared'))
 CTL = os.path.join(ROOT, os.environ.get('BUILD', 'build'), 'mentorctl')
@@ -65,22 +68,6 @@ def mime():
           'the mime corpus scorer ran to its end')
 
 
-def screen_stats(rows):
-    """Recall over positives, recall per category, false alarms over
-    negatives, for the scorer's per-case rows."""
-    cats = {}
-    pos = [r for r in rows if r['labels']]
-    neg = [r for r in rows if not r['labels']]
-    for r in pos:
-        for c in r['labels']:
-            n, k = cats.get(c, (0, 0))
-            cats[c] = (n + 1, k + (c in r['printed'] and not r['error']))
-    caught = sum(1 for r in pos if set(r['printed']) & set(r['labels']) and not r['error'])
-    alarms = sum(1 for r in neg if r['printed'] or r['error'])
-    return (100.0 * caught / max(1, len(pos)), {c: 100.0 * k / n for c, (n, k) in cats.items()},
-            100.0 * alarms / max(1, len(neg)), len(pos), len(neg))
-
-
 def safeguard():
     """The screening set in two parts.  Cases below 1000 are the ones the
     rules were written against: held to 95 % recall, 90 % in every
@@ -89,50 +76,31 @@ def safeguard():
     tunes to it).  On those, until issue 21 is closed, the check is a floor
     at the level measured when they arrived, so a change that loses ground
     on text nobody tuned to fails."""
-    corpus = os.path.join(SHARED, 'corpora', 'safeguard')
-    scorer = os.path.join(SHARED, 'tools', 'screen_score.py')
-    if not (os.path.isfile(os.path.join(corpus, 'labels.csv')) and os.path.isfile(scorer)):
-        print('# safeguard corpus: skipped (%s not present)' % corpus)
+    rows, out = screen_eval.score()
+    if rows is None:
+        print('# safeguard corpus: skipped (../shared/corpora/safeguard not present)')
         return
-    env = dict(os.environ, MENTORGATE_RULES=os.path.join(ROOT, 'conf', 'rules'))
-    fd, js = tempfile.mkstemp(suffix='.json')
-    os.close(fd)
-    try:
-        p = subprocess.run([sys.executable, scorer, '--corpus', corpus, '--json', js, '--', CTL,
-                            'rules', 'test', '-'], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True, env=env)
-        with open(js, encoding='utf-8') as f:
-            rows = json.load(f) if os.path.getsize(js) else []
-    finally:
-        os.unlink(js)
-    for line in p.stdout.splitlines():
+    for line in out:
         print('# screen (all): ' + line)
-
-    def num(r):
-        m = re.search(r'(\d+)\.eml$', r['file'])
-        return int(m.group(1)) if m else -1
+    num = screen_eval.num
     old = [r for r in rows if 0 <= num(r) < 1000]
     new = [r for r in rows if num(r) >= 1000]
     for r in new:
         wrong = not (set(r['printed']) & set(r['labels'])) if r['labels'] else bool(r['printed'])
-        if num(r) % 2 == 0 and (wrong or r['error']):
+        if not screen_eval.blind(r) and (wrong or r['error']):
             print('# screen (new, readable): %s want=%s got=%s' % (
                 r['file'], ';'.join(r['labels']) or 'none', ','.join(r['printed']) or '-'))
     check(len(old) >= 100 and len(new) >= 100, 'the screening set was scored (%d + %d cases)'
           % (len(old), len(new)))
-    rec, per, fa, npos, nneg = screen_stats(old)
-    print('# screen (original): recall %.1f%% of %d, false alarms %.1f%% of %d; %s' % (
-        rec, npos, fa, nneg, ' '.join('%s %.0f%%' % kv for kv in sorted(per.items()))))
+    rec, per, fa, npos, nneg = screen_eval.stats(old)
+    print('# ' + screen_eval.table('screen (original)', old))
     check(rec >= 95.0, 'screening recall at least 95% on the original cases')
     check(len(per) == 8 and min(per.values()) >= 90.0,
           'screening recall at least 90% in every category on the original cases')
     check(fa <= 2.0, 'screening false alarms at most 2% on the original cases')
-    for name, part in (('readable', [r for r in new if num(r) % 2 == 0]),
-                       ('blind', [r for r in new if num(r) % 2 == 1])):
-        rec, per, fa, npos, nneg = screen_stats(part)
-        print('# screen (new, %s): recall %.1f%% of %d, false alarms %.1f%% of %d; %s' % (
-            name, rec, npos, fa, nneg, ' '.join('%s %.0f%%' % kv for kv in sorted(per.items()))))
-    rec, per, fa, npos, nneg = screen_stats(new)
+    print('# ' + screen_eval.table('screen (new, readable)', [r for r in new if not screen_eval.blind(r)]))
+    print('# ' + screen_eval.table('screen (new, blind)', [r for r in new if screen_eval.blind(r)]))
+    rec, per, fa, npos, nneg = screen_eval.stats(new)
     check(rec >= 57.0, 'screening recall on the later cases no lower than when they came (57%%): %.1f%%'
           % rec)
     check(fa <= 5.6, 'screening false alarms on the later cases no higher than when they came (5.6%%): %.1f%%'

@@ -172,6 +172,83 @@ bad_rules(void)
 	buf_free(&errs);
 }
 
+/* Does rule name hit text? */
+static int
+hits(const struct rules *rs, const char *name, const char *text)
+{
+	struct screen_hit *h;
+	size_t n = screen_text(rs, text, strlen(text), &h);
+	int yes = 0;
+
+	for (size_t i = 0; i < n; i++)
+		yes |= !strcmp(h[i].rule->name, name);
+	free(h);
+	return yes;
+}
+
+/* Word lists, unless and [allow]. */
+static void
+words_unless_allow(void)
+{
+	char dir[] = "/tmp/mg-rules-XXXXXX", *path;
+	struct rules *rs = NULL;
+	struct buf errs = {0};
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		return;
+	path = xasprintf("%s/10-w.rules", dir);
+	if (!(f = fopen(path, "w"))) {
+		ok(0, "%s: cannot write", path);
+		return;
+	}
+	fputs("[allow]\nentry = 0800 1111\nentry = Example.ORG\n"
+	    "[words meet]\nsource = test\nword = meet*\nword = catch up\nword = see you\n"
+	    "[words place]\nsource = test\nword = park\nword = caf\xc3\xa9\nword = (x)\n"
+	    "[rule meeting]\ncategory = meeting\naction = hold\npattern = {meet}\\W+(?:\\w+\\W+){0,3}?at\\W+the\\W+{place}\n"
+	    "unless = \\b(?:don't|never)\\b\nwhy = a meeting somewhere\n"
+	    "match = let's meet up at the park\nnomatch = I don't think we should meet at the park\n"
+	    "[rule phone]\ncategory = contact-phone\naction = hold\npattern = \\b0\\d{3} ?\\d{3,4}(?: ?\\d{3})?\\b\n"
+	    "match = ring 0800 123 456\nnomatch = ring Childline on 0800 1111\n"
+	    "[rule site]\ncategory = social\naction = flag\npattern = \\w+\\.org\\b\n"
+	    "match = see other.org\nnomatch = see example.org\n", f);
+	fclose(f);
+	ok(rules_load(dir, &rs, &errs) == MG_OK, "word lists, unless, why and [allow] load");
+	if (errs.s)
+		printf("# %s", errs.s);
+	if (rs) {
+		ok(rules_check(rs, &errs) == MG_OK, "their examples hold");
+		ok(hits(rs, "meeting", "Shall we catch up at the caf\xc3\xa9?"), "a phrase of a list, any word");
+		ok(hits(rs, "meeting", "meeting\nat the park"), "a list's words across a line break");
+		ok(!hits(rs, "meeting", "We never meet at the park. Fine."), "unless in the sentence drops it");
+		ok(hits(rs, "meeting", "I don't mind. Meet me at the park?"), "unless in another sentence does not");
+		ok(!hits(rs, "meeting", "we met at the parking"), "a list's word is matched whole");
+		ok(!hits(rs, "phone", "Childline: 0800 1111."), "an allowed number is no hit");
+		ok(hits(rs, "phone", "Childline 0800 1111, me 0800 123 456"), "a number after it still is");
+		rules_allow(rs, "0800 123 456");
+		ok(!hits(rs, "phone", "me 0800 123 456"), "a programme's own entry");
+		ok(!hits(rs, "site", "at EXAMPLE.org today"), "an allowed text, case aside");
+		ok(rs->v[0].why && !strcmp(rs->v[0].why, "a meeting somewhere"), "why is kept");
+		rules_free(rs);
+	}
+	unlink(path);
+	buf_free(&errs);
+	/* an unknown list, a list without source */
+	if ((f = fopen(path, "w"))) {
+		fputs("[words a]\nword = x\n[rule r]\ncategory = risk\npattern = {nope}\\d{2}\\p{L}\n"
+		    "match = x\nnomatch = y\n", f);
+		fclose(f);
+		ok(rules_load(dir, &rs, &errs) == MG_BADCONF, "bad word lists refuse the set");
+		ok(errs.s && strstr(errs.s, "10-w.rules:1: word list a has no source"), "a list needs a source");
+		ok(errs.s && strstr(errs.s, "10-w.rules:5: pattern: unknown word list {nope}"),
+		    "an unknown list at its line (\\d{2} and \\p{L} are no lists)");
+		unlink(path);
+	}
+	rmdir(dir);
+	free(path);
+	buf_free(&errs);
+}
+
 int
 main(void)
 {
@@ -194,5 +271,6 @@ main(void)
 	long_text();
 	empty_rules();
 	bad_rules();
+	words_unless_allow();
 	return tap_done();
 }

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Screening scored over the safeguarding set beside the clone
+(../shared/corpora/safeguard), with the project's scorer, in two halves:
+the blind half (odd-numbered cases from 1000 up: scored, never listed) and
+the working half (every other case).  `make screen-eval` prints recall per
+category and false alarms for both; tests/corpus/run.py checks floors."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED = os.environ.get('MENTORGATE_SHARED', os.path.join(ROOT, '..', 'shared'))
+CTL = os.path.join(ROOT, os.environ.get('BUILD', 'build'), 'mentorctl')
+CATS = ['contact-phone', 'contact-email', 'social', 'address', 'meeting', 'money', 'risk', 'abuse']
+
+
+def paths():
+    corpus = os.path.join(SHARED, 'corpora', 'safeguard')
+    scorer = os.path.join(SHARED, 'tools', 'screen_score.py')
+    if os.path.isfile(os.path.join(corpus, 'labels.csv')) and os.path.isfile(scorer):
+        return corpus, scorer
+    return None, None
+
+
+def score():
+    """The scorer's per-case rows and its own summary lines (None when the
+    set is not beside the clone)."""
+    corpus, scorer = paths()
+    if not corpus:
+        return None, []
+    env = dict(os.environ, MENTORGATE_RULES=os.path.join(ROOT, 'conf', 'rules'))
+    fd, js = tempfile.mkstemp(suffix='.json')
+    os.close(fd)
+    try:
+        p = subprocess.run([sys.executable, scorer, '--corpus', corpus, '--jobs', '2', '--json', js,
+                            '--', CTL, 'rules', 'test', '-'], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, env=env)
+        with open(js, encoding='utf-8') as f:
+            rows = json.load(f) if os.path.getsize(js) else []
+    finally:
+        os.unlink(js)
+    return rows, p.stdout.splitlines()
+
+
+def num(r):
+    m = re.search(r'(\d+)\.eml$', r['file'])
+    return int(m.group(1)) if m else -1
+
+
+def blind(r):
+    return num(r) >= 1000 and num(r) % 2 == 1
+
+
+def stats(rows):
+    """Recall over positives, recall per category, false alarms over
+    negatives, and the counts."""
+    cats = {}
+    pos = [r for r in rows if r['labels']]
+    neg = [r for r in rows if not r['labels']]
+    for r in pos:
+        for c in r['labels']:
+            n, k = cats.get(c, (0, 0))
+            cats[c] = (n + 1, k + (c in r['printed'] and not r['error']))
+    caught = sum(1 for r in pos if set(r['printed']) & set(r['labels']) and not r['error'])
+    alarms = sum(1 for r in neg if r['printed'] or r['error'])
+    return (100.0 * caught / max(1, len(pos)), {c: 100.0 * k / n for c, (n, k) in cats.items()},
+            100.0 * alarms / max(1, len(neg)), len(pos), len(neg))
+
+
+def table(name, rows):
+    rec, per, fa, npos, nneg = stats(rows)
+    return '%-28s recall %5.1f%% of %3d  false alarms %4.1f%% of %3d  | %s' % (
+        name, rec, npos, fa, nneg, ' '.join('%s %.0f%%' % (c, per[c]) for c in CATS if c in per))
+
+
+def main():
+    rows, _ = score()
+    if rows is None:
+        print('screen-eval: skipped (../shared/corpora/safeguard not present)')
+        return 0
+    print(table('working half (all but blind)', [r for r in rows if not blind(r)]))
+    print(table('  of it, cases below 1000', [r for r in rows if 0 <= num(r) < 1000]))
+    print(table('  of it, even cases 1000 up', [r for r in rows if num(r) >= 1000 and not blind(r)]))
+    print(table('blind half (odd, 1000 up)', [r for r in rows if blind(r)]))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
