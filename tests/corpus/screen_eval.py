@@ -77,6 +77,9 @@ def table(name, rows):
 
 
 def main():
+    """--working: the working half only (for tuning: the blind half is
+    scored at milestones); --misses: also list the working half's misses
+    and false alarms (never a blind case)."""
     rows, _ = score()
     if rows is None:
         print('screen-eval: skipped (../shared/corpora/safeguard not present)')
@@ -84,7 +87,16 @@ def main():
     print(table('working half (all but blind)', [r for r in rows if not blind(r)]))
     print(table('  of it, cases below 1000', [r for r in rows if 0 <= num(r) < 1000]))
     print(table('  of it, even cases 1000 up', [r for r in rows if num(r) >= 1000 and not blind(r)]))
-    print(table('blind half (odd, 1000 up)', [r for r in rows if blind(r)]))
+    if '--working' not in sys.argv:
+        print(table('blind half (odd, 1000 up)', [r for r in rows if blind(r)]))
+    if '--misses' in sys.argv:
+        for r in rows:
+            if blind(r):
+                continue
+            want, got = set(r['labels']), set(r['printed'])
+            if (want and not want & got) or (not want and got) or (want and want - got):
+                print('%s want=%s got=%s' % (r['file'], ';'.join(sorted(want)) or 'none',
+                                             ','.join(sorted(got)) or '-'))
     return 0
 
 
