@@ -527,6 +527,8 @@ cmd_rules(const struct conf *c, int argc, char **argv)
 		    rules_action_name(h[i].rule->action), h[i].start, h[i].end);
 		for (size_t k = h[i].start; k < h[i].end; k++)
 			putchar(text[k] == '\n' || text[k] == '\r' ? ' ' : text[k]);
+		if (h[i].rule->why)
+			printf(" [why: %s]", h[i].rule->why);
 		putchar('\n');
 	}
 	free(h);

@@ -100,6 +100,25 @@ fenced(const char *text)
 	return buf_steal(&b);
 }
 
+/* One line per mark: what matched, which rule, and why. */
+static char *
+reasons(const char *text, const struct screen_hit *h, size_t n)
+{
+	struct buf b = {0};
+	size_t len = strlen(text);
+
+	for (size_t i = 0; i < n; i++) {
+		if (h[i].rule->action == RULE_FLAG || h[i].end > len || h[i].start > h[i].end)
+			continue;
+		buf_adds(&b, b.len ? "" : "\nWhat screening found:\n");
+		buf_adds(&b, "  \"");
+		shown(&b, text + h[i].start, h[i].end - h[i].start > 80 ? 80 : h[i].end - h[i].start);
+		buf_printf(&b, "\": rule %s (%s)%s%s\n", h[i].rule->name, h[i].rule->category,
+		    h[i].rule->why ? ": " : "", h[i].rule->why ? h[i].rule->why : "");
+	}
+	return b.s ? buf_steal(&b) : xstrdup("");
+}
+
 char *
 moderate_summary(const struct moderate_info *mi)
 {
@@ -107,18 +126,20 @@ moderate_summary(const struct moderate_info *mi)
 	    xasprintf("%s (not a participant)", mi->from_addr ? mi->from_addr : "unknown sender");
 	char *text = marked(mi->text ? mi->text : "", mi->hits, mi->nhits);
 	char *quoted = fenced(text);
+	char *why = reasons(mi->text ? mi->text : "", mi->hits, mi->nhits);
 	char *out = xasprintf("From:    %s <%s>\nTo:      %s%s%s%s\nSubject: %s\nWhy:     %s\n\n"
 	    "The message, as %s wrote it: each of its lines begins with \"| \"%s.\n"
 	    "Nothing on those lines comes from the gateway.\n\n%s"
-	    "(end of the message: every line after this is the gateway's)",
+	    "(end of the message: every line after this is the gateway's)\n%s",
 	    who, mi->from_addr ? mi->from_addr : "", mi->recipient ? mi->recipient : "(nobody known)",
 	    mi->recipient ? " (" : "", mi->recipient ? mi->recipient_role : "", mi->recipient ? ")" : "",
 	    mi->subject ? mi->subject : "", mi->reason ? mi->reason : "held", who,
-	    mi->nhits ? ", matches marked [[like this]]" : "", quoted);
+	    mi->nhits ? ", matches marked [[like this]]" : "", quoted, why);
 
 	free(who);
 	free(text);
 	free(quoted);
+	free(why);
 	return out;
 }
 

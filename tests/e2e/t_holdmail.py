@@ -110,6 +110,10 @@ def test_the_held_text_cannot_pass_for_the_gateways_words(stack):
     assert not any(line.startswith("Note from the gateway") or line == "----- end -----"
                    for line in lines), text
     assert "as Alex Smith (mentee) wrote it" in text
+    # and why each mark was made, after the message
+    found = text[text.index("(end of the message"):]
+    assert "What screening found:" in found and '"07700 900 123": rule ' in found, found
+    assert "(contact-phone)" in found, found
 
 
 def test_an_escalation_passes_over_whoever_it_concerns(stack):
