@@ -25,6 +25,7 @@
 #include "screen.h"
 #include "roster.h"
 #include "store.h"
+#include "spotcheck.h"
 #include "survey.h"
 #include "vis.h"
 
@@ -59,6 +60,7 @@ static const char usage_text[] =
 	"  outbox [--pending]                      outbound mail and its delivery state\n"
 	"  bounces                                 delivery failures, newest first\n"
 	"  hold list | show ID | approve ID | reject ID REASON | redact ID | close ID [NOTE]\n"
+	"  spotcheck list                          relayed messages sampled for a second look, and verdicts\n"
 	"  audit verify [--head HASH]              check the audit chain, messages, references (and the mailed head)\n"
 	"  export PAIR_ID [--format txt|mbox|html] [--output FILE]   the pair's whole record\n"
 	"  erase MESSAGE_ID --reason TEXT          remove what a message said; audited\n"
@@ -812,8 +814,11 @@ main(int argc, char **argv)
 			if (!x.conf->rules) {
 				fprintf(stderr, "mentorctl: %s has no [screening] rules\n", cfgpath);
 				rc = EX_CONFIG;
-			} else
-				rc = exit_for(replay_rules(x.store, x.conf->rules, (int)days, stdout));
+			} else if ((rc = exit_for(replay_rules(x.store, x.conf->rules, (int)days,
+			    stdout))) == 0) {
+				int missed;	/* and the spot checks' misses */
+				rc = exit_for(spotcheck_replay(x.store, x.conf->rules, stdout, &missed));
+			}
 		}
 		goto out;
 	}
@@ -874,6 +879,8 @@ main(int argc, char **argv)
 		rc = cmd_export(&x, argc, argv);
 	else if (!strcmp(argv[0], "hold"))
 		rc = cmd_hold(&x, argc, argv);
+	else if (!strcmp(argv[0], "spotcheck") && argc == 2 && !strcmp(argv[1], "list"))
+		rc = exit_for(spotcheck_list(x.store, stdout));
 	else if (!strcmp(argv[0], "bounces") && argc == 1)
 		rc = exit_for(bounce_list(x.store));
 	else if (!strcmp(argv[0], "audit") && argc >= 2 && !strcmp(argv[1], "verify"))

@@ -28,6 +28,7 @@
 #include "route.h"
 #include "rules.h"
 #include "screen.h"
+#include "spotcheck.h"
 #include "survey.h"
 #include "thread.h"
 
@@ -416,6 +417,27 @@ audit_relayed(struct job *j, const char *key)
 	return rc;
 }
 
+/* A share of what screening passed goes for a second look (spotcheck.h);
+ * not a copy a coordinator released: one has looked already. */
+static enum mg_status
+spot_check(struct job *j, const char *body)
+{
+	struct moderate_info mi = {
+		.reason = "passed screening (a spot check)",
+		.author = j->author->name,
+		.author_role = j->author->role,
+		.recipient = j->recipient->name,
+		.recipient_role = j->recipient->role,
+		.from_addr = j->m->from.addr,
+		.subject = j->m->subject,
+		.text = body,
+	};
+
+	if (j->in_tx || !j->c->rules)
+		return MG_OK;
+	return spotcheck_maybe(j->s, j->c, j->id, &mi);
+}
+
 static enum mg_status
 relay(struct job *j)
 {
@@ -468,7 +490,7 @@ relay(struct job *j)
 	    (rc = store_map_add(j->s, msgid, j->m->message_id, j->id, j->pair.id, j->author->id,
 	    j->recipient->id)) != MG_OK ||
 	    (rc = outbox_enqueue(j->s, &it)) != MG_OK ||
-	    (rc = audit_relayed(j, key)) != MG_OK) {
+	    (rc = audit_relayed(j, key)) != MG_OK || (rc = spot_check(j, body)) != MG_OK) {
 		if (!j->in_tx)
 			store_rollback(j->s);
 		goto out;
@@ -856,6 +878,8 @@ command_of(const char *token)
 		return "export";
 	if (!strncmp(token, "esc-", 4))
 		return "escalation";
+	if (!strncmp(token, "spot-", 5))
+		return "spotcheck";
 	return NULL;
 }
 
@@ -1184,6 +1208,10 @@ decide(struct job *j)
 	}
 	if (j->token && !strncmp(j->token, "esc-", 4)) {
 		rc = escalate_reply(s, c, id, j->token + 4, j->m);
+		goto out;
+	}
+	if (j->token && !strncmp(j->token, "spot-", 5)) {
+		rc = spotcheck_reply(s, c, id, j->token + 5, j->m);
 		goto out;
 	}
 	if (!j->token) {

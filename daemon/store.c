@@ -262,6 +262,13 @@ static const char *const migrations[] = {
 	/* 14: finding a copy the gateway sent by its Message-ID (a reply
 	 * quoting it: quote.h) */
 	"CREATE INDEX outbox_msgid ON outbox(message_id);",
+	/* 15: spot checks (spotcheck.h): a relayed message sampled for a
+	 * second look, and the verdict on it (ok, or missed CATEGORY) */
+	"CREATE TABLE spotchecks("
+	" id INTEGER PRIMARY KEY, message INTEGER NOT NULL UNIQUE REFERENCES messages(id),"
+	" token TEXT NOT NULL UNIQUE, chance REAL NOT NULL, created INTEGER NOT NULL,"
+	" verdict TEXT CHECK (verdict = 'ok' OR verdict = 'missed'), category TEXT,"
+	" decided_by TEXT, decided INTEGER) STRICT;",
 };
 
 /* The migration that creates the secrets table. */

@@ -67,6 +67,7 @@ struct conf {
 	char *rules_dir;			/* NULL: screening off */
 	char **allow;				/* never a hit: signposting (rules.h [allow]) */
 	size_t nallow;
+	int spotcheck_percent;			/* of relayed messages, for a second look */
 	struct rules *rules;			/* loaded and self-checked with the file */
 	/* [daemon]: process-wide, read from the first configuration file */
 	char *user;				/* drop privileges to this user */

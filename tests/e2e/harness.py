@@ -182,6 +182,9 @@ name = NHS Mentoring
 relay_address = relay@mentoring.test
 database = {self.db}
 
+[screening]
+spotcheck_percent = 0
+
 [imap]
 host = 127.0.0.1
 port = {stack.imap_port}
