@@ -68,6 +68,7 @@ static const struct key keys[] = {
 	{ "screening", "rules", K_PATH, F(rules_dir), 0, 0 },
 	{ "screening", "allow", K_TEXTS, F(allow), 0, 0 },
 	{ "screening", "spotcheck_percent", K_INT, F(spotcheck_percent), 0, 100 },
+	{ "screening", "pair_signals", K_INT, F(pair_signals), 0, 100 },
 	{ "safeguarding", "addresses", K_LIST, F(safeguarding), 0, 0 },
 	{ "safeguarding", "escalation_chain", K_LIST, F(chain), 0, 0 },
 	{ "safeguarding", "escalation_minutes", K_INT, F(escalation_minutes), 1, 10080 },
@@ -425,6 +426,7 @@ defaults(struct conf *c)
 	c->mentor_attachments = CONF_ATT_NOTE;
 	c->hold_reminder_hours = 24;
 	c->spotcheck_percent = 3;
+	c->pair_signals = 3;
 	c->require_authentication = 1;
 	c->hold_unauthenticated = 1;
 }

@@ -525,8 +525,10 @@ cmd_rules(const struct conf *c, int argc, char **argv)
 	}
 	n = screen_text(rs, text, strlen(text), &h);
 	for (size_t i = 0; i < n; i++) {
-		printf("%s %s %s %zu-%zu ", h[i].rule->category, h[i].rule->name,
-		    rules_action_name(h[i].rule->action), h[i].start, h[i].end);
+		/* (a flag holds nothing by itself: its line is marked so) */
+		printf("%s%s %s %s %zu-%zu ", h[i].rule->action == RULE_FLAG ? "flag:" : "",
+		    h[i].rule->category, h[i].rule->name, rules_action_name(h[i].rule->action),
+		    h[i].start, h[i].end);
 		for (size_t k = h[i].start; k < h[i].end; k++)
 			putchar(text[k] == '\n' || text[k] == '\r' ? ' ' : text[k]);
 		if (h[i].rule->why)

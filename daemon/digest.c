@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "log.h"
 #include "notice.h"
+#include "pairscore.h"
 #include "outbox.h"
 #include "roster.h"
 #include "route.h"
@@ -287,6 +288,16 @@ static const char q_day_pairs[] =
 static const char q_day_holds[] =
 	"SELECT h.id, coalesce(m.from_addr, ''), h.reason, h.message FROM holds h"
 	" JOIN messages m ON m.id = h.message WHERE h.state = 'open' ORDER BY h.id";
+/* authors whose flag rules are adding up in a pair (pairscore.h), not
+ * shown to one of the pair */
+static const char q_day_signals[] =
+	"SELECT m.pair_id, a.name, count(DISTINCT f.rule), group_concat(DISTINCT f.rule)"
+	" FROM messages m JOIN flags f ON f.message = m.id AND f.action = 'flag'"
+	" JOIN participants a ON a.id = m.author_id"
+	" WHERE m.received >= ?1 AND m.pair_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pairs p"
+	"  JOIN participants x ON x.id IN (p.mentee_id, p.mentor_id)"
+	"  WHERE p.id = m.pair_id AND lower(x.email) = ?2)"
+	" GROUP BY m.pair_id, m.author_id HAVING count(DISTINCT f.rule) >= 2 ORDER BY m.pair_id";
 static const char q_day_bounces[] =
 	"SELECT rcpt, permanent, coalesce(why, '') FROM bounces WHERE created >= ?1 ORDER BY id";
 static const char q_quiet[] =
@@ -329,6 +340,22 @@ day_text(struct store *s, const struct conf *c, int64_t now, const char *reader)
 			decider_clear(&dc);
 			buf_printf(&b, "  hold %lld from %s: %s\n", (long long)sqlite3_column_int64(st, 0),
 			    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2));
+			any = 1;
+		}
+		sqlite3_reset(st);
+	}
+	if (!any)
+		buf_adds(&b, "  none\n");
+	buf_printf(&b, "\nSignals adding up in a pair (last %d days; held at %d):\n",
+	    PAIRSCORE_DAYS, c->pair_signals);
+	any = 0;
+	if ((st = store_stmt(s, q_day_signals))) {
+		sqlite3_bind_int64(st, 1, now - (int64_t)PAIRSCORE_DAYS * 86400);
+		store_bind_text(st, 2, reader);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			buf_printf(&b, "  pair %lld, from %s: %d (%s)\n",
+			    (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 1),
+			    sqlite3_column_int(st, 2), sqlite3_column_text(st, 3));
 			any = 1;
 		}
 		sqlite3_reset(st);

@@ -21,6 +21,7 @@
 #include "moderate.h"
 #include "mime.h"
 #include "outbox.h"
+#include "pairscore.h"
 #include "quote.h"
 #include "relay.h"
 #include "reply.h"
@@ -643,6 +644,26 @@ screen(struct job *j)
 	return 1;
 }
 
+/* Held when, with j, what its author set off in the pair adds up to
+ * pair_signals distinct flag rules (pairscore.h); MG_NOTFOUND if not. */
+static enum mg_status
+signals(struct job *j)
+{
+	struct buf names = {0};
+	int n = pairscore_signals(j->s, j->pair.id, j->author->id, j->id, j->hits, j->nhits, &names);
+	enum mg_status rc = MG_NOTFOUND;
+
+	if (n < 0)
+		rc = MG_TEMPFAIL;
+	else if (n >= j->c->pair_signals) {
+		log_info("relay signals id=%lld pair=%lld count=%d (%s)", (long long)j->id,
+		    (long long)j->pair.id, n, names.s);
+		rc = hold(j, "signals adding up in this pair over 30 days: %s", names.s);
+	}
+	buf_free(&names);
+	return rc;
+}
+
 /* Hold j for a reason of its own (fmt with arg), screened all the same:
  * the coordinators see its flags, and a risk disclosure reaches the
  * safeguarding list, whoever sent it and however it came. */
@@ -1236,6 +1257,8 @@ decide(struct job *j)
 		rc = hold(j, "%s", j->screen_reason);
 		goto out;
 	}
+	if (c->rules && c->pair_signals && (rc = signals(j)) != MG_NOTFOUND)
+		goto out;
 	int att_policy = !strcmp(j->author->role, "mentee") ? c->mentee_attachments :
 	    c->mentor_attachments;
 	if (j->m->natt && att_policy == CONF_ATT_HOLD) {

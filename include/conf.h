@@ -68,6 +68,7 @@ struct conf {
 	char **allow;				/* never a hit: signposting (rules.h [allow]) */
 	size_t nallow;
 	int spotcheck_percent;			/* of relayed messages, for a second look */
+	int pair_signals;			/* flag rules adding up to a hold (pairscore.h) */
 	struct rules *rules;			/* loaded and self-checked with the file */
 	/* [daemon]: process-wide, read from the first configuration file */
 	char *user;				/* drop privileges to this user */
