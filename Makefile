@@ -43,7 +43,7 @@ CFLAGS  += -fsanitize=thread
 LDFLAGS += -fsanitize=thread
 endif
 
-LIB_OBJS := mg log vis conf command confirm store dname norm roster mime mime_text mime_build mime_attach pattern prefilter reader reply quote redact classify rules screen pairscore thread notice audit authres export replay tmpl calendar sched digest survey report bounce decider moderate spotcheck escalate route smtp outbox outbox_send \
+LIB_OBJS := mg log vis conf command confirm store dname norm roster mime mime_text mime_build mime_attach pattern prefilter reader reply quote redact classify rules screen plain pairscore thread notice audit authres export replay tmpl calendar sched digest survey report bounce decider moderate spotcheck escalate route smtp outbox outbox_send \
             relay imap tlsverify gateway oauth service serve
 LIB  := $(patsubst %,$(BUILD)/%.o,$(LIB_OBJS))
 BINS := $(BUILD)/mentorgated $(BUILD)/mentorctl

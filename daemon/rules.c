@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plain.h"
 #include "rules.h"
 #include "screen.h"
 
@@ -434,8 +435,10 @@ load_file(struct load *ld, const char *path, struct buf *errs)
 				r.view = RULE_VIEW_TEXT;
 			else if (!strcmp(val, "spoken"))
 				r.view = RULE_VIEW_SPOKEN;
+			else if (!strcmp(val, "plain"))
+				r.view = RULE_VIEW_PLAIN;
 			else {
-				buf_printf(errs, "%s:%d: view is text or spoken\n", path, lineno);
+				buf_printf(errs, "%s:%d: view is text, spoken or plain\n", path, lineno);
 				bad++;
 			}
 		} else if (!strcmp(key, "pattern") || !strcmp(key, "unless")) {
@@ -483,6 +486,8 @@ missed(struct rules *rs, const struct rule *r, size_t k, const char *text, uint6
 
 	if (r->view == RULE_VIEW_SPOKEN)
 		text = spoken = screen_spoken(text, len, &map, &len);
+	else if (r->view == RULE_VIEW_PLAIN)
+		text = spoken = plain_view(text, len, &map, &len);
 	prefilter_scan(rs->pf, text, len, cand);
 	yes = !(cand[i / 64] >> (i % 64) & 1) && pattern_find(r->re[k], text, len, 0, NULL, NULL,
 	    NULL) > 0;

@@ -7,6 +7,7 @@
 #include "mime.h"
 #include "norm.h"
 #include "pattern.h"
+#include "plain.h"
 #include "reply.h"
 #include "screen.h"
 
@@ -287,6 +288,15 @@ excused(const struct rule *r, const char *s, size_t len, size_t a, size_t b, int
 	return 0;
 }
 
+/* A view of the text other than itself, with its map back to the text
+ * and its prefilter scan. */
+struct other {
+	char *s;
+	size_t len, *map;
+	int ascii;
+	uint64_t *cand;
+};
+
 /* Long text is searched in pieces of PIECE bytes, each search seeing
  * OVERLAP more to finish a match that starts near its piece's end: the
  * match limit bounds each search, and ordinary long mail stays far from it. */
@@ -325,12 +335,13 @@ size_t
 screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
     struct screen_hit **hits, int *unfinished)
 {
-	size_t n = 0, vlen = 0, *map = NULL, *nmap = NULL, a, b, off, len = origlen;
-	int found, text_ascii, spoken_ascii = 0;
-	char *spoken = NULL, *nv = normal(orig, &len, &nmap);
+	size_t n = 0, *nmap = NULL, a, b, off, len = origlen;
+	int found, text_ascii;
+	char *nv = normal(orig, &len, &nmap);
 	/* the rules read the normalised view; hits are told in orig's offsets */
 	const char *text = nv ? nv : orig;
-	uint64_t *ct = scan(rs, text, len), *cs = NULL;
+	uint64_t *ct = scan(rs, text, len);
+	struct other views[2] = {{0}};	/* spoken, plain: made when a rule asks */
 
 	text_ascii = pattern_ascii(text, len);	/* (once: the searches go by pieces) */
 	*hits = NULL;
@@ -339,19 +350,24 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->v[i];
 		const char *s = text;
-		size_t slen = len;
+		size_t slen = len, *map = NULL;
 		const uint64_t *cand = ct;
-		if (r->view == RULE_VIEW_SPOKEN) {
-			if (!spoken) {
-				spoken = screen_spoken(text, len, &map, &vlen);
-				spoken_ascii = pattern_ascii(spoken, vlen);
+		int ascii = text_ascii;
+		if (r->view != RULE_VIEW_TEXT) {
+			struct other *v = &views[r->view == RULE_VIEW_PLAIN];
+			if (!v->s) {
+				v->s = r->view == RULE_VIEW_PLAIN ? plain_view(text, len, &v->map, &v->len) :
+				    screen_spoken(text, len, &v->map, &v->len);
+				v->ascii = pattern_ascii(v->s, v->len);
 				/* (usually the same text: nothing spelt out) */
-				if (vlen != len || memcmp(spoken, text, len))
-					cs = scan(rs, spoken, vlen);
+				if (v->len != len || memcmp(v->s, text, len))
+					v->cand = scan(rs, v->s, v->len);
 			}
-			s = spoken;
-			slen = vlen;
-			cand = cs ? cs : ct;
+			s = v->s;
+			slen = v->len;
+			map = v->map;
+			ascii = v->ascii;
+			cand = v->cand ? v->cand : ct;
 		}
 		for (size_t k = 0; k < r->nre; k++) {
 			if (!candidate(cand, r, k))
@@ -360,8 +376,7 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 				/* each search sees one piece (and the overlap) */
 				size_t piece = off - off % PIECE + PIECE;
 				found = pattern_find_in(r->re[k], s, piece + OVERLAP < slen ?
-				    piece + OVERLAP : slen, off, s == spoken ? spoken_ascii : text_ascii,
-				    &a, &b, NULL);
+				    piece + OVERLAP : slen, off, ascii, &a, &b, NULL);
 				if (found < 0 && unfinished)
 					*unfinished = 1;
 				if (found <= 0 || a >= piece) {
@@ -370,11 +385,10 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 					a = b = piece - 1;	/* on to the next piece */
 					continue;
 				}
-				if (r->nunless && excused(r, s, slen, a, b,
-				    s == spoken ? spoken_ascii : text_ascii))
+				if (r->nunless && excused(r, s, slen, a, b, ascii))
 					continue;	/* negated, refused, a figure of speech */
 				size_t ta = a, tb = b;	/* in text */
-				if (s == spoken) {
+				if (map) {
 					/* the last view byte came from a word or a
 					 * character: report up to its end */
 					tb = b > a ? map[b - 1] + 1 : map[a];
@@ -387,17 +401,19 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 				if (rs->nallow && rules_allowed(rs, orig + ha, hb - ha))
 					continue;	/* signposting: no hit; look on */
 				hit(hits, &n, r, ha, hb);
-				if (s == spoken)
-					break;	/* one report per pattern (the spoken view's places) */
+				if (map)
+					break;	/* one report per pattern (a view's places) */
 			}
 		}
 	}
-	free(spoken);
-	free(map);
+	for (int v = 0; v < 2; v++) {
+		free(views[v].s);
+		free(views[v].map);
+		free(views[v].cand);
+	}
 	free(nv);
 	free(nmap);
 	free(ct);
-	free(cs);
 	if (n > 1)
 		qsort(*hits, n, sizeof **hits, by_start);
 	return n;

@@ -6,7 +6,9 @@
  *     [rule NAME]
  *     category = contact-phone   one of the eight categories below
  *     action = hold              flag | hold | escalate
- *     view = spoken              optional: match the spoken view (see screen.h)
+ *     view = spoken              optional: match the spoken view (see screen.h),
+ *                                or the plain view (plain.h: leetspeak,
+ *                                symbols in words, stretched letters undone)
  *     pattern = REGEX            one or more; any may match
  *     match = EXAMPLE            one or more lines the rule must catch
  *     nomatch = EXAMPLE          one or more it must not
@@ -37,7 +39,7 @@
 #define RULES_CATEGORIES "contact-phone contact-email social address meeting money risk abuse"
 
 enum rule_action { RULE_FLAG, RULE_HOLD, RULE_ESCALATE };
-enum rule_view { RULE_VIEW_TEXT, RULE_VIEW_SPOKEN };
+enum rule_view { RULE_VIEW_TEXT, RULE_VIEW_SPOKEN, RULE_VIEW_PLAIN };
 
 struct rule {
 	char *name, *category;

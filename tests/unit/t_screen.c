@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "plain.h"
 #include "screen.h"
 #include "tap.h"
 
@@ -249,9 +250,72 @@ words_unless_allow(void)
 	buf_free(&errs);
 }
 
+static void
+plain(const char *in, const char *want)
+{
+	size_t *map, n;
+	char *got = plain_view(in, strlen(in), &map, &n);
+
+	is_str(got, want, "plain view of [%s]", in);
+	ok(n == strlen(got) && map[n] == strlen(in), "map covers the view");
+	for (size_t i = 0; i < n; i++)
+		if (map[i] >= strlen(in)) {
+			ok(0, "map entry %zu out of range", i);
+			break;
+		}
+	free(got);
+	free(map);
+}
+
+/* A rule with view = plain catches obscured words, and tells the place in
+ * the text. */
+static void
+plain_rule(void)
+{
+	char dir[] = "/tmp/mg-rules-XXXXXX", *path;
+	struct rules *rs = NULL;
+	struct buf errs = {0};
+	struct screen_hit *h;
+	FILE *f;
+	const char *t = "ok you are a L0000SER, k i l l it";
+	size_t n;
+
+	if (!mkdtemp(dir))
+		return;
+	path = xasprintf("%s/10-p.rules", dir);
+	if (!(f = fopen(path, "w"))) {
+		ok(0, "%s: cannot write", path);
+		return;
+	}
+	fputs("[rule loser]\ncategory = abuse\naction = hold\nview = plain\npattern = \\bloser\\b\n"
+	    "match = you l0s3r\nnomatch = you lost\n", f);
+	fclose(f);
+	ok(rules_load(dir, &rs, &errs) == MG_OK && rules_check(rs, &errs) == MG_OK,
+	    "view = plain loads and its examples hold");
+	if (rs) {
+		n = screen_text(rs, t, strlen(t), &h);
+		ok(n == 1 && !strncmp(t + h[0].start, "L0000SER", h[0].end - h[0].start) &&
+		    h[0].end - h[0].start == 8, "the hit is told in the text's places");
+		free(h);
+		rules_free(rs);
+	}
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	buf_free(&errs);
+}
+
 int
 main(void)
 {
+	plain("f*ck off, you l0s3r!!", "fck off, you loser!!");
+	plain("k.i.l.l y0urs3lf", "kill yourself");
+	plain("k i l l yourself", "kill yourself");
+	plain("soooo stupiiiid", "so stupid");
+	plain("call 07700 900123 at 10:30", "call 07700 900123 at 10:30");
+	plain("A&E, Year 12, 3rd, 10am, sh!t, a$$", "a&e, year 12, 3rd, 10am, shit, a$$");
+	plain("", "");
+	plain_rule();
 	spoken("call 07700 900 123 now", "call 07700900123 now");
 	spoken("zero seven seven zero zero, nine zero zero, four four one",
 	    "07700900441");
