@@ -47,12 +47,12 @@ def text_body(raw):
         return ''
 
 
-def bench(binary, mode, files):
+def bench(binary, mode, files, rules=None):
     listfile = os.path.join(WORK, mode + '.list')
     with open(listfile, 'w') as f:
         f.write('\n'.join(files) + '\n')
-    out = subprocess.run([binary, mode, listfile, '2'], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run([binary, mode, listfile, '2'] + ([rules] if rules else []),
+                         capture_output=True, text=True, check=True).stdout
     return dict(kv.split('=') for kv in out.split())
 
 
@@ -96,6 +96,19 @@ def main():
         seeds = os.path.join(ROOT, 'tests', 'fuzz', 'seeds', 'mime')
         emls = [os.path.join(seeds, n) for n in sorted(os.listdir(seeds))]
     emls.sort()
+    # screening as the relay does it, with the shipped rules (and, given
+    # MENTORGATE_RULES_BEFORE, another set to compare with), in microseconds
+    # a message over the mime corpus and the safeguarding set
+    guard = os.path.join(SHARED, 'corpora', 'safeguard', 'cases')
+    screened = emls + ([os.path.join(guard, n) for n in sorted(os.listdir(guard))]
+                       if os.path.isdir(guard) else [])
+    for name, rules in (('shipped rules', os.path.join(ROOT, 'conf', 'rules')),
+                        ('rules before', os.environ.get('MENTORGATE_RULES_BEFORE'))):
+        if rules:
+            r = bench(binary, 'screen', screened, rules)
+            print('mentorgate screen (%s): %d messages in %.2fs: %.1f us a message, slowest %s ms'
+                  % (name, int(r['messages']), float(r['seconds']),
+                     1e6 * float(r['seconds']) / int(r['messages']), r['max_ms']))
     full = bench(binary, 'eml', emls)
     print('mentorgate normalise+extract: %d messages (%d files) in %.2fs: %s msg/s, slowest %s ms'
           % (int(full['messages']), len(emls), float(full['seconds']), full['rate'],
