@@ -74,17 +74,67 @@ within(const char *ref, const char *nb, size_t n)
 	return 0;
 }
 
+/* Is s[0, n), normalised, within one of refs (and long enough, unless
+ * any_length)?  *empty: it normalises to nothing. */
 static int
-matched(const char *block, char *const *refs, size_t nref)
+found(const char *s, size_t n, char *const *refs, size_t nref, int any_length, int *empty)
 {
-	char *nb = quote_norm(block, strlen(block));
-	size_t n = strlen(nb);
+	char *nb = quote_norm(s, n);
+	size_t len = strlen(nb);
 	int ok = 0;
 
-	for (size_t i = 0; i < nref && !ok && n >= MIN_MATCH; i++)
-		ok = within(refs[i], nb, n);
+	*empty = !len;
+	for (size_t i = 0; i < nref && !ok && len && (any_length || len >= MIN_MATCH); i++)
+		ok = within(refs[i], nb, len);
 	free(nb);
 	return ok;
+}
+
+/* Past this many lines a block that does not match whole is read whole. */
+#define MAX_LINES 400
+
+/* What of block screening must read: nothing when it matches whole; else
+ * its lines outside every run of whole lines that matches (a client's
+ * banner or an appended link leaves the rest of a true quote matched).
+ * Appended to out. */
+static void
+unmatched(struct buf *out, const char *block, char *const *refs, size_t nref)
+{
+	const char *ln[MAX_LINES + 1], *p = block;
+	size_t n = 0, i = 0, j;
+	int empty, any = 0;
+
+	if (found(block, strlen(block), refs, nref, 0, &empty) || empty)
+		return;
+	for (; *p && n <= MAX_LINES; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0))
+		ln[n++] = p;
+	if (n > MAX_LINES) {
+		buf_adds(out, block);
+		buf_adds(out, "\n\n");
+		return;
+	}
+	ln[n] = block + strlen(block);
+	while (i < n) {
+		/* the longest run from line i that lies in one text (a
+		 * run's prefix does too: extend while it does) */
+		for (j = i; j < n && found(ln[i], (size_t)(ln[j + 1] - ln[i]), refs, nref, 1, &empty);
+		    j++)
+			;
+		if (j > i && found(ln[i], (size_t)(ln[j] - ln[i]), refs, nref, 0, &empty)) {
+			i = j;
+			continue;
+		}
+		found(ln[i], (size_t)(ln[i + 1] - ln[i]), refs, nref, 1, &empty);
+		if (!empty) {
+			buf_add(out, ln[i], (size_t)(ln[i + 1] - ln[i]));
+			if (ln[i + 1][-1] != '\n')
+				buf_addc(out, '\n');
+			any = 1;
+		}
+		i++;
+	}
+	if (any)
+		buf_addc(out, '\n');
 }
 
 /* The parts screening must read (splitters too, unless blocks_only). */
@@ -98,11 +148,14 @@ unverified(const char *text, size_t len, char *const *refs, size_t nref, int blo
 	/* the splitters are always read: their free text ("On <anything>
 	 * wrote:", a header block's Subject:) is the writer's own */
 	for (size_t i = 0; i < n; i++)
-		if ((p[i].splitter && !blocks_only) ||
-		    (!p[i].splitter && (n > MAX_PARTS || !matched(p[i].text, refs, nref)))) {
+		if (p[i].splitter && !blocks_only) {
 			buf_adds(&out, p[i].text);
-			buf_adds(&out, p[i].splitter ? "\n" : "\n\n");
-		}
+			buf_addc(&out, '\n');
+		} else if (!p[i].splitter && n > MAX_PARTS) {
+			buf_adds(&out, p[i].text);
+			buf_adds(&out, "\n\n");
+		} else if (!p[i].splitter)
+			unmatched(&out, p[i].text, refs, nref);
 	for (size_t i = 0; i < n; i++)
 		free(p[i].text);
 	free(p);

@@ -47,9 +47,9 @@ def test_a_made_up_quote_is_screened(stack):
 
 def test_a_true_quote_of_an_approved_message_passes_an_altered_one_is_held(stack):
     gw, to_mentor, to_mentee = gateway(stack)
-    # the mentee gives the school office's number; a coordinator approves it
-    first = ("Thanks for today. If I'm late the school office is on 020 7946 0321\r\n"
-             "and they can pass a message on.\r\n\r\nAlex\r\n")
+    # the mentee gives a number; a coordinator approves it
+    first = ("Thanks for today. If I'm late my mum's mobile is 07700 900 321\r\n"
+             "and she can pass a message on.\r\n\r\nAlex\r\n")
     send(stack, gw, MENTEE, to_mentor, "Week 2", first)
     [(hold_id,)] = gw.sql("SELECT id FROM holds")
     gw.ctl("hold", "approve", str(hold_id))
@@ -57,7 +57,7 @@ def test_a_true_quote_of_an_approved_message_passes_an_altered_one_is_held(stack
     assert stack.wait_count(MENTOR, 1) == 1
     got = parse(stack.messages(MENTOR)[0])
     copy = body_text(got).replace("\r\n", "\n").rstrip("\n")
-    assert "020 7946 0321" in copy
+    assert "07700 900 321" in copy
     # the mentor replies quoting the copy he was sent, threaded: relayed
     reply = (f"Good plan, see you next week.\r\n\r\nOn Sun, 22 Nov 2026 at 10:00, {got['From']} wrote:\r\n"
              + quote(copy) + "\r\n")
@@ -66,12 +66,12 @@ def test_a_true_quote_of_an_approved_message_passes_an_altered_one_is_held(stack
     assert stack.wait_count(MENTEE, 1) == 1
     assert gw.sql("SELECT state FROM messages WHERE subject = 'Re: Week 2'") == [("relayed",)]
     # the same quote from a client that keeps no references, re-wrapped: relayed
-    rewrapped = quote(" ".join(copy.split("\n")[:2]).replace(" is on ", " is\non "))
+    rewrapped = quote(" ".join(copy.split("\n")[:2]).replace(" mobile is ", " mobile\nis "))
     send(stack, gw, MENTOR, to_mentee, "Re: Week 2 again",
          f"Noted.\r\n\r\nOn Sun, Alex wrote:\r\n{rewrapped}\r\n")
     assert stack.wait_count(MENTEE, 2) == 2
     # the quote altered (another number): held, relayed to nobody
-    altered = quote(copy.replace("020 7946 0321", "07700 900 456"))
+    altered = quote(copy.replace("07700 900 321", "07700 900 456"))
     send(stack, gw, MENTOR, to_mentee, "Re: Week 2 altered",
          f"Noted.\r\n\r\nOn Sun, Alex wrote:\r\n{altered}\r\n",
          extra=f"In-Reply-To: {got['Message-ID']}\r\n")

@@ -85,6 +85,19 @@ main(void)
 	    "an Outlook quote (rule, header block, the text unmarked) matches; its header block is read");
 	free(s);
 
+	/* a client's banner inside a true quote: only the banner is read */
+	const char *banner = "Ok\n\nOn Tue, Alex wrote:\n> CAUTION: this email came from outside "
+	    "the trust.\n> See you Tuesday.\n> The office is on 020 7946 0321.\n> Alex\n";
+	s = unverified(banner, orig);
+	ok(s && strstr(s, "CAUTION") && !strstr(s, "0321") && !strstr(s, "See you"),
+	    "a banner in a true quote: the rest still matches");
+	free(s);
+	const char *mixed = "Ok\n\nOn Tue, Alex wrote:\n> See you Tuesday.\n> The office is on 020 "
+	    "7946 0321.\n> my snapchat is alex_k09\n";
+	s = unverified(mixed, orig);
+	ok(s && strstr(s, "snapchat") && !strstr(s, "0321"), "a line added to a true quote is read");
+	free(s);
+
 	s = unverified("Just new text, no quote at all\n", orig);
 	ok(s == NULL, "no history: nothing to add");
 	free(s);
