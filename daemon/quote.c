@@ -74,18 +74,29 @@ within(const char *ref, const char *nb, size_t n)
 	return 0;
 }
 
-/* Is s[0, n), normalised, within one of refs (and long enough, unless
- * any_length)?  *empty: it normalises to nothing. */
+/* The texts to match against, and how many more searches a message may
+ * cost (a stranger's quote must not buy unbounded work): past it, what is
+ * left is read. */
+struct refs {
+	char *const *v;
+	size_t n;
+	int budget;
+};
+#define SEARCHES 400
+
+/* Is s[0, n), normalised, within one of the texts (and long enough,
+ * unless any_length)?  *empty: it normalises to nothing. */
 static int
-found(const char *s, size_t n, char *const *refs, size_t nref, int any_length, int *empty)
+found(const char *s, size_t n, struct refs *r, int any_length, int *empty)
 {
 	char *nb = quote_norm(s, n);
 	size_t len = strlen(nb);
 	int ok = 0;
 
 	*empty = !len;
-	for (size_t i = 0; i < nref && !ok && len && (any_length || len >= MIN_MATCH); i++)
-		ok = within(refs[i], nb, len);
+	if (len && (any_length || len >= MIN_MATCH) && r->budget-- > 0)
+		for (size_t i = 0; i < r->n && !ok; i++)
+			ok = within(r->v[i], nb, len);
 	free(nb);
 	return ok;
 }
@@ -98,13 +109,13 @@ found(const char *s, size_t n, char *const *refs, size_t nref, int any_length, i
  * banner or an appended link leaves the rest of a true quote matched).
  * Appended to out. */
 static void
-unmatched(struct buf *out, const char *block, char *const *refs, size_t nref)
+unmatched(struct buf *out, const char *block, struct refs *refs)
 {
 	const char *ln[MAX_LINES + 1], *p = block;
 	size_t n = 0, i = 0, j;
 	int empty, any = 0;
 
-	if (found(block, strlen(block), refs, nref, 0, &empty) || empty)
+	if (found(block, strlen(block), refs, 0, &empty) || empty)
 		return;
 	for (; *p && n <= MAX_LINES; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0))
 		ln[n++] = p;
@@ -117,14 +128,16 @@ unmatched(struct buf *out, const char *block, char *const *refs, size_t nref)
 	while (i < n) {
 		/* the longest run from line i that lies in one text (a
 		 * run's prefix does too: extend while it does) */
-		for (j = i; j < n && found(ln[i], (size_t)(ln[j + 1] - ln[i]), refs, nref, 1, &empty);
+		for (j = i; j < n && found(ln[i], (size_t)(ln[j + 1] - ln[i]), refs, 1, &empty);
 		    j++)
 			;
-		if (j > i && found(ln[i], (size_t)(ln[j] - ln[i]), refs, nref, 0, &empty)) {
+		if (j > i && found(ln[i], (size_t)(ln[j] - ln[i]), refs, 0, &empty)) {
 			i = j;
 			continue;
 		}
-		found(ln[i], (size_t)(ln[i + 1] - ln[i]), refs, nref, 1, &empty);
+		char *one = quote_norm(ln[i], (size_t)(ln[i + 1] - ln[i]));
+		empty = !*one;
+		free(one);
 		if (!empty) {
 			buf_add(out, ln[i], (size_t)(ln[i + 1] - ln[i]));
 			if (ln[i + 1][-1] != '\n')
@@ -144,6 +157,7 @@ unverified(const char *text, size_t len, char *const *refs, size_t nref, int blo
 	struct reply_part *p;
 	size_t n = reply_history(text, len, &p);
 	struct buf out = {0};
+	struct refs r = { refs, nref, SEARCHES };
 
 	/* the splitters are always read: their free text ("On <anything>
 	 * wrote:", a header block's Subject:) is the writer's own */
@@ -155,7 +169,7 @@ unverified(const char *text, size_t len, char *const *refs, size_t nref, int blo
 			buf_adds(&out, p[i].text);
 			buf_adds(&out, "\n\n");
 		} else if (!p[i].splitter)
-			unmatched(&out, p[i].text, refs, nref);
+			unmatched(&out, p[i].text, &r);
 	for (size_t i = 0; i < n; i++)
 		free(p[i].text);
 	free(p);
@@ -207,11 +221,20 @@ static const char q_recent[] =
 	" WHERE m.pair_id = ?1 AND m.state = 'relayed' AND m.id <> ?2"
 	" ORDER BY m.received DESC, m.id DESC LIMIT 20";
 
+/* At most this much text (normalised) to match against, newest first. */
+#define REF_BYTES (256 * 1024)
+
 static void
 add(char ***refs, size_t *n, const char *s, size_t len)
 {
+	size_t total = 0;
+
+	for (size_t i = 0; i < *n; i++)
+		total += strlen((*refs)[i]);
+	if (total >= REF_BYTES)
+		return;
 	*refs = xrealloc(*refs, (*n + 1) * sizeof **refs);
-	(*refs)[(*n)++] = quote_norm(s, len);
+	(*refs)[(*n)++] = quote_norm(s, len > REF_BYTES ? REF_BYTES : len);
 }
 
 static void
