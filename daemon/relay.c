@@ -563,9 +563,10 @@ screen_quotes(struct job *j)
 		return;
 	ids.n = j->m->references.n + j->m->in_reply_to.n;
 	ids.v = xcalloc(ids.n ? ids.n : 1, sizeof *ids.v);
-	memcpy(ids.v, j->m->references.v, j->m->references.n * sizeof *ids.v);
-	memcpy(ids.v + j->m->references.n, j->m->in_reply_to.v,
-	    j->m->in_reply_to.n * sizeof *ids.v);
+	for (size_t i = 0; i < j->m->references.n; i++)
+		ids.v[i] = j->m->references.v[i];
+	for (size_t i = 0; i < j->m->in_reply_to.n; i++)
+		ids.v[j->m->references.n + i] = j->m->in_reply_to.v[i];
 	nref = quote_exchanged(j->s, j->pair.id, j->author->id, j->recipient->id, j->id, &ids, text,
 	    &refs);
 	free(ids.v);
