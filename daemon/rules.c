@@ -284,8 +284,9 @@ expand(const struct load *ld, const char *src, char *err, size_t errlen)
 
 	while (*p) {
 		size_t n = 0;
-		/* (an escape's braces are not a list: \\p{L}, \\x{263a}) */
-		int escape = p - src >= 2 && p[-2] == '\\' && isalpha((unsigned char)p[-1]);
+		/* (an escape's braces are not a list: \\p{L}, \\x{263a}, \\g{1};
+		 * "\\b{list}" is a boundary and a list) */
+		int escape = p - src >= 2 && p[-2] == '\\' && strchr("pPxoNgk", p[-1]);
 		if (*p == '{' && !escape && isalpha((unsigned char)p[1])) {
 			while (p[1 + n] && (strchr("_-", p[1 + n]) || (p[1 + n] >= 'a' && p[1 + n] <= 'z') ||
 			    (p[1 + n] >= 'A' && p[1 + n] <= 'Z') || (p[1 + n] >= '0' && p[1 + n] <= '9')))

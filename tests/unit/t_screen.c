@@ -211,6 +211,8 @@ words_unless_allow(void)
 	    "match = let's meet up at the park\nnomatch = I don't think we should meet at the park\n"
 	    "[rule phone]\ncategory = contact-phone\naction = hold\npattern = \\b0\\d{3} ?\\d{3,4}(?: ?\\d{3})?\\b\n"
 	    "match = ring 0800 123 456\nnomatch = ring Childline on 0800 1111\n"
+	    "[rule boundary]\ncategory = meeting\naction = flag\npattern = \\b{meet}\\b\n"
+	    "match = meet\nnomatch = greet\n"
 	    "[rule site]\ncategory = social\naction = flag\npattern = \\w+\\.org\\b\n"
 	    "match = see other.org\nnomatch = see example.org\n", f);
 	fclose(f);
@@ -220,6 +222,7 @@ words_unless_allow(void)
 	if (rs) {
 		ok(rules_check(rs, &errs) == MG_OK, "their examples hold");
 		ok(hits(rs, "meeting", "Shall we catch up at the caf\xc3\xa9?"), "a phrase of a list, any word");
+		ok(hits(rs, "boundary", "we meet at noon"), "\\b{list} is a boundary and a list");
 		ok(hits(rs, "meeting", "meeting\nat the park"), "a list's words across a line break");
 		ok(!hits(rs, "meeting", "We never meet at the park. Fine."), "unless in the sentence drops it");
 		ok(hits(rs, "meeting", "I don't mind. Meet me at the park?"), "unless in another sentence does not");
