@@ -74,8 +74,8 @@ def safeguard():
     category, 2 % false alarms.  Cases from 1000 up were written later by
     others; their odd half is blind (scored, never listed here, so nobody
     tunes to it).  On those, until issue 21 is closed, the check is a floor
-    at the level measured when they arrived, so a change that loses ground
-    on text nobody tuned to fails."""
+    at the level last measured, so a change that loses ground on text
+    nobody tuned to fails."""
     rows, out = screen_eval.score()
     if rows is None:
         print('# safeguard corpus: skipped (../shared/corpora/safeguard not present)')
@@ -101,10 +101,10 @@ def safeguard():
     print('# ' + screen_eval.table('screen (new, readable)', [r for r in new if not screen_eval.blind(r)]))
     print('# ' + screen_eval.table('screen (new, blind)', [r for r in new if screen_eval.blind(r)]))
     rec, per, fa, npos, nneg = screen_eval.stats(new)
-    check(rec >= 57.0, 'screening recall on the later cases no lower than when they came (57%%): %.1f%%'
-          % rec)
-    check(fa <= 5.6, 'screening false alarms on the later cases no higher than when they came (5.6%%): %.1f%%'
-          % fa)
+    # (floors: 57 % and 5.6 % when these cases came; 87.8 % and 1.7 % after
+    # the rules were rewritten from the categories, with a margin)
+    check(rec >= 85.0, 'screening recall on the later cases at least 85%%: %.1f%%' % rec)
+    check(fa <= 3.0, 'screening false alarms on the later cases at most 3%%: %.1f%%' % fa)
 
 
 reply()
