@@ -109,7 +109,8 @@ token(struct out *o, const char *s, size_t a, size_t b)
 			put(o, (char)tolower((unsigned char)c), i);
 	}
 	/* "loooser": what was written three or more times, once */
-	for (size_t i = start, k = start; i < o->b.len; i = k) {
+	size_t k;
+	for (size_t i = start; i < o->b.len; i = k) {
 		for (k = i + 1; k < o->b.len && o->b.s[k] == o->b.s[i]; k++)
 			;
 		if (k - i >= 3 && isalpha((unsigned char)o->b.s[i])) {
