@@ -35,8 +35,10 @@ def score():
     fd, js = tempfile.mkstemp(suffix='.json')
     os.close(fd)
     try:
+        # (a sanitizer build loads the rules ten times slower: the scorer's
+        # 5 s a case is for the plain build)
         p = subprocess.run([sys.executable, scorer, '--corpus', corpus, '--jobs', '2', '--json', js,
-                            '--', CTL, 'rules', 'test', '-'], stdout=subprocess.PIPE,
+                            '--timeout', '120', '--', CTL, 'rules', 'test', '-'], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, env=env)
         with open(js, encoding='utf-8') as f:
             rows = json.load(f) if os.path.getsize(js) else []
