@@ -65,6 +65,16 @@ xrealloc(void *p, size_t n)
 	return p;
 }
 
+void *
+xpush(void *p, size_t n, size_t size)
+{
+	if (n & (n - 1))
+		return p;	/* not a power of two: there is room */
+	if (n > SIZE_MAX / 2 / size)
+		oom();
+	return xrealloc(p, (n ? 2 * n : 1) * size);
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -64,7 +64,7 @@ set_add(struct info *in, char *s)
 			free(s);
 			return;
 		}
-	in->s = xrealloc(in->s, (in->n + 1) * sizeof *in->s);
+	in->s = xpush(in->s, in->n, sizeof *in->s);
 	in->s[in->n++] = s;
 }
 
@@ -143,10 +143,12 @@ consider(struct info *best, struct info *cand)
 static struct info
 info_copy(const struct info *in)
 {
-	struct info out = { in->k, xcalloc(in->n + 1, sizeof *out.s), in->n };
+	struct info out = { in->k, NULL, 0 };
 
-	for (size_t i = 0; i < in->n; i++)
-		out.s[i] = xstrdup(in->s[i]);
+	for (; out.n < in->n; out.n++) {	/* grown as set_add grows it */
+		out.s = xpush(out.s, out.n, sizeof *out.s);
+		out.s[out.n] = xstrdup(in->s[out.n]);
+	}
 	return out;
 }
 
@@ -707,13 +709,13 @@ prefilter_add(struct prefilter *pf, const char *src)
 	for (size_t k = 0; k < nd.n; k++, pf->nset++) {
 		for (size_t j = 0; j < nd.v[k].n; j++) {
 			char *l = nd.v[k].s[j];
-			pf->lit = xrealloc(pf->lit, (pf->nlit + 1) * sizeof *pf->lit);
+			pf->lit = xpush(pf->lit, pf->nlit, sizeof *pf->lit);
 			pf->lit[pf->nlit++] = (struct lit){ l, strlen(l), real_len(l),
 				(uint32_t)pf->nset };
 		}
 		free(nd.v[k].s);
 	}
-	pf->sets = xrealloc(pf->sets, (pf->npat + 1) * sizeof *pf->sets);
+	pf->sets = xpush(pf->sets, pf->npat, sizeof *pf->sets);
 	pf->sets[pf->npat] = (uint32_t)pf->nset;
 	unbuild(pf);
 }

@@ -23,7 +23,7 @@ rules_action_name(enum rule_action a)
 static void
 add(char ***v, size_t *n, const char *s)
 {
-	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	*v = xpush(*v, *n, sizeof **v);
 	(*v)[(*n)++] = xstrdup(s);
 }
 
@@ -257,7 +257,7 @@ words_finish(struct load *ld, struct buf *errs)
 		bad = 1;
 	}
 	if (!bad) {
-		ld->w = xrealloc(ld->w, (ld->nw + 1) * sizeof *ld->w);
+		ld->w = xpush(ld->w, ld->nw, sizeof *ld->w);
 		ld->w[ld->nw].name = ld->wname;
 		ld->w[ld->nw++].re = words_re(ld->entries, ld->nentries);
 		ld->wname = NULL;

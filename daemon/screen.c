@@ -231,7 +231,7 @@ hit(struct screen_hit **h, size_t *n, const struct rule *r, size_t a, size_t b)
 	for (size_t i = 0; i < *n; i++)	/* one per rule and place */
 		if ((*h)[i].rule == r && a < (*h)[i].end && b > (*h)[i].start)
 			return;
-	*h = xrealloc(*h, (*n + 1) * sizeof **h);
+	*h = xpush(*h, *n, sizeof **h);
 	(*h)[(*n)++] = (struct screen_hit){ r, a, b };
 }
 

@@ -27,6 +27,10 @@ const char *mg_strerror(enum mg_status);
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
 void *xrealloc(void *, size_t);
+/* Room for element n of an array of n that only ever grows by xpush: it
+ * doubles when n is zero or a power of two (one realloc a push costs a
+ * sanitizer build a copy and an mmap each). */
+void *xpush(void *, size_t n, size_t size);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 /* printf into a fresh string; caller frees. */
