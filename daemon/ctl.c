@@ -52,7 +52,7 @@ static const char usage_text[] =
 	"commands:\n"
 	"  check                                   validate the configuration\n"
 	"  cohort add NAME --start YYYY-MM-DD --weeks N\n"
-	"  import FILE.csv                         participants: role,name,email,cohort,segment[,first_name]\n"
+	"  import FILE.csv                         participants: role,name,email,cohort,segment[,first_name][,born]\n"
 	"  pair MENTEE_EMAIL MENTOR_EMAIL          pair them; prints both masked addresses\n"
 	"  pairs                                   list pairs and their masked addresses\n"
 	"  thread PAIR_ID                          the pair's conversation in order\n"

@@ -23,20 +23,13 @@ add(struct buf *names, const char *rule)
 	return 1;
 }
 
-int
-pairscore_signals(struct store *s, int64_t pair, int64_t author, int64_t self,
-    const struct screen_hit *hits, size_t n, struct buf *names)
+/* count plus the distinct flag rules author set off in pair lately, not
+ * in names already */
+static int
+past(sqlite3_stmt *st, int64_t pair, int64_t author, int64_t self, struct buf *names, int count)
 {
-	sqlite3_stmt *st = store_stmt(s, q_signals);
-	int count = 0, rc;
+	int rc;
 
-	if (!st)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (hits[i].rule->action == RULE_FLAG)
-			count += add(names, hits[i].rule->name);
-	if (!count)
-		return 0;	/* nothing new: the count stands where it was */
 	sqlite3_bind_int64(st, 1, pair);
 	sqlite3_bind_int64(st, 2, author);
 	sqlite3_bind_int64(st, 3, self);
@@ -45,4 +38,32 @@ pairscore_signals(struct store *s, int64_t pair, int64_t author, int64_t self,
 		count += add(names, (const char *)sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? count : -1;
+}
+
+int
+pairscore_signals(struct store *s, int64_t pair, int64_t author, int64_t self,
+    const struct screen_hit *hits, size_t n, struct buf *names)
+{
+	sqlite3_stmt *st = store_stmt(s, q_signals);
+	int count = 0;
+
+	if (!st)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (hits[i].rule->action == RULE_FLAG)
+			count += add(names, hits[i].rule->name);
+	if (!count)
+		return 0;	/* nothing new: the count stands where it was */
+	return past(st, pair, author, self, names, count);
+}
+
+int
+pairscore_past(struct store *s, int64_t pair, int64_t author, int64_t self)
+{
+	sqlite3_stmt *st = store_stmt(s, q_signals);
+	struct buf names = {0};
+	int count = st ? past(st, pair, author, self, &names, 0) : -1;
+
+	buf_free(&names);
+	return count;
 }

@@ -143,13 +143,37 @@ has_ctl(const char *s)
 	return 0;
 }
 
+int
+roster_born(const char *b, int64_t now)
+{
+	static const char shape[] = "dddd-dd-dd";
+	size_t n = strlen(b);
+	int y, m = 1, d = 1;
+
+	if (n != 4 && n != 7 && n != 10)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)b[i]) : b[i] != '-')
+			return -1;
+	y = atoi(b);
+	if (n >= 7)
+		m = atoi(b + 5);
+	if (n == 10)
+		d = atoi(b + 8);
+	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	if (y * 10000 + m * 100 + d > cal_ymd(NULL, now))
+		return -1;	/* begins after today */
+	return y * 10000 + (n == 4 ? 1231 : n == 7 ? m * 100 + 31 : m * 100 + d);
+}
+
 static const char q_cohort_id[] = "SELECT id FROM cohorts WHERE name = ?1";
 static const char q_person_role[] = "SELECT role FROM participants WHERE email = ?1";
 static const char q_person_upsert[] =
-	"INSERT INTO participants(role, name, email, cohort_id, segment, created, first_name)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(email) DO UPDATE SET"
+	"INSERT INTO participants(role, name, email, cohort_id, segment, created, first_name, born)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(email) DO UPDATE SET"
 	" name = excluded.name, cohort_id = excluded.cohort_id, segment = excluded.segment,"
-	" first_name = excluded.first_name";
+	" first_name = excluded.first_name, born = excluded.born";
 
 struct row_err {
 	const char *path;
@@ -278,6 +302,8 @@ import_row(struct store *s, struct row_err *e, char **f, const char *programme)
 		rowbad(e, "a mentee or mentor needs a cohort", NULL);
 	if (has_ctl(f[4]))
 		rowbad(e, "segment has control characters", NULL);
+	if (*f[6] && roster_born(f[6], mg_now()) < 0)
+		rowbad(e, "born must be YYYY, YYYY-MM or YYYY-MM-DD, not in the future: ", f[6]);
 	if (e->n || !role)
 		goto out;
 	if ((st = store_stmt(s, q_person_role))) {
@@ -306,6 +332,7 @@ import_row(struct store *s, struct row_err *e, char **f, const char *programme)
 	store_bind_text(st, 5, *f[4] ? f[4] : NULL);
 	sqlite3_bind_int64(st, 6, mg_now());
 	store_bind_text(st, 7, first);
+	store_bind_text(st, 8, *f[6] ? f[6] : NULL);
 	if (store_exec(st) != MG_OK)
 		rowbad(e, "database: ", store_errmsg(s));
 out:
@@ -314,10 +341,12 @@ out:
 	free(email);
 }
 
-/* The CSV columns, in the order import_row reads them; all but the last
- * are required. */
-static const char *const cols[] = { "role", "name", "email", "cohort", "segment", "first_name" };
-#define NCOLS 6
+/* The CSV columns, in the order import_row reads them; the first NREQ are
+ * required. */
+static const char *const cols[] = { "role", "name", "email", "cohort", "segment", "first_name",
+	"born" };
+#define NCOLS 7
+#define NREQ 5
 
 /* col[k]: where the header puts cols[k] (-1: absent).  The number of
  * columns, or -1 for a header without a required column, with an unknown
@@ -335,7 +364,7 @@ header_cols(char **f, int n, int *col)
 			return -1;
 		col[k] = i;
 	}
-	for (int k = 0; k < NCOLS - 1; k++)
+	for (int k = 0; k < NREQ; k++)
 		if (col[k] < 0)
 			return -1;
 	return n;
@@ -379,7 +408,7 @@ roster_import(struct store *s, const char *path, const char *programme, int *cou
 			header = 1;
 			if ((ncol = header_cols(f, n, col)) < 0) {
 				rowbad(&e, "the header names the columns role,name,email,cohort,segment"
-				    " and optionally first_name, each once", NULL);
+				    " and optionally first_name and born, each once", NULL);
 				break;
 			}
 			continue;

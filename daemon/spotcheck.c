@@ -11,14 +11,18 @@
 #include "decider.h"
 #include "log.h"
 #include "notice.h"
+#include "pairscore.h"
 #include "reply.h"
+#include "roster.h"
 #include "screen.h"
 #include "spotcheck.h"
 #include "store_p.h"
 
 static const char q_risk[] =
-	"SELECT p.created, r.role, m.received, coalesce(m.attachments, '') <> '' FROM messages m"
-	" JOIN pairs p ON p.id = m.pair_id JOIN participants r ON r.id = m.recipient_id"
+	"SELECT p.created, r.role, m.received, coalesce(m.attachments, '') <> '',"
+	" CASE WHEN r.role = 'mentee' THEN r.born ELSE a.born END, m.pair_id, m.author_id"
+	" FROM messages m JOIN pairs p ON p.id = m.pair_id"
+	" JOIN participants r ON r.id = m.recipient_id JOIN participants a ON a.id = m.author_id"
 	" WHERE m.id = ?1";
 static const char q_add[] =
 	"INSERT INTO spotchecks(message, token, chance, created) VALUES (?1, ?2, ?3, ?4)";
@@ -40,8 +44,9 @@ static const char *const categories[] = {
 double
 spotcheck_chance(int percent, const struct spotcheck_risk *r)
 {
-	/* each sign of risk counts once more: at most five times the share */
-	double w = 1 + !!r->new_pair + !!r->to_mentee + !!r->late + !!r->attachments;
+	/* each sign of risk counts once more: at most seven times the share */
+	double w = 1 + !!r->new_pair + !!r->to_mentee + !!r->late + !!r->attachments + !!r->minor +
+	    !!r->rising;
 	double p = percent / 100.0 * w;
 
 	return percent <= 0 ? 0 : p > 1 ? 1 : p;
@@ -61,6 +66,7 @@ static enum mg_status
 risk_of(struct store *s, const struct conf *c, int64_t message, struct spotcheck_risk *r)
 {
 	sqlite3_stmt *st = store_stmt(s, q_risk);
+	int64_t pair = 0, author = 0;
 	int rc;
 
 	memset(r, 0, sizeof *r);
@@ -75,9 +81,20 @@ risk_of(struct store *s, const struct conf *c, int64_t message, struct spotcheck
 		r->to_mentee = !strcmp((const char *)sqlite3_column_text(st, 1), "mentee");
 		r->late = hour >= 22 || hour < 6;
 		r->attachments = sqlite3_column_int(st, 3);
+		const char *born = (const char *)sqlite3_column_text(st, 4);
+		int last = born ? roster_born(born, t) : -1;
+		r->minor = last > 0 && cal_ymd(tz, t) < last + 180000;
+		pair = sqlite3_column_int64(st, 5);
+		author = sqlite3_column_int64(st, 6);
 	}
 	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MG_OK : store_status(rc);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? MG_OK : store_status(rc);
+	int n = pairscore_past(s, pair, author, 0);	/* this message too */
+	if (n < 0)
+		return MG_INTERNAL;
+	r->rising = n > 0;
+	return MG_OK;
 }
 
 enum mg_status
@@ -112,7 +129,9 @@ spotcheck_maybe(struct store *s, const struct conf *c, int64_t message,
 	subject = xasprintf("[%s] spot check: a relayed message for a second look", c->name);
 	body = xasprintf("This message passed screening and was relayed. It is one of a share\n"
 	    "of relayed messages (%d%%, more for new pairs, mentors writing to mentees,\n"
-	    "late-night sends and attachments) shown to a coordinator for a second look.\n\n"
+	    "mentees under 18, late-night sends, attachments and an author whose\n"
+	    "messages to this pair set off warning signs lately) shown to a coordinator\n"
+	    "for a second look.\n\n"
 	    "%s\n\n"
 	    "Reply to this email with one of these on the first line:\n\n"
 	    "  ok                 nothing was missed\n"

@@ -269,6 +269,10 @@ static const char *const migrations[] = {
 	" token TEXT NOT NULL UNIQUE, chance REAL NOT NULL, created INTEGER NOT NULL,"
 	" verdict TEXT CHECK (verdict = 'ok' OR verdict = 'missed'), category TEXT,"
 	" decided_by TEXT, decided INTEGER) STRICT;",
+	/* 16: when a participant was born, as the import's born column gave
+	 * it (YYYY, YYYY-MM or YYYY-MM-DD; NULL: not given): a mentee who may
+	 * be under 18 weighs a spot check (spotcheck.h) */
+	"ALTER TABLE participants ADD COLUMN born TEXT;",
 };
 
 /* The migration that creates the secrets table. */

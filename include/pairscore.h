@@ -21,4 +21,9 @@
 int pairscore_signals(struct store *, int64_t pair, int64_t author, int64_t self,
     const struct screen_hit *hits, size_t n, struct buf *names);
 
+/* The distinct flag rules author set off in pair over the last
+ * PAIRSCORE_DAYS, messages other than self: a pair whose signals are
+ * rising, below the hold.  -1 on a database error. */
+int pairscore_past(struct store *, int64_t pair, int64_t author, int64_t self);
+
 #endif

@@ -44,7 +44,7 @@ enum mg_status roster_cohort_add(struct store *, const char *name, const char *s
     int weeks, int64_t *id, struct buf *err);
 
 /* Import participants from CSV (a header naming the columns role, name,
- * email, cohort, segment and optionally first_name, in any order), all or
+ * email, cohort, segment and optionally first_name and born, in any order), all or
  * nothing: every bad row is reported as "file:line: why" in err and nothing
  * is changed.  Addresses must be RFC 5322 addr-specs, names pass
  * dname_check, and a mentee's or mentor's name must not imitate programme
@@ -52,6 +52,12 @@ enum mg_status roster_cohort_add(struct store *, const char *name, const char *s
  * first_name column's, else dname_first(name).  *count = rows imported. */
 enum mg_status roster_import(struct store *, const char *path, const char *programme,
     int *count, struct buf *err);
+
+/* The born column (YYYY, YYYY-MM or YYYY-MM-DD): the last day it may mean
+ * as YYYYMMDD (a year alone: its 31 December), or -1 when it is no such
+ * date or begins after now.  Someone is under 18 on day d (YYYYMMDD) while
+ * d < roster_born() + 180000. */
+int roster_born(const char *born, int64_t now);
 
 /* Pair a mentee with a mentor, minting two fresh tokens. */
 enum mg_status roster_pair(struct store *, const char *mentee_email, const char *mentor_email,

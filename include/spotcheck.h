@@ -1,6 +1,7 @@
 /* spotcheck: a share of the messages screening passed goes to the
  * coordinators for a second look, weighted toward risk (a new pair, a
- * mentor writing to a mentee, a late-night send, attachments).  They reply
+ * mentor writing to a mentee, a mentee under 18, a late-night send,
+ * attachments, an author whose pair signals are rising: pairscore.h).  They reply
  * "ok" or "missed CATEGORY"; the misses are kept as local regression cases
  * that `mentorctl rules replay` reports on. */
 #ifndef SPOTCHECK_H
@@ -21,6 +22,8 @@ struct spotcheck_risk {
 	int to_mentee;		/* from a mentor */
 	int late;		/* sent between 22:00 and 06:00, the programme's time */
 	int attachments;
+	int minor;		/* the mentee may be under 18 (the roster's born) */
+	int rising;		/* the author set off a flag rule in this pair lately */
 };
 
 /* The chance (0..1) that a message with risk r is sampled at percent. */

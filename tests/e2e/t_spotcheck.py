@@ -72,3 +72,37 @@ def test_no_spot_check_at_zero_nor_for_a_released_hold(stack):
     gw.once()
     assert stack.wait_count(MENTOR, 2) == 2
     assert gw.sql("SELECT count(*) FROM spotchecks") == [(0,)], "a coordinator has looked already"
+
+
+def test_a_mentee_under_18_and_rising_signals_weigh_the_chance(stack):
+    # 25 % for a mentor writing to a mentee in a new pair is 75 %; a mentee
+    # under 18 makes it certain, and the chance recorded says so
+    gw = Gateway(stack, extra=f"\n[screening]\nrules = {RULES}\nspotcheck_percent = 25\n")
+    to_mentor, to_mentee = gw.setup_pair()
+    csv = os.path.join(gw.dir, "born.csv")
+    with open(csv, "w") as f:
+        f.write("role,name,email,cohort,segment,born\nmentee,Alex Smith,alex@school.test,W1,school,2031-01\n")
+    bad = gw.ctl("import", csv, check=False)
+    assert bad.returncode != 0 and f"{csv}:2: born must be YYYY, YYYY-MM or YYYY-MM-DD" in bad.stderr, bad.stderr
+    with open(csv, "w") as f:
+        f.write("role,name,email,cohort,segment,born\nmentee,Alex Smith,alex@school.test,W1,school,2010-05\n")
+    gw.ctl("import", csv)
+    assert gw.sql("SELECT born FROM participants WHERE email = ?", MENTEE) == [("2010-05",)]
+    send(stack, gw, MENTOR, to_mentee, "Week 2", "Thanks for the session, see you next week.")
+    assert stack.wait_count(MENTEE, 1) == 1
+    [(message,)] = gw.sql("SELECT id FROM messages WHERE subject = 'Week 2'")
+    assert gw.sql("SELECT message, chance FROM spotchecks") == [(message, 1.0)]
+    assert "mentees under 18" in body_text(spot_mails(stack)[0])
+
+    # 34 % for a mentee in a new pair is 68 %; a message that sets off a
+    # flag rule (a warning sign that adds up in the pair) makes it certain
+    gw.edit("spotcheck_percent = 25", "spotcheck_percent = 34")
+    with open(csv, "w") as f:       # born no longer given: no longer counted
+        f.write("role,name,email,cohort,segment,born\nmentee,Alex Smith,alex@school.test,W1,school,\n")
+    gw.ctl("import", csv)
+    assert gw.sql("SELECT born FROM participants WHERE email = ?", MENTEE) == [(None,)]
+    send(stack, gw, MENTEE, to_mentor, "Week 3", "Great session, you can tell me anything about the course too.")
+    assert stack.wait_count(MENTOR, 1) == 1, "a flag alone relays"
+    [(m3,)] = gw.sql("SELECT id FROM messages WHERE subject = 'Week 3'")
+    assert gw.sql("SELECT count(*) FROM flags WHERE message = ? AND action = 'flag'", m3) == [(1,)]
+    assert gw.sql("SELECT chance FROM spotchecks WHERE message = ?", m3) == [(1.0,)]
