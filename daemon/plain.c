@@ -176,3 +176,67 @@ plain_view(const char *s, size_t len, size_t **map, size_t *outlen)
 	*map = o.map;
 	return o.b.s ? buf_steal(&o.b) : xstrdup("");
 }
+
+/* Words that tell a line's direction: common short words and the words a
+ * contact request needs, as written and as they read backwards.  None
+ * reads as a word backwards: on (no), me (em, a CSS unit), at (ta), are
+ * (era), live (evil), snap (pans) are left out. */
+static const char *const forward_words[] = {
+	"the", "and", "you", "your", "my", "is", "it", "to", "of", "in", "add", "call", "text",
+	"number", "phone", "email", "gmail", "com", "snapchat", "insta", "instagram",
+	"whatsapp", "what", "that", "this", "with", "have", "can", "like", "dont", "tell",
+	"meet", "money", "send", "hate", "kill",
+};
+
+static int
+word_is(const char *w, size_t n, int backwards)
+{
+	for (size_t i = 0; i < sizeof forward_words / sizeof *forward_words; i++) {
+		const char *f = forward_words[i];
+		size_t k;
+		if (strlen(f) != n)
+			continue;
+		for (k = 0; k < n; k++)
+			if (tolower((unsigned char)w[backwards ? n - 1 - k : k]) != f[k])
+				break;
+		if (k == n)
+			return 1;
+	}
+	return 0;
+}
+
+int
+plain_backwards(const char *s, size_t len)
+{
+	int fwd = 0, back = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		while (j < len && isalpha((unsigned char)s[j]))
+			j++;
+		if (j > i) {
+			fwd += word_is(s + i, j - i, 0);
+			back += word_is(s + i, j - i, 1);
+		}
+		i = j + (j == i);
+	}
+	return back >= 2 && back > fwd;
+}
+
+char *
+plain_reverse(const char *s, size_t len)
+{
+	char *out = xmalloc(len + 1);
+
+	for (size_t i = 0; i < len;) {
+		size_t n = 1;	/* a UTF-8 character keeps its bytes in order */
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0xc0)
+			for (; n < 4 && i + n < len && ((unsigned char)s[i + n] & 0xc0) == 0x80; n++)
+				;
+		memcpy(out + len - i - n, s + i, n);
+		i += n;
+	}
+	out[len] = 0;
+	return out;
+}

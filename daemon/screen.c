@@ -331,9 +331,43 @@ normal(const char *text, size_t *len, size_t **map)
 	return v;
 }
 
+static size_t run(const struct rules *, const char *, size_t, struct screen_hit **, int *, int);
+
+/* Lines written backwards are screened again, read the right way round;
+ * their hits are told in the line's own offsets. */
+static void
+backwards(const struct rules *rs, const char *s, size_t len, struct screen_hit **hits, size_t *n,
+    int *unfinished)
+{
+	for (size_t i = 0, e; i < len; i = e + 1) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		e = nl ? (size_t)(nl - s) : len;
+		if (!plain_backwards(s + i, e - i))
+			continue;
+		char *rev = plain_reverse(s + i, e - i);
+		struct screen_hit *h;
+		int unf = 0;
+		size_t m = e - i, k = run(rs, rev, m, &h, &unf, 1);
+		for (size_t j = 0; j < k; j++)
+			hit(hits, n, h[j].rule, i + m - h[j].end, i + m - h[j].start);
+		if (unf && unfinished)
+			*unfinished = 1;
+		free(h);
+		free(rev);
+	}
+}
+
 size_t
 screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
     struct screen_hit **hits, int *unfinished)
+{
+	return run(rs, orig, origlen, hits, unfinished, 0);
+}
+
+/* depth 1: a line read backwards (not looked at for lines backwards again) */
+static size_t
+run(const struct rules *rs, const char *orig, size_t origlen, struct screen_hit **hits,
+    int *unfinished, int depth)
 {
 	size_t n = 0, *nmap = NULL, a, b, off, len = origlen;
 	int found, text_ascii;
@@ -414,6 +448,8 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 	free(nv);
 	free(nmap);
 	free(ct);
+	if (!depth)
+		backwards(rs, orig, origlen, hits, &n, unfinished);
 	if (n > 1)
 		qsort(*hits, n, sizeof **hits, by_start);
 	return n;

@@ -13,4 +13,13 @@
  * byte of text it came from (map[*outlen] = len); caller frees both. */
 char *plain_view(const char *text, size_t len, size_t **map, size_t *outlen);
 
+/* Is this line written backwards ("ti pans no em dda")?  More of the
+ * common words a line is made of read backwards than forwards, two at
+ * least. */
+int plain_backwards(const char *line, size_t len);
+
+/* line with its characters (UTF-8 sequences kept whole) in reverse order:
+ * byte range [a, b) of it is [len - b, len - a) of line; caller frees. */
+char *plain_reverse(const char *line, size_t len);
+
 #endif

@@ -308,9 +308,44 @@ plain_rule(void)
 	buf_free(&errs);
 }
 
+/* A line written backwards is screened the right way round, and its hit
+ * is told where the line is; ordinary text is not read backwards. */
+static void
+backwards(void)
+{
+	struct rules *rs = NULL;
+	struct buf errs = {0};
+	struct screen_hit *h;
+	const char *t = "See you Thursday!\n321 009 00770 no em txet, terces ruo ti peek\nbye";
+	size_t n, k;
+
+	ok(plain_backwards("ti pans no em dda", 17), "a request written backwards reads as one");
+	ok(!plain_backwards("no, it is on the list: add it to the notes", 42),
+	    "a forward line is forward ('no' and 'on' tell nothing)");
+	ok(!plain_backwards("eht", 3), "one word is not enough");
+	char *r = plain_reverse("ab\xc3\xa9" "c", 5);
+	is_str(r, "c\xc3\xa9" "ba", "a UTF-8 character keeps its bytes in order");
+	free(r);
+	if (rules_load("conf/rules", &rs, &errs) != MG_OK)
+		return;
+	n = screen_text(rs, t, strlen(t), &h);
+	for (k = 0; k < n && strcmp(h[k].rule->category, "contact-phone"); k++)
+		;
+	ok(k < n && h[k].start >= 18 && h[k].end <= strlen(t) - 4 &&
+	    !strncmp(t + h[k].start, "321 009 00770", 13), "a number written backwards is found where it is");
+	free(h);
+	t = "Thanks for the notes on the ward round, no rush on the reading list.";
+	n = screen_text(rs, t, strlen(t), &h);
+	ok(n == 0, "an ordinary line passes");
+	free(h);
+	rules_free(rs);
+	buf_free(&errs);
+}
+
 int
 main(void)
 {
+	backwards();
 	plain("f*ck off, you l0s3r!!", "fck off, you loser!!");
 	plain("k.i.l.l y0urs3lf", "kill yourself");
 	plain("k i l l yourself", "kill yourself");
