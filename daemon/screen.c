@@ -76,6 +76,60 @@ static const struct {
 	{ W("eight"), '8' }, { W("nine"), '9' },
 };
 
+/* A number word misspelt the ways fingers slip: one letter doubled
+ * ("zeroo"), two neighbours swapped ("seevn"), or for the long words one
+ * letter left out ("sevn").  The real words these make are not numbers. */
+static int
+misspelt(const char *w, size_t n, const char *num, size_t m)
+{
+	static const char *const words[] = { "even", "seen", "tree", "thee", "there", "tow",
+		"noe", "fiev", "oen" };
+	char low[8];
+	size_t i;
+
+	if (n < 3 || n > 7 || m < 3)
+		return 0;
+	for (i = 0; i < n; i++)
+		low[i] = (char)tolower((unsigned char)w[i]);
+	for (i = 0; i < sizeof words / sizeof *words; i++)
+		if (strlen(words[i]) == n && !memcmp(low, words[i], n))
+			return 0;
+	if (n == m + 1) {	/* doubled: drop one of a pair */
+		for (i = 0; i + 1 < n; i++)
+			if (low[i] == low[i + 1] && !memcmp(low, num, i) && !memcmp(low + i + 1, num + i, m - i))
+				return 1;
+	} else if (n == m) {	/* swapped neighbours */
+		for (i = 0; i + 1 < n && low[i] == num[i]; i++)
+			;
+		return i + 1 < n && low[i] == num[i + 1] && low[i + 1] == num[i] &&
+		    !memcmp(low + i + 2, num + i + 2, n - i - 2);
+	} else if (n + 1 == m && m >= 5) {	/* one left out */
+		for (i = 0; i < n && low[i] == num[i]; i++)
+			;
+		return !memcmp(low + i, num + i + 1, n - i);
+	}
+	return 0;
+}
+
+/* Does a digit or a number word follow s[j] (after separators)? */
+static int
+number_next(const char *s, size_t j, size_t len)
+{
+	size_t e;
+
+	while (j < len && (separator(s[j]) || s[j] == '\n'))
+		j++;
+	if (j < len && isdigit((unsigned char)s[j]))
+		return 1;
+	for (e = j; e < len && isalpha((unsigned char)s[e]); e++)
+		;
+	for (size_t k = 0; k < sizeof numbers / sizeof *numbers; k++)
+		if (numbers[k].len == e - j && numbers[k].len > 1 &&
+		    !strncasecmp(s + j, numbers[k].word, e - j))
+			return 1;
+	return 0;
+}
+
 static const struct {
 	const char *word;
 	size_t len;
@@ -152,6 +206,12 @@ screen_spoken(const char *s, size_t len, size_t **map, size_t *outlen)
 			for (k = 0; k < sizeof numbers / sizeof *numbers; k++)
 				if (numbers[k].len == n && !strncasecmp(s + i, numbers[k].word, n))
 					break;
+			if (k == sizeof numbers / sizeof *numbers &&
+			    (v.last_digit || v.repeat || number_next(s, j, len)))
+				/* among number words: a slip of the fingers is one too */
+				for (k = 0; k < sizeof numbers / sizeof *numbers; k++)
+					if (misspelt(s + i, n, numbers[k].word, numbers[k].len))
+						break;
 			if (k < sizeof numbers / sizeof *numbers) {
 				digit(&v, numbers[k].digit, i, 1);
 				i = j;

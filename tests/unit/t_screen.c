@@ -360,6 +360,9 @@ main(void)
 	spoken("oh seven seven double oh nine double oh four five six", "07700900456");
 	spoken("077 double 0 900 triple 3 after 4", "07700900333 after 4");
 	spoken("O77OO 9OO 731", "07700900731");
+	spoken("zero sevn seven zeroo zero nine zero zreo one two thre", "07700900123");
+	spoken("seven even seen there, the tree", "7 even seen there, the tree");
+	spoken("a fiev star review, sevn days", "a fiev star review, sevn days");
 	spoken("jo dot b at live dot co dot uk", "jo.b@live.co.uk");
 	spoken("liam[at]hotmail.co.uk", "liam@hotmail.co.uk");
 	spoken("m a y a . p 0 7 @ y a h o o . c o m thanks", "maya.p07@yahoo.com thanks");
