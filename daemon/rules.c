@@ -438,8 +438,12 @@ load_file(struct load *ld, const char *path, struct buf *errs)
 				r.view = RULE_VIEW_SPOKEN;
 			else if (!strcmp(val, "plain"))
 				r.view = RULE_VIEW_PLAIN;
-			else {
-				buf_printf(errs, "%s:%d: view is text, spoken or plain\n", path, lineno);
+			else if (!strcmp(val, "text plain")) {
+				r.view = RULE_VIEW_TEXT;
+				r.also_plain = 1;
+			} else {
+				buf_printf(errs, "%s:%d: view is text, spoken, plain or text plain\n",
+				    path, lineno);
 				bad++;
 			}
 		} else if (!strcmp(key, "pattern") || !strcmp(key, "unless")) {
@@ -479,15 +483,16 @@ load_file(struct load *ld, const char *path, struct buf *errs)
 /* Does pattern k of r match text (in the rule's view) without the
  * prefilter naming it a candidate? */
 static int
-missed(struct rules *rs, const struct rule *r, size_t k, const char *text, uint64_t *cand)
+missed_in(struct rules *rs, const struct rule *r, enum rule_view view, size_t k, const char *text,
+    uint64_t *cand)
 {
 	size_t len = strlen(text), *map = NULL, i = r->pf_first + k;
 	char *spoken = NULL;
 	int yes;
 
-	if (r->view == RULE_VIEW_SPOKEN)
+	if (view == RULE_VIEW_SPOKEN)
 		text = spoken = screen_spoken(text, len, &map, &len);
-	else if (r->view == RULE_VIEW_PLAIN)
+	else if (view == RULE_VIEW_PLAIN)
 		text = spoken = plain_view(text, len, &map, &len);
 	prefilter_scan(rs->pf, text, len, cand);
 	yes = !(cand[i / 64] >> (i % 64) & 1) && pattern_find(r->re[k], text, len, 0, NULL, NULL,
@@ -495,6 +500,13 @@ missed(struct rules *rs, const struct rule *r, size_t k, const char *text, uint6
 	free(spoken);
 	free(map);
 	return yes;
+}
+
+static int
+missed(struct rules *rs, const struct rule *r, size_t k, const char *text, uint64_t *cand)
+{
+	return missed_in(rs, r, r->view, k, text, cand) ||
+	    (r->also_plain && missed_in(rs, r, RULE_VIEW_PLAIN, k, text, cand));
 }
 
 /* Index every pattern's literals.  A pattern that matches one of its

@@ -441,16 +441,19 @@ run(const struct rules *rs, const char *orig, size_t origlen, struct screen_hit 
 	*hits = NULL;
 	if (unfinished)
 		*unfinished = 0;
-	for (size_t i = 0; i < rs->n; i++) {
+	for (size_t i = 0, pass = 0; i < rs->n; i += !pass) {
 		const struct rule *r = &rs->v[i];
+		/* view = text plain: the text, then (pass 1) the plain view */
+		enum rule_view view = pass ? RULE_VIEW_PLAIN : r->view;
+		pass = !pass && r->also_plain;
 		const char *s = text;
 		size_t slen = len, *map = NULL;
 		const uint64_t *cand = ct;
 		int ascii = text_ascii;
-		if (r->view != RULE_VIEW_TEXT) {
-			struct other *v = &views[r->view == RULE_VIEW_PLAIN];
+		if (view != RULE_VIEW_TEXT) {
+			struct other *v = &views[view == RULE_VIEW_PLAIN];
 			if (!v->s) {
-				v->s = r->view == RULE_VIEW_PLAIN ? plain_view(text, len, &v->map, &v->len) :
+				v->s = view == RULE_VIEW_PLAIN ? plain_view(text, len, &v->map, &v->len) :
 				    screen_spoken(text, len, &v->map, &v->len);
 				v->ascii = pattern_ascii(v->s, v->len);
 				/* (usually the same text: nothing spelt out) */

@@ -8,7 +8,9 @@
  *     action = hold              flag | hold | escalate
  *     view = spoken              optional: match the spoken view (see screen.h),
  *                                or the plain view (plain.h: leetspeak,
- *                                symbols in words, stretched letters undone)
+ *                                symbols in words, stretched letters undone),
+ *                                or "text plain": the text, then the plain
+ *                                view (words obscured or not)
  *     pattern = REGEX            one or more; any may match
  *     match = EXAMPLE            one or more lines the rule must catch
  *     nomatch = EXAMPLE          one or more it must not
@@ -45,6 +47,7 @@ struct rule {
 	char *name, *category;
 	enum rule_action action;
 	enum rule_view view;
+	int also_plain;		/* view = text plain: the plain view searched too */
 	struct pattern **re;
 	char **src;		/* the patterns as written */
 	size_t nre;

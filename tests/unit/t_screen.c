@@ -301,6 +301,25 @@ plain_rule(void)
 		    h[0].end - h[0].start == 8, "the hit is told in the text's places");
 		free(h);
 		rules_free(rs);
+		rs = NULL;
+	}
+	/* view = text plain: what only the text shows, and what only the
+	 * plain view shows, are both found */
+	if ((f = fopen(path, "w"))) {
+		fputs("[rule both]\ncategory = abuse\naction = hold\nview = text plain\n"
+		    "pattern = \\bL0SER\\b\npattern = \\bidiot\\b\nmatch = what an id10t\n"
+		    "match = L0SER\nnomatch = lose it\n", f);
+		fclose(f);
+	}
+	ok(rules_load(dir, &rs, &errs) == MG_OK && rules_check(rs, &errs) == MG_OK,
+	    "view = text plain loads and its examples hold%s%s", errs.s ? ": " : "", errs.s ? errs.s : "");
+	if (rs) {
+		const char *u = "L0SER and id10t";
+		n = screen_text(rs, u, strlen(u), &h);
+		ok(n == 2 && h[0].start == 0 && h[0].end == 5 && h[1].start == 10 && h[1].end == 15,
+		    "the text's hit and the plain view's hit, each in its place");
+		free(h);
+		rules_free(rs);
 	}
 	unlink(path);
 	rmdir(dir);
