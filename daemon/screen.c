@@ -82,8 +82,7 @@ static const struct {
 static int
 misspelt(const char *w, size_t n, const char *num, size_t m)
 {
-	static const char *const words[] = { "even", "seen", "tree", "thee", "there", "tow",
-		"noe", "fiev", "oen" };
+	static const char *const words[] = { "even", "seen", "tree", "thee", "there", "tow" };
 	char low[8];
 	size_t i;
 
