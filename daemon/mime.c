@@ -250,11 +250,6 @@ headers(struct mime_msg *m, struct mailimf_fields *f)
 			}
 			break;
 		}
-		case MAILIMF_FIELD_RETURN_PATH:
-			if (!m->return_path && fld->fld_data.fld_return_path->ret_path)
-				m->return_path = xstrdup(fld->fld_data.fld_return_path->ret_path->pt_addr_spec ?
-				    fld->fld_data.fld_return_path->ret_path->pt_addr_spec : "");
-			break;
 		case MAILIMF_FIELD_OPTIONAL_FIELD: {
 			struct mailimf_optional_field *o = fld->fld_data.fld_optional_field;
 			if (!strcasecmp(o->fld_name, "Delivered-To"))
@@ -502,6 +497,24 @@ find_body(const char *raw, size_t len)
 	return len;
 }
 
+/* libetpan 1.9.4's mailimf_fields_parse leaks what it parsed of a
+ * Return-Path whose "<...>" is broken (mailimf_path_parse's error path
+ * drops it), and anyone can send one to a daemon that runs for months.
+ * The field is nothing we read: return a copy of the header block with
+ * every Return-Path renamed Return_Path (an optional field to libetpan). */
+static char *
+header_copy(const char *raw, size_t len)
+{
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, raw, len);
+	copy[len] = 0;
+	for (size_t i = 0; i + 11 <= len; i++)
+		if ((i == 0 || copy[i - 1] == '\n') && !strncasecmp(copy + i, "Return-Path", 11))
+			copy[i + 6] = '_';
+	return copy;
+}
+
 static struct mime_msg *parse(const char *raw, size_t len);
 
 /* An mbox "From " line (files saved by mail clients start with one) is
@@ -534,10 +547,12 @@ parse(const char *raw, size_t len)
 	if ((hazard = mime_hazard(raw, len))) {
 		/* the header block alone is safe to parse: no MIME parameters */
 		struct mailimf_fields *f = NULL;
-		if (mailimf_fields_parse(raw, len, &idx, &f) == MAILIMF_NO_ERROR && f) {
+		char *hdr = header_copy(raw, m->body_offset);
+		if (mailimf_fields_parse(hdr, m->body_offset, &idx, &f) == MAILIMF_NO_ERROR && f) {
 			headers(m, f);
 			mailimf_fields_free(f);
 		}
+		free(hdr);
 		m->malformed = xstrdup(hazard);
 		m->text = mime_utf8_clean(raw + m->body_offset, len - m->body_offset);
 		unix_lines(m->text);
@@ -591,7 +606,6 @@ mime_free(struct mime_msg *m)
 	list_free(&m->x_original_to);
 	list_free(&m->in_reply_to);
 	list_free(&m->references);
-	free(m->return_path);
 	free(m->message_id);
 	free(m->subject);
 	free(m->date);

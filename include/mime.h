@@ -27,7 +27,6 @@ struct mime_msg {
 	struct mime_addr from;		/* addr NULL when absent */
 	struct mime_list to, cc;	/* addresses only */
 	struct mime_list delivered_to, x_original_to;
-	char *return_path;		/* "" for <>, NULL when absent */
 	char *message_id;		/* without angle brackets */
 	struct mime_list in_reply_to, references;
 	char *subject;			/* decoded, single line; "" when absent */
