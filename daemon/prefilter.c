@@ -25,8 +25,9 @@
 
 #define EXACT_MAX 16	/* characters a class may be, as an exact set */
 #define CROSS_MAX 64	/* strings an exact set may multiply out to */
-#define REQ_MAX 64	/* strings a required set may hold */
+#define REQ_MAX 1024	/* strings a required set may hold */
 #define BOUND '\x01'	/* \b inside a literal */
+#define LIT_MAX 10	/* characters of a literal the scan looks for */
 #define NEED_MAX 4	/* sets a pattern may need together */
 #define DIGIT '\x02'	/* \d, a string of its own: any Unicode digit */
 
@@ -81,6 +82,22 @@ static struct info
 any(void)
 {
 	return (struct info){ ANY, NULL, 0 };
+}
+
+/* A text that holds a literal holds its first LIT_MAX characters: the
+ * scan looks for those alone, so that a long phrase costs the automaton
+ * no more states than a word (the pattern itself decides the rest). */
+static char *
+shorten(char *l)
+{
+	size_t n = 0;
+
+	for (char *c = l; *c; c++)
+		if (*c != BOUND && ++n == LIT_MAX) {
+			c[1] = 0;
+			break;
+		}
+	return l;
 }
 
 /* Characters of s, word boundaries not counted. */
@@ -708,7 +725,7 @@ prefilter_add(struct prefilter *pf, const char *src)
 		prefilter_always(pf, i);
 	for (size_t k = 0; k < nd.n; k++, pf->nset++) {
 		for (size_t j = 0; j < nd.v[k].n; j++) {
-			char *l = nd.v[k].s[j];
+			char *l = shorten(nd.v[k].s[j]);
 			pf->lit = xpush(pf->lit, pf->nlit, sizeof *pf->lit);
 			pf->lit[pf->nlit++] = (struct lit){ l, strlen(l), real_len(l),
 				(uint32_t)pf->nset };

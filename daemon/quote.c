@@ -23,7 +23,7 @@ char *
 quote_norm(const char *s, size_t n)
 {
 	const char *e = s + n;
-	struct buf b = {0};
+	char *out = xmalloc(n + 1), *w = out;	/* (never longer than s) */
 	int bol = 1, gap = 0, k;
 
 	while (s < e) {
@@ -41,14 +41,15 @@ quote_norm(const char *s, size_t n)
 			gap = 1;
 			s += k;
 		} else {
-			if (gap && b.len)
-				buf_addc(&b, ' ');
+			if (gap && w > out)
+				*w++ = ' ';
 			gap = 0;
-			buf_addc(&b, *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s);
+			*w++ = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
 			s++;
 		}
 	}
-	return b.s ? buf_steal(&b) : xstrdup("");
+	*w = 0;
+	return out;
 }
 
 /* A block shorter than this (normalised) is screened, matched or not:
@@ -74,6 +75,87 @@ within(const char *ref, const char *nb, size_t n)
 	return 0;
 }
 
+/* Every three words in a row of the texts, as a set: a block can lie
+ * within a text only if each of its own trigrams does, and most blocks
+ * that do not are told so without a search. */
+struct grams {
+	uint64_t *slot;
+	size_t mask;
+};
+
+static uint64_t
+rotl(uint64_t x, int k)
+{
+	return x << k | x >> (64 - k);
+}
+
+/* Call f on each trigram (three words in a row, hashed) of the words of s
+ * (normalised: one space between words) that are whole words: all but the
+ * first and the last when edge is 0 (those may be pieces of longer words
+ * where s lies within a text).  Stops at f's first 0. */
+static int
+each_trigram(const char *s, int edge, int (*f)(struct grams *, uint64_t), struct grams *g)
+{
+	uint64_t h[3] = {0, 0, 0};
+	size_t n = 0;
+
+	for (const char *p = s; *p;) {
+		uint64_t w = 14695981039346656037ULL;	/* FNV-1a of the word */
+		int first = p == s;
+		for (; *p && *p != ' '; p++)
+			w = (w ^ (unsigned char)*p) * 1099511628211ULL;
+		if (!*p && !edge)
+			break;	/* the last word */
+		if (*p)
+			p++;
+		if (first && !edge)
+			continue;
+		h[0] = h[1];
+		h[1] = h[2];
+		h[2] = w;
+		if (++n >= 3 && !f(g, (h[0] ^ rotl(h[1], 21) ^ rotl(h[2], 42)) | 1))
+			return 0;	/* (| 1: 0 marks an empty slot) */
+	}
+	return 1;
+}
+
+static int
+gram_add(struct grams *g, uint64_t h)
+{
+	size_t i = h & g->mask;
+
+	while (g->slot[i] && g->slot[i] != h)
+		i = (i + 1) & g->mask;
+	g->slot[i] = h;
+	return 1;
+}
+
+static int
+gram_has(struct grams *g, uint64_t h)
+{
+	size_t i = h & g->mask;
+
+	while (g->slot[i] && g->slot[i] != h)
+		i = (i + 1) & g->mask;
+	return g->slot[i] == h;
+}
+
+static void
+grams_build(struct grams *g, char *const *v, size_t n)
+{
+	size_t words = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (const char *p = v[i]; *p; p++)
+			words += *p == ' ';
+	g->mask = 63;
+	while (g->mask < 2 * (words + n))
+		g->mask = g->mask * 2 + 1;
+	g->slot = xcalloc(g->mask + 1, sizeof *g->slot);
+	for (size_t i = 0; i < n; i++)
+		each_trigram(v[i], 1, gram_add, g);
+}
+
 /* The texts to match against, and how many more searches a message may
  * cost (a stranger's quote must not buy unbounded work): past it, what is
  * left is read. */
@@ -81,6 +163,7 @@ struct refs {
 	char *const *v;
 	size_t n;
 	int budget;
+	struct grams g;
 };
 #define SEARCHES 400
 
@@ -94,7 +177,8 @@ found(const char *s, size_t n, struct refs *r, int any_length, int *empty)
 	int ok = 0;
 
 	*empty = !len;
-	if (len && (any_length || len >= MIN_MATCH) && r->budget-- > 0)
+	if (len && (any_length || len >= MIN_MATCH) && each_trigram(nb, 0, gram_has, &r->g) &&
+	    r->budget-- > 0)
 		for (size_t i = 0; i < r->n && !ok; i++)
 			ok = within(r->v[i], nb, len);
 	free(nb);
@@ -157,8 +241,9 @@ unverified(const char *text, size_t len, char *const *refs, size_t nref, int blo
 	struct reply_part *p;
 	size_t n = reply_history(text, len, &p);
 	struct buf out = {0};
-	struct refs r = { refs, nref, SEARCHES };
+	struct refs r = { refs, nref, SEARCHES, {0} };
 
+	grams_build(&r.g, refs, nref);
 	/* the splitters are always read: their free text ("On <anything>
 	 * wrote:", a header block's Subject:) is the writer's own */
 	for (size_t i = 0; i < n; i++)
@@ -173,6 +258,7 @@ unverified(const char *text, size_t len, char *const *refs, size_t nref, int blo
 	for (size_t i = 0; i < n; i++)
 		free(p[i].text);
 	free(p);
+	free(r.g.slot);
 	return out.s ? buf_steal(&out) : NULL;
 }
 

@@ -41,6 +41,19 @@ main(void)
 	is_str(s, "On Tue, Alex wrote:\n", "part of a message matches");
 	free(s);
 
+	/* the trigram index: a quote that starts and ends on pieces of
+	 * punctuation still lies within; one word changed does not */
+	const char *long_ref = "We said (at the start) that the poster is due on the fourth of "
+	    "June, and that the abstract goes to Priya first.\n";
+	s = unverified("Ok\n\nOn Mon, Sam wrote:\n> ) that the poster is due on the fourth\n"
+	    "> of June, and that the abstract goes to Priya first.\n", long_ref);
+	is_str(s, "On Mon, Sam wrote:\n", "a quote from mid-sentence, re-wrapped, matches");
+	free(s);
+	s = unverified("Ok\n\nOn Mon, Sam wrote:\n> that the poster is due on the fifth of June,"
+	    " and that the abstract goes to Priya first.\n", long_ref);
+	ok(s && strstr(s, "fifth of June"), "the same with one word changed is read");
+	free(s);
+
 	/* short pieces, or pieces of words, spell anything: they are read */
 	s = unverified("Hi\n\nOn Tue, Alex wrote:\n> 020 7946\n", orig);
 	ok(s && strstr(s, "> 020 7946"), "a piece under 20 characters is read");
