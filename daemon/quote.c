@@ -119,25 +119,28 @@ each_trigram(const char *s, int edge, int (*f)(struct grams *, uint64_t), struct
 	return 1;
 }
 
-static int
-gram_add(struct grams *g, uint64_t h)
+/* The slot holding h, or the empty one where it would go. */
+static uint64_t *
+gram_slot(struct grams *g, uint64_t h)
 {
 	size_t i = h & g->mask;
 
 	while (g->slot[i] && g->slot[i] != h)
 		i = (i + 1) & g->mask;
-	g->slot[i] = h;
+	return &g->slot[i];
+}
+
+static int
+gram_add(struct grams *g, uint64_t h)
+{
+	*gram_slot(g, h) = h;
 	return 1;
 }
 
 static int
 gram_has(struct grams *g, uint64_t h)
 {
-	size_t i = h & g->mask;
-
-	while (g->slot[i] && g->slot[i] != h)
-		i = (i + 1) & g->mask;
-	return g->slot[i] == h;
+	return *gram_slot(g, h) == h;
 }
 
 static void
