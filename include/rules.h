@@ -1,5 +1,5 @@
 /* rules: the screening rule sets (conf/rules/NN-name.rules), parsed, compiled
- * (PCRE2: UTF, UCP, caseless, JIT, a match limit) and self-checked against
+ * (PCRE2: UTF, UCP, caseless, a match limit) and self-checked against
  * their own examples.
  *
  * A file holds stanzas:

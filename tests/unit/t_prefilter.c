@@ -408,9 +408,51 @@ ascii_twin_property(size_t patterns, size_t texts)
 	return bad;
 }
 
+/* A rule's pattern is interpreted until it has cost enough, then a JIT copy
+ * matches in its place, alike; freeing it gives its JIT code back. */
+static void
+hot_rule(void)
+{
+	char err[200];
+	struct buf text = {0};
+	size_t before = pattern_jit_bytes(), a0 = 0, b0 = 0, runs = 0;
+	uint32_t jit = 0;
+	int same = 1;
+
+	for (int i = 0; i < 2000; i++)
+		buf_adds(&text, "the lesson went well and we talked about ");
+	buf_adds(&text, "a quokka");
+	struct pattern *re = pattern_compile_one("(?:\\w+\\s+){0,3}(?:zebra|quokka)\\b", 0, err,
+	    sizeof err);
+	ok(re && pattern_jit_bytes() == before, "a rule starts with no JIT code");
+	for (; re && runs < 5000 && pattern_jit_bytes() == before; runs++) {
+		size_t a, b;
+		if (pattern_find(re, text.s, text.len, 0, &a, &b, NULL) != 1 ||
+		    (runs && (a != a0 || b != b0)))
+			same = 0;
+		a0 = a, b0 = b;
+	}
+	pcre2_config(PCRE2_CONFIG_JIT, &jit);
+	if (jit)
+		ok(pattern_jit_bytes() > before, "JIT-compiled after %zu interpreted runs", runs);
+	else
+		ok(pattern_jit_bytes() == before, "no JIT in this PCRE2: interpreted throughout");
+	for (int i = 0; i < 3; i++) {
+		size_t a, b;
+		if (pattern_find(re, text.s, text.len, 0, &a, &b, NULL) != 1 || a != a0 || b != b0)
+			same = 0;
+	}
+	ok(same && b0 == text.len && text.len - a0 > strlen("a quokka"),
+	    "interpreted and JIT-compiled, the same match");
+	pattern_free(re);
+	ok(pattern_jit_bytes() == before, "freed with its JIT code");
+	free(text.s);
+}
+
 int
 main(void)
 {
+	hot_rule();
 	analysis();
 	many();
 	ok(!random_property(3000, 200), "no random pattern matches a text it is not a candidate for");
