@@ -35,7 +35,7 @@ enqueue(struct store *s, const struct conf *c, const struct notice *n, const cha
 	o.date = mg_now();
 	if ((rc = mime_build(&o, &data, &len)) == MG_OK) {
 		struct outbox_item it = { n->key, kind, n->message, n->recipient_id, n->to_addr,
-			msgid, data, len };
+			msgid, data, len, n->body };
 		if ((rc = outbox_enqueue(s, &it)) == MG_DUPLICATE)
 			rc = MG_OK;
 	}

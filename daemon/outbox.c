@@ -12,12 +12,14 @@ static const char q_enqueue[] =
 	"INSERT INTO outbox(dedupe_key, kind, message, recipient_id, rcpt, message_id,"
 	" next_attempt, created) VALUES (?1,?2,?3,?4,?5,?6,?7,?7)";
 static const char q_enqueue_data[] = "INSERT INTO outbox_data(id, data) VALUES (?1, ?2)";
+static const char q_enqueue_text[] = "INSERT INTO outbox_text(id, text) VALUES (?1, ?2)";
 
 enum mg_status
 outbox_enqueue(struct store *s, const struct outbox_item *it)
 {
 	sqlite3_stmt *st = store_stmt(s, q_enqueue);
 	enum mg_status rc;
+	int64_t id;
 
 	if (!smtp_envelope_ok(it->rcpt))
 		return MG_BADINPUT;
@@ -32,11 +34,37 @@ outbox_enqueue(struct store *s, const struct outbox_item *it)
 	sqlite3_bind_int64(st, 7, mg_now());
 	if ((rc = store_exec(st)) != MG_OK)
 		return rc;
+	id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
 	if (!(st = store_stmt(s, q_enqueue_data)))
 		return MG_INTERNAL;
-	sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(sqlite3_db_handle(st)));
+	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_blob64(st, 2, it->data, it->len, SQLITE_STATIC);
+	if ((rc = store_exec(st)) != MG_OK || !it->text)
+		return rc;
+	if (!(st = store_stmt(s, q_enqueue_text)))
+		return MG_INTERNAL;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, it->text);
 	return store_exec(st);
+}
+
+char *
+outbox_row_text(sqlite3_stmt *st, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	const void *data;
+	struct mime_msg *m;
+	char *text = NULL;
+	int len;
+
+	if (t)
+		return *t ? xstrdup(t) : NULL;	/* (an erased copy is empty) */
+	if (!(data = sqlite3_column_blob(st, col + 1)) || (len = sqlite3_column_bytes(st, col + 1)) <= 0)
+		return NULL;
+	if ((m = mime_parse(data, (size_t)len)) && m->text && *m->text)
+		text = xstrdup(m->text);
+	mime_free(m);
+	return text;
 }
 
 int64_t
@@ -54,15 +82,15 @@ outbox_backoff(int attempts)
 /* the relayed copy: one per message, keyed relay:MSG:RECIPIENT (a range
  * of the key's index: outbox.message has none) */
 static const char q_given[] =
-	"SELECT d.data FROM outbox o JOIN outbox_data d ON d.id = o.id"
-	" WHERE o.dedupe_key >= ?1 AND o.dedupe_key < ?2 AND o.kind = 'relay'"
+	"SELECT " OUTBOX_TEXT " FROM outbox o JOIN outbox_data d ON d.id = o.id"
+	" LEFT JOIN outbox_text t ON t.id = o.id WHERE o.dedupe_key >= ?1 AND o.dedupe_key < ?2 AND o.kind = 'relay'"
 	" ORDER BY o.id LIMIT 1";
 
 enum mg_status
 outbox_given(struct store *s, int64_t message, int whole, char **text)
 {
 	sqlite3_stmt *st = store_stmt(s, q_given);
-	struct mime_msg *m = NULL;
+	char *given = NULL;
 	int rc;
 
 	*text = NULL;
@@ -74,14 +102,16 @@ outbox_given(struct store *s, int64_t message, int whole, char **text)
 	store_bind_text(st, 2, hi);
 	free(lo);
 	free(hi);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_bytes(st, 0) > 0)
-		m = mime_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		given = outbox_row_text(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_status(rc);
-	if (m && m->text && *m->text)	/* (an erased copy is empty) */
-		*text = whole ? xstrdup(m->text) : reply_extract(m->text, strlen(m->text));
-	mime_free(m);
+	if (given && !whole) {
+		*text = reply_extract(given, strlen(given));
+		free(given);
+	} else
+		*text = given;
 	return *text ? MG_OK : MG_NOTFOUND;
 }
 

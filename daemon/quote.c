@@ -4,6 +4,7 @@
 
 #include "mg.h"
 #include "mime.h"
+#include "outbox.h"
 #include "quote.h"
 #include "reply.h"
 #include "store_p.h"
@@ -289,8 +290,8 @@ quote_any(const char *text, size_t len)
  * copy, or mail about no message (a prompt, a digest); never a notice
  * about one (a rejection names the held subject) */
 static const char q_sent[] =
-	"SELECT d.data FROM outbox o JOIN outbox_data d ON d.id = o.id"
-	" WHERE o.message_id = ?1 AND o.recipient_id IN (?2, ?3)"
+	"SELECT " OUTBOX_TEXT " FROM outbox o JOIN outbox_data d ON d.id = o.id"
+	" LEFT JOIN outbox_text t ON t.id = o.id WHERE o.message_id = ?1 AND o.recipient_id IN (?2, ?3)"
 	" AND (o.kind = 'relay' OR o.message IS NULL) LIMIT 4";
 /* what either of them wrote under Message-ID id, if it was relayed as
  * written (never a message held, rejected, redacted or edited: its
@@ -304,9 +305,9 @@ static const char q_orig[] =
 /* the pair's latest relayed messages, with the copy sent (standing in
  * for references a client did not keep) */
 static const char q_recent[] =
-	"SELECT CASE WHEN" AS_WRITTEN " THEN m.body END, d.data FROM messages m"
+	"SELECT CASE WHEN" AS_WRITTEN " THEN m.body END, " OUTBOX_TEXT " FROM messages m"
 	" LEFT JOIN outbox o ON o.dedupe_key = 'relay:' || m.id || ':' || m.recipient_id"
-	" LEFT JOIN outbox_data d ON d.id = o.id"
+	" LEFT JOIN outbox_data d ON d.id = o.id LEFT JOIN outbox_text t ON t.id = o.id"
 	" WHERE m.pair_id = ?1 AND m.state = 'relayed' AND m.id <> ?2"
 	" ORDER BY m.received DESC, m.id DESC LIMIT 20";
 
@@ -326,22 +327,21 @@ add(char ***refs, size_t *n, const char *s, size_t len)
 	(*refs)[(*n)++] = quote_norm(s, len > REF_BYTES ? REF_BYTES : len);
 }
 
+/* a message's body at col, or (sent) the text of a copy the gateway sent */
 static void
-add_col(char ***refs, size_t *n, sqlite3_stmt *st, int col, int mime)
+add_col(char ***refs, size_t *n, sqlite3_stmt *st, int col, int sent)
 {
 	const char *v = sqlite3_column_blob(st, col);
 	size_t len = (size_t)sqlite3_column_bytes(st, col);
+	char *text;
 
-	if (!v || !len)
-		return;
-	if (!mime) {
-		add(refs, n, v, len);
-		return;
+	if (!sent) {
+		if (v && len)
+			add(refs, n, v, len);
+	} else if ((text = outbox_row_text(st, col))) {
+		add(refs, n, text, strlen(text));
+		free(text);
 	}
-	struct mime_msg *m = mime_parse(v, len);
-	if (m && m->text)
-		add(refs, n, m->text, strlen(m->text));
-	mime_free(m);
 }
 
 static int

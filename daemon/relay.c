@@ -486,7 +486,7 @@ relay(struct job *j)
 	if (!j->in_tx && (rc = store_begin(j->s)) != MG_OK)
 		goto out;
 	struct outbox_item it = { key, "relay", j->id, j->recipient->id, j->recipient->email,
-		msgid, data, len };
+		msgid, data, len, body };
 	if ((rc = store_msg_decide(j->s, j->id, &j->d)) != MG_OK || (rc = record_flags(j)) != MG_OK ||
 	    (rc = store_map_add(j->s, msgid, j->m->message_id, j->id, j->pair.id, j->author->id,
 	    j->recipient->id)) != MG_OK ||

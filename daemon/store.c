@@ -273,6 +273,11 @@ static const char *const migrations[] = {
 	 * it (YYYY, YYYY-MM or YYYY-MM-DD; NULL: not given): a mentee who may
 	 * be under 18 weighs a spot check (spotcheck.h) */
 	"ALTER TABLE participants ADD COLUMN born TEXT;",
+	/* 17: the text part of a copy the gateway sent, as it was built: read
+	 * (quote.h, outbox_given) without parsing the copy again; a row queued
+	 * before has none, and its copy is parsed */
+	"CREATE TABLE outbox_text("
+	" id INTEGER PRIMARY KEY REFERENCES outbox(id), text TEXT NOT NULL) STRICT;",
 };
 
 /* The migration that creates the secrets table. */
@@ -1098,6 +1103,8 @@ static const char *const q_erase[] = {
 	"UPDATE message_raw SET raw = X'' WHERE id = ?1",
 	"UPDATE flags SET excerpt = '[erased]' WHERE message = ?1",
 	("UPDATE outbox_data SET data = X'' WHERE id IN"
+	 " (SELECT id FROM outbox WHERE message = ?1 AND state IN ('sent', 'failed'))"),
+	("UPDATE outbox_text SET text = '' WHERE id IN"
 	 " (SELECT id FROM outbox WHERE message = ?1 AND state IN ('sent', 'failed'))"),
 	"UPDATE holds SET mail = NULL WHERE message = ?1",
 };

@@ -25,11 +25,21 @@ struct outbox_item {
 	const char *message_id;		/* without brackets */
 	const char *data;		/* the whole message, CRLF */
 	size_t len;
+	const char *text;		/* its text part as built, or NULL */
 };
 
-/* Inside the caller's transaction.  MG_DUPLICATE when the key exists
+/* Inside the caller's transaction (the text kept beside the copy, when
+ * given: outbox_row_text).  MG_DUPLICATE when the key exists
  * (already enqueued: treat as success), MG_BADINPUT for an unsafe rcpt. */
 enum mg_status outbox_enqueue(struct store *, const struct outbox_item *);
+
+/* The text part of a copy the gateway sent, from a row selecting
+ * OUTBOX_TEXT at column col (and col + 1) over outbox o, outbox_data d and
+ * outbox_text t (LEFT JOIN): the text kept, or for a row queued before it
+ * was kept the copy parsed.  NULL for none or an erased copy. */
+#define OUTBOX_TEXT "t.text, CASE WHEN t.id IS NULL THEN d.data END"
+struct sqlite3_stmt;
+char *outbox_row_text(struct sqlite3_stmt *, int col);
 
 struct outbox_stats {
 	int sent, retried, failed;

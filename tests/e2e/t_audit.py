@@ -159,12 +159,15 @@ def test_erase_removes_content_keeps_the_chain(stack):
     to_mentor, _ = gw.setup_pair()
     gw.relay_through(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "photo", "sent by mistake: SECRET"),
                      MENTOR)
+    kept = "SELECT t.text FROM outbox o JOIN outbox_text t ON t.id = o.id WHERE message = 1"
+    assert "SECRET" in gw.sql(kept)[0][0], "the relayed copy's text is kept beside it"
     r = gw.ctl("erase", "1", "--reason", "sent by mistake, asked by the DSL")
     assert r.stdout.strip() == "message 1 erased"
     assert gw.sql("SELECT length(r.raw), body, new_text, subject FROM messages m JOIN message_raw r ON r.id = m.id WHERE m.id = 1") == \
         [(0, None, None, "[erased]")]
     assert gw.sql("SELECT length(d.data) FROM outbox o JOIN outbox_data d ON d.id = o.id"
                   " WHERE message = 1") == [(0,)]
+    assert gw.sql(kept) == [("",)]
     assert gw.sql("SELECT event, actor LIKE 'shell:%', detail FROM audit WHERE event = 'erased'") == \
         [("erased", 1, "message 1: sent by mistake, asked by the DSL")]
     assert gw.ctl("audit", "verify").returncode == 0

@@ -29,13 +29,31 @@ main(void)
 	path = xasprintf("%s/t.db", dir);
 	ok(store_open(path, &s, &err) == MG_OK, "store opens");
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "database created 0600");
-	struct outbox_item it = { "k1", "notice", 0, 0, "a@b.test", "m1@x", "data\r\n", 6 };
+	struct outbox_item it = { "k1", "notice", 0, 0, "a@b.test", "m1@x", "data\r\n", 6, NULL };
 	ok(store_begin(s) == MG_OK, "begin");
 	ok(outbox_enqueue(s, &it) == MG_OK, "enqueue");
 	ok(outbox_enqueue(s, &it) == MG_DUPLICATE, "the same dedupe key again is a duplicate");
 	it.dedupe_key = "k2";
 	it.rcpt = "a@b.test\r\nRCPT TO:<evil@x.test>";
 	ok(outbox_enqueue(s, &it) == MG_BADINPUT, "a recipient with CR/LF is refused");
+	/* the text kept beside a copy is what is read; a copy queued
+	 * before texts were kept is parsed */
+	static const char copy[] = "From: a@b.test\r\nTo: c@d.test\r\nSubject: s\r\n"
+	    "Message-ID: <c1@x>\r\n\r\nWhat the copy says.\r\n";
+	struct outbox_item kept = { "relay:77:1", "relay", 0, 0, "c@d.test", "c1@x", copy,
+		sizeof copy - 1, "What was kept." };
+	struct outbox_item old = { "relay:78:1", "relay", 0, 0, "c@d.test", "c2@x", copy,
+		sizeof copy - 1, NULL };
+	char *given = NULL;
+	ok(outbox_enqueue(s, &kept) == MG_OK && outbox_enqueue(s, &old) == MG_OK,
+	    "relayed copies enqueued, one with its text");
+	ok(outbox_given(s, 77, 1, &given) == MG_OK && given && !strcmp(given, "What was kept."),
+	    "the kept text is given (%s)", given ? given : "none");
+	free(given);
+	ok(outbox_given(s, 78, 1, &given) == MG_OK && given && strstr(given, "What the copy says."),
+	    "a copy with no text kept is parsed (%s)", given ? given : "none");
+	free(given);
+	ok(outbox_given(s, 79, 1, &given) == MG_NOTFOUND && !given, "no copy, no text");
 	ok(store_commit(s) == MG_OK, "commit");
 	store_close(s);
 	s = NULL;
