@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "gateway.h"
 #include "log.h"
+#include "pattern.h"
 #include "serve.h"
 #include "service.h"
 #include "smtp.h"
@@ -126,10 +127,10 @@ run_once(struct prog *p, size_t n)
 
 		log_info("pass done programme=\"%s\" stored=%d duplicates=%d decided=%d sent=%d"
 		    " deferred=%d failed=%d moved=%d moved_early=%d imap_down=%d smtp_down=%d"
-		    " ingest_s=%.3f reader_cpu_s=%.3f store_cpu_s=%.3f read_ahead=%d", p[i].c->name,
-		    st.stored, st.duplicates, st.decided, st.sent, st.deferred, st.failed, st.moved,
-		    st.moved_early, st.imap_down, st.smtp_down, st.ingest_s, st.reader_cpu_s, st.store_cpu_s,
-		    st.read_ahead);
+		    " ingest_s=%.3f reader_cpu_s=%.3f store_cpu_s=%.3f read_ahead=%d rules_jit_kb=%zu",
+		    p[i].c->name, st.stored, st.duplicates, st.decided, st.sent, st.deferred, st.failed,
+		    st.moved, st.moved_early, st.imap_down, st.smtp_down, st.ingest_s, st.reader_cpu_s,
+		    st.store_cpu_s, st.read_ahead, pattern_jit_bytes() / 1024);
 		if (store_check_file(p[i].s, &err) == MG_NOTFOUND) {
 			/* (nothing was moved or sent after it was seen) */
 			log_err("database lost programme=\"%s\" error=\"%s\" action=stop",

@@ -236,7 +236,8 @@ rules = {os.path.join(ROOT, 'conf', 'rules')}
               f" {1e6 * float(kv.get('reader_cpu_s', 'nan')) / n:.0f} us, storing thread"
               f" {1e6 * float(kv.get('store_cpu_s', 'nan')) / n:.0f} us")
         print(f"memory: mentorgated peak RSS {irss / 1024:.1f} MB while ingesting {n}"
-              f" (target < 32 MB); mbsync {mrss / 1024:.1f} MB")
+              f" (target < 32 MB; of it, rules' JIT code {kv.get('rules_jit_kb', '?')} KB);"
+              f" mbsync {mrss / 1024:.1f} MB")
         # 2: outbound to smtp-sink, against smtp-source -s 1 to the same sink
         port = free_port()
         sink = subprocess.Popen(["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "256"],
