@@ -9,11 +9,11 @@
 #include "reader.h"
 #include "relay.h"
 
-#define QUEUE_MAX 512		/* messages fetched ahead */
-#define READ_AHEAD 384		/* queued, for this thread to read ahead too */
+#define QUEUE_MAX 128		/* messages fetched ahead */
+#define READ_AHEAD 96		/* queued, for this thread to read ahead too */
 /* (MENTORGATE_READ_AHEAD=N overrides it: tests take both paths) */
 #define MOVE_PER_QUEUED 2	/* UIDs moved at a time per message queued */
-#define QUEUE_BYTES (8u << 20)	/* and their raw bytes (one may exceed it) */
+#define QUEUE_BYTES (2u << 20)	/* and their raw bytes (one may exceed it) */
 #define STOP_GRACE_S 5		/* after SIGTERM, before a stuck fetch is cut */
 
 struct reader {

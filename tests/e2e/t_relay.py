@@ -171,9 +171,10 @@ def test_migrations_move_blobs_to_their_tables(stack):
 
 
 def test_read_ahead_keeps_order_past_its_byte_bound(stack):
-    """The reader thread reads ahead at most 8 MB: two ~4.5 MB letters with
-    small ones between them each wait their turn, and all are relayed once,
-    stored in mailbox order, with the highest UID recorded."""
+    """The reader thread reads ahead at most 2 MB: two ~4.5 MB letters, each
+    over it alone, with small ones between them, each wait their turn, and
+    all are relayed once, stored in mailbox order, with the highest UID
+    recorded."""
     gw = Gateway(stack)
     to_mentor, _ = gw.setup_pair()
     big = "A long letter.\r\n" + ("y" * 76 + "\r\n") * 58000
