@@ -385,8 +385,14 @@ quote_exchanged(struct store *s, int64_t pair, int64_t author, int64_t partner, 
 	sqlite3_bind_int64(st, 1, pair);
 	sqlite3_bind_int64(st, 2, self);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		add_col(refs, &n, st, 0, 0);
-		add_col(refs, &n, st, 1, 1);
+		const char *body = sqlite3_column_blob(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		char *copy = outbox_row_text(st, 1);
+		if (body && len)
+			add(refs, &n, body, len);
+		if (copy && (!body || strlen(copy) != len || memcmp(copy, body, len)))
+			add(refs, &n, copy, strlen(copy));	/* (masked, or noted) */
+		free(copy);
 	}
 	sqlite3_reset(st);
 	return n;
