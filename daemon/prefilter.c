@@ -30,6 +30,7 @@
 #define LIT_MAX 10	/* characters of a literal the scan looks for */
 #define NEED_MAX 4	/* sets a pattern may need together */
 #define DIGIT '\x02'	/* \d, a string of its own: any Unicode digit */
+#define DENSE_MAX 512	/* states of the automaton with a whole row */
 
 enum kind { ANY, REQ, EXACT };
 
@@ -644,22 +645,46 @@ struct lit {
 	uint32_t set;
 };
 
+/* A state of the automaton: a prefix of some strings.  States are
+ * numbered breadth first, children in class order, so that a state's
+ * children are consecutive: kid up to the next state's kid; and so are
+ * the strings it ends: hit[at] up to the next state's at. */
+struct state {
+	uint32_t kid;	/* its first child */
+	uint32_t fail;	/* its longest proper suffix that is a state */
+	uint32_t at;
+	uint32_t link;	/* the next state down its failures that ends strings */
+};
+
+/* A string the automaton finds: its set, and when it has word boundaries
+ * to check, the string. */
+struct hit {
+	uint32_t set;
+	uint32_t lit;	/* NOBOUND: none to check */
+};
+
+#define NOBOUND UINT32_MAX
+
 struct prefilter {
 	size_t npat, nlit, nset;
 	struct lit *lit;
 	uint64_t *always;
 	uint32_t *sets;		/* pattern i needs sets sets[i] .. sets[i + 1] - 1 */
 	uint64_t *digit;	/* the sets a digit is in: held when one may be */
-	/* the automaton: bytes fall into classes (0: in no string); state s
-	 * goes on class c to next[s * ncls + c] (16-bit states when there are
-	 * few enough, as for the shipped rules: half the memory and cache);
-	 * the strings ending at state s are lit[out[at[s] .. at[s + 1])] */
+	/* the automaton: bytes fall into classes (0: in no string).  It is
+	 * the strings' trie, a child entered on class lab[child]; a class no
+	 * child takes goes on from the failure.  The first ndense states (the
+	 * shallow ones, with many children, where a scan spends most of its
+	 * time) also have a whole row, failures folded in: next[s * ncls + c].
+	 * Rows for every state would cost megabytes, nearly all of them for
+	 * deep states with one child, and a scan no faster. */
 	int built;
 	unsigned char cls[256];
-	size_t ncls;
-	void *next;
-	int wide;		/* next holds uint32_t, else uint16_t */
-	uint32_t *at, *out;
+	size_t ncls, ns, ndense;
+	uint32_t *next;
+	struct state *st;	/* ns + 1: the last ends the others' ranges */
+	unsigned char *lab;
+	struct hit *hit;
 };
 
 struct prefilter *
@@ -675,11 +700,14 @@ static void
 unbuild(struct prefilter *pf)
 {
 	free(pf->next);
-	free(pf->at);
-	free(pf->out);
+	free(pf->st);
+	free(pf->lab);
+	free(pf->hit);
 	free(pf->digit);
 	pf->next = NULL;
-	pf->at = pf->out = NULL;
+	pf->st = NULL;
+	pf->lab = NULL;
+	pf->hit = NULL;
 	pf->digit = NULL;
 	pf->built = 0;
 }
@@ -749,104 +777,176 @@ marked(const uint64_t *bits, size_t i)
 	return bits[i / 64] >> (i % 64) & 1;
 }
 
+/* The state after s on class c: the child that takes c, else the same
+ * from s's failure, down to a state with a row. */
 static uint32_t
-go(const struct prefilter *pf, size_t st, size_t c)
+go(const struct prefilter *pf, uint32_t s, unsigned char c)
 {
-	size_t i = st * pf->ncls + c;
-
-	return pf->wide ? ((const uint32_t *)pf->next)[i] : ((const uint16_t *)pf->next)[i];
+	while (s >= pf->ndense) {
+		for (uint32_t k = pf->st[s].kid; k < pf->st[s + 1].kid; k++)
+			if (pf->lab[k] == c)
+				return k;
+		s = pf->st[s].fail;
+	}
+	return pf->next[s * pf->ncls + c];
 }
 
+/* A string's characters as classes, to sort by (zero filled; shorten()
+ * leaves a string at most LIT_MAX). */
+struct key {
+	unsigned char c[LIT_MAX + 1];
+	uint32_t lit;
+};
+
+static int
+by_key(const void *a, const void *b)
+{
+	return strcmp((const char *)((const struct key *)a)->c,
+	    (const char *)((const struct key *)b)->c);
+}
+
+/* A new state: a child of parent on class c. */
+static uint32_t
+new_state(struct prefilter *pf, uint32_t parent, unsigned char c)
+{
+	uint32_t s = (uint32_t)pf->ns++;
+
+	pf->st = xpush(pf->st, s, sizeof *pf->st);
+	pf->lab = xpush(pf->lab, s, sizeof *pf->lab);
+	pf->st[s] = (struct state){ UINT32_MAX, 0, 0, 0 };	/* (no child yet) */
+	pf->lab[s] = c;
+	if (s && pf->st[parent].kid == UINT32_MAX)
+		pf->st[parent].kid = s;
+	return s;
+}
+
+/* The trie breadth first, a level a pass over the sorted keys: the
+ * distinct prefixes of d + 1 classes come in the order of their parents
+ * (of d), as the numbering wants.  at[j] follows key j down to the state
+ * that is all of it.  Most prefixes are shared, so the arrays grow as
+ * states come rather than being sized by the strings' characters. */
 static void
-set_go(struct prefilter *pf, size_t st, size_t c, uint32_t to)
+trie(struct prefilter *pf, const struct key *key, size_t nkey, uint32_t *at)
 {
-	size_t i = st * pf->ncls + c;
+	int more = 1;
 
-	if (pf->wide)
-		((uint32_t *)pf->next)[i] = to;
-	else
-		((uint16_t *)pf->next)[i] = (uint16_t)to;
+	pf->ns = 0;
+	new_state(pf, 0, 0);
+	for (size_t d = 0; d < LIT_MAX && more; d++) {
+		uint32_t parent = UINT32_MAX, s = 0;
+		unsigned char c = 0;
+		more = 0;
+		for (size_t j = 0; j < nkey; j++) {
+			if (!key[j].c[d])
+				continue;
+			if (at[j] != parent || key[j].c[d] != c) {
+				parent = at[j];
+				c = key[j].c[d];
+				s = new_state(pf, parent, c);
+				more = 1;
+			}
+			at[j] = s;
+		}
+	}
+	/* a state with no child: none, from where the next state's begin */
+	pf->st = xrealloc(pf->st, (pf->ns + 1) * sizeof *pf->st);
+	pf->lab = xrealloc(pf->lab, pf->ns);
+	pf->st[pf->ns] = (struct state){ (uint32_t)pf->ns, 0, 0, 0 };
+	for (size_t s = pf->ns; s-- > 0;)
+		if (pf->st[s].kid == UINT32_MAX)
+			pf->st[s].kid = pf->st[s + 1].kid;
 }
 
-/* The trie of the strings' characters, then the failure links folded
- * into the transitions breadth first (a state's failure comes before it),
- * then each state's strings: its own, then its failure's. */
+/* Failures breadth first (a state's is shorter, so made before it), and
+ * a shallow state's row when its turn comes. */
+static void
+failures(struct prefilter *pf)
+{
+	struct state *st = pf->st;
+
+	pf->ndense = pf->ns < DENSE_MAX ? pf->ns : DENSE_MAX;
+	pf->next = xcalloc(pf->ndense * pf->ncls, sizeof *pf->next);
+	for (uint32_t s = 0; s < pf->ns; s++) {
+		if (s < pf->ndense) {
+			uint32_t *row = &pf->next[s * pf->ncls];
+			for (size_t c = 0; c < pf->ncls; c++)
+				row[c] = s ? go(pf, st[s].fail, (unsigned char)c) : 0;
+			for (uint32_t k = st[s].kid; k < st[s + 1].kid; k++)
+				row[pf->lab[k]] = k;
+		}
+		for (uint32_t k = st[s].kid; k < st[s + 1].kid; k++)
+			st[k].fail = s ? go(pf, st[s].fail, pf->lab[k]) : 0;
+	}
+}
+
+/* The strings each state ends (string i ends at end[i], 0 for none), and
+ * the chain down its failures of those that end some: a state's strings
+ * are stored once, not again for every state they are a suffix of. */
+static void
+outputs(struct prefilter *pf, const uint32_t *end)
+{
+	struct state *st = pf->st;
+	uint32_t *fill;
+
+	for (size_t i = 0; i < pf->nlit; i++)
+		if (end[i])
+			st[end[i] + 1].at++;
+	for (size_t s = 0; s < pf->ns; s++)
+		st[s + 1].at += st[s].at;
+	pf->hit = xcalloc(st[pf->ns].at + 1, sizeof *pf->hit);
+	fill = xcalloc(pf->ns, sizeof *fill);
+	for (size_t i = 0; i < pf->nlit; i++)
+		if (end[i]) {
+			const struct lit *l = &pf->lit[i];
+			pf->hit[st[end[i]].at + fill[end[i]]++] = (struct hit){ l->set,
+				l->len == l->chars ? NOBOUND : (uint32_t)i };
+		}
+	free(fill);
+	for (size_t s = 1; s < pf->ns; s++) {
+		uint32_t f = st[s].fail;
+		st[s].link = st[f].at < st[f + 1].at ? f : st[f].link;
+	}
+}
+
+/* The strings' bytes in classes, their trie, its failures, then each
+ * state's strings.  A \d string is no state: pf->digit holds its set. */
 static void
 build(struct prefilter *pf)
 {
-	size_t chars = 0, ns = 1, qh = 0, qt = 0, *end, *fail, *queue, *fill;
+	struct key *key;
+	size_t nkey = 0;
+	uint32_t *at, *end;
 
 	unbuild(pf);
 	memset(pf->cls, 0, sizeof pf->cls);
 	pf->ncls = 1;
 	pf->digit = xcalloc(pf->nset / 64 + 1, sizeof *pf->digit);
-	for (size_t i = 0; i < pf->nlit; i++)
-		if (pf->lit[i].s[0] == DIGIT)
-			mark(pf->digit, pf->lit[i].set);
-		else
-			for (const unsigned char *c = (const unsigned char *)pf->lit[i].s; *c; c++)
-				if (*c != BOUND) {
-					chars++;
-					if (!pf->cls[*c])
-						pf->cls[*c] = (unsigned char)pf->ncls++;
-				}
-	pf->wide = chars + 1 > UINT16_MAX;	/* (states: at most one per character) */
-	pf->next = xcalloc((chars + 1) * pf->ncls, pf->wide ? sizeof(uint32_t) : sizeof(uint16_t));
-	end = xcalloc(pf->nlit + 1, sizeof *end);
+	key = xcalloc(pf->nlit + 1, sizeof *key);
 	for (size_t i = 0; i < pf->nlit; i++) {
-		size_t st = 0;
+		size_t n = 0;
 		if (pf->lit[i].s[0] == DIGIT) {
-			end[i] = SIZE_MAX;
+			mark(pf->digit, pf->lit[i].set);
 			continue;
 		}
-		for (const unsigned char *c = (const unsigned char *)pf->lit[i].s; *c; c++) {
-			if (*c == BOUND)
-				continue;
-			if (!go(pf, st, pf->cls[*c]))
-				set_go(pf, st, pf->cls[*c], (uint32_t)ns++);
-			st = go(pf, st, pf->cls[*c]);
-		}
-		end[i] = st;
+		for (const unsigned char *c = (const unsigned char *)pf->lit[i].s; *c; c++)
+			if (*c != BOUND) {
+				if (!pf->cls[*c])
+					pf->cls[*c] = (unsigned char)pf->ncls++;
+				key[nkey].c[n++] = pf->cls[*c];
+			}
+		key[nkey++].lit = (uint32_t)i;
 	}
-	pf->next = xrealloc(pf->next, ns * pf->ncls * (pf->wide ? sizeof(uint32_t) : sizeof(uint16_t)));
-	fail = xcalloc(ns, sizeof *fail);
-	queue = xcalloc(ns, sizeof *queue);
-	for (size_t c = 0; c < pf->ncls; c++)
-		if (go(pf, 0, c))
-			queue[qt++] = go(pf, 0, c);	/* depth one: fails to the root */
-	while (qh < qt) {
-		size_t st = queue[qh++];
-		for (size_t c = 0; c < pf->ncls; c++) {
-			uint32_t to = go(pf, st, c), f = go(pf, fail[st], c);
-			if (to) {
-				fail[to] = f;
-				queue[qt++] = to;
-			} else
-				set_go(pf, st, c, f);
-		}
-	}
-	pf->at = xcalloc(ns + 1, sizeof *pf->at);
-	for (size_t i = 0; i < pf->nlit; i++)
-		if (end[i] != SIZE_MAX)
-			pf->at[end[i] + 1]++;
-	for (size_t q = 0; q < qt; q++)	/* counts, the failure's added */
-		pf->at[queue[q] + 1] += pf->at[fail[queue[q]] + 1];
-	for (size_t st = 0; st < ns; st++)
-		pf->at[st + 1] += pf->at[st];
-	pf->out = xcalloc(pf->at[ns] + 1, sizeof *pf->out);
-	fill = xcalloc(ns, sizeof *fill);
-	for (size_t i = 0; i < pf->nlit; i++)
-		if (end[i] != SIZE_MAX)
-			pf->out[pf->at[end[i]] + fill[end[i]]++] = (uint32_t)i;
-	for (size_t q = 0; q < qt; q++) {
-		size_t st = queue[q], f = fail[st];
-		for (uint32_t k = pf->at[f]; k < pf->at[f + 1]; k++)
-			pf->out[pf->at[st] + fill[st]++] = pf->out[k];
-	}
-	free(fill);
+	qsort(key, nkey, sizeof *key, by_key);
+	at = xcalloc(nkey + 1, sizeof *at);
+	trie(pf, key, nkey, at);
+	failures(pf);
+	end = xcalloc(pf->nlit + 1, sizeof *end);
+	for (size_t j = 0; j < nkey; j++)
+		end[key[j].lit] = at[j];
+	free(at);
+	free(key);
+	outputs(pf, end);
 	free(end);
-	free(fail);
-	free(queue);
 	pf->built = 1;
 }
 
@@ -867,11 +967,11 @@ boundary(const unsigned char *t, size_t m, size_t j)
 	return l != r;
 }
 
-/* Do literal l's word boundaries hold where its characters start at t[i]? */
+/* Do literal l's word boundaries hold where its characters end at t[e]? */
 static int
-bounds_hold(const struct lit *l, const unsigned char *t, size_t m, size_t i)
+bounds_hold(const struct lit *l, const unsigned char *t, size_t m, size_t e)
 {
-	size_t j = i;
+	size_t j = e - l->chars;
 
 	for (size_t k = 0; k < l->len; k++)
 		if (l->s[k] == BOUND) {
@@ -931,6 +1031,21 @@ may_be_digit(const unsigned char *s, size_t n)
 	return cp < 0x1F000 || cp > 0x1FAFF;
 }
 
+/* Hold the sets of the strings that end at t[e] in state s: its own,
+ * then those of its failures. */
+static void
+found(const struct prefilter *pf, uint32_t s, const unsigned char *t, size_t m, size_t e,
+    uint64_t *held)
+{
+	for (; s; s = pf->st[s].link)
+		for (uint32_t k = pf->st[s].at; k < pf->st[s + 1].at; k++) {
+			const struct hit *h = &pf->hit[k];
+			if (!marked(held, h->set) && (h->lit == NOBOUND ||
+			    bounds_hold(&pf->lit[h->lit], t, m, e)))
+				mark(held, h->set);
+		}
+}
+
 void
 prefilter_scan(struct prefilter *pf, const char *text, size_t len, uint64_t *cand)
 {
@@ -973,11 +1088,7 @@ prefilter_scan(struct prefilter *pf, const char *text, size_t len, uint64_t *can
 			held[k] |= pf->digit[k];
 	for (size_t i = 0; i < m; i++) {
 		st = go(pf, st, pf->cls[t[i]]);
-		for (uint32_t k = pf->at[st]; k < pf->at[st + 1]; k++) {
-			const struct lit *l = &pf->lit[pf->out[k]];
-			if (!marked(held, l->set) && bounds_hold(l, t, m, i + 1 - l->chars))
-				mark(held, l->set);
-		}
+		found(pf, st, t, m, i + 1, held);
 	}
 	for (size_t p = 0; p < pf->npat; p++) {
 		size_t k = pf->sets[p];

@@ -4,6 +4,7 @@
  * texts and, when ../shared is beside the clone, the safeguarding corpus).
  * And the pattern module's fast path: on ASCII text a pattern finds what
  * PCRE2 with Unicode properties finds. */
+#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,8 +320,8 @@ equivalence(void)
 	buf_free(&errs);
 }
 
-/* So many strings that the automaton's states take 32 bits: each pattern
- * is still a candidate for exactly the texts holding its string. */
+/* Many strings with a long prefix and suffix in common: each pattern is
+ * still a candidate for exactly the texts holding its string. */
 static void
 many(void)
 {
@@ -346,6 +347,196 @@ many(void)
 	ok(!bad, "%zu patterns of 31 characters: each a candidate for its own text alone", n);
 	free(cand);
 	prefilter_free(pf);
+}
+
+/* A text as the prefilter reads it: ASCII lower case, each run of white
+ * space one space. */
+static char *
+fold(const char *text)
+{
+	struct buf b = {0};
+
+	buf_adds(&b, "");
+	for (const char *c = text; *c; c++)
+		if (!isspace((unsigned char)*c))
+			buf_addc(&b, (char)tolower((unsigned char)*c));
+		else if (!b.len || b.s[b.len - 1] != ' ')
+			buf_addc(&b, ' ');
+	return buf_steal(&b);
+}
+
+static int
+word_char(const char *t, size_t m, size_t j)
+{
+	return j < m && (isalnum((unsigned char)t[j]) || t[j] == '_');
+}
+
+/* Does folded text t hold literal lit (\001: a word boundary) anywhere? */
+static int
+holds(const char *t, const char *lit)
+{
+	size_t m = strlen(t);
+
+	for (size_t i = 0; i <= m; i++) {
+		const char *c = lit;
+		for (size_t j = i; *c; c++)
+			if (*c == '\001') {
+				if ((j && word_char(t, m, j - 1)) == word_char(t, m, j))
+					break;
+			} else if (j < m && t[j] == *c)
+				j++;
+			else
+				break;
+		if (!*c)
+			return 1;
+	}
+	return 0;
+}
+
+/* Does folded text t hold one literal of each set prefilter_describe()
+ * names, "a|\\bb & c\\sd"?  (Literals of letters, digits, \b and \s.) */
+static int
+brute(const char *desc, const char *t)
+{
+	char *copy = xstrdup(desc), *s1, *s2;
+	int all = 1;
+
+	for (char *set = strtok_r(copy, "&", &s1); set && all; set = strtok_r(NULL, "&", &s1)) {
+		int any = 0;
+		for (char *l = strtok_r(set, "| ", &s2); l && !any; l = strtok_r(NULL, "| ", &s2)) {
+			char *w = l;
+			for (const char *c = l; *c; c++)
+				if (*c == '\\') {
+					c++;
+					*w++ = *c == 'b' ? '\001' : *c == 's' ? ' ' : *c;
+				} else
+					*w++ = *c;
+			*w = 0;
+			any = holds(t, l);
+		}
+		all = any;
+	}
+	free(copy);
+	return all;
+}
+
+/* Patterns scanned together (a first half, then all, so that the index
+ * is built twice): each is a candidate for exactly the texts that brute
+ * force finds all its sets in. */
+static int
+agree(char *const *pats, size_t np, char *const *texts, size_t nt)
+{
+	struct prefilter *pf = prefilter_new();
+	char **desc = xcalloc(np, sizeof *desc);
+	uint64_t *cand = xcalloc(np / 64 + 1, sizeof *cand);
+	int bad = 0;
+
+	for (size_t p = 0; p < np; p++) {
+		if (p == np / 2)
+			prefilter_scan(pf, "a", 1, cand);
+		prefilter_add(pf, pats[p]);
+		desc[p] = prefilter_describe(pats[p]);
+	}
+	for (size_t t = 0; t < nt; t++) {
+		char *folded = fold(texts[t]);
+		prefilter_scan(pf, texts[t], strlen(texts[t]), cand);
+		for (size_t p = 0; p < np; p++) {
+			int got = (int)(cand[p / 64] >> (p % 64) & 1), want = !desc[p] ||
+			    brute(desc[p], folded);
+			if (got != want && !bad++)
+				printf("# %s (%s) on [%s]: candidate %d, by brute force %d\n", pats[p],
+				    desc[p] ? desc[p] : "always", texts[t], got, want);
+		}
+		free(folded);
+	}
+	for (size_t p = 0; p < np; p++)
+		free(desc[p]);
+	free(desc);
+	free(cand);
+	prefilter_free(pf);
+	return bad;
+}
+
+/* A literal of up to ten characters (as many as the scan looks for) from
+ * alpha, appended to b: \b here and there, now and then \s (never two). */
+static void
+random_literal(struct buf *b, const char *alpha)
+{
+	size_t n = 1 + pick(10);
+
+	if (!pick(4))
+		buf_adds(b, "\\b");
+	for (size_t k = 0; k < n; k++) {
+		if (k && k + 1 < n && b->s[b->len - 1] != 's' && !pick(8))
+			buf_adds(b, "\\s");
+		else
+			buf_addc(b, alpha[pick(strlen(alpha))]);
+		if (!pick(10) && (k + 1 < n || n < 10))	/* (a \b past ten is not looked for) */
+			buf_adds(b, "\\b");
+	}
+}
+
+/* np patterns, each one to three sets of literals from alpha; nt texts
+ * of pieces, against brute force. */
+static int
+random_agree(const char *alpha, const char *const *pieces, size_t npieces, size_t np, size_t nt)
+{
+	char **pats = xcalloc(np, sizeof *pats), **texts = xcalloc(nt, sizeof *texts);
+	int bad;
+
+	for (size_t p = 0; p < np; p++) {
+		struct buf b = {0};
+		for (size_t k = 1 + pick(3); k > 0; k--) {
+			buf_adds(&b, "(?:");
+			for (size_t n = 1 + pick(4); n > 0; n--) {
+				random_literal(&b, alpha);
+				buf_adds(&b, n > 1 ? "|" : k > 1 ? ")." : ")");
+			}
+		}
+		pats[p] = buf_steal(&b);
+	}
+	for (size_t t = 0; t < nt; t++) {
+		struct buf b = {0};
+		buf_adds(&b, "");
+		for (size_t k = pick(40); k > 0; k--)
+			buf_adds(&b, pieces[pick(npieces)]);
+		texts[t] = buf_steal(&b);
+	}
+	bad = agree(pats, np, texts, nt);
+	for (size_t p = 0; p < np; p++)
+		free(pats[p]);
+	for (size_t t = 0; t < nt; t++)
+		free(texts[t]);
+	free(pats);
+	free(texts);
+	return bad;
+}
+
+/* The automaton finds what brute force finds: strings sharing prefixes
+ * and suffixes, long chains of failures ("aaaaaaaaaa" failing down to
+ * "aaab" and "ab", a text walking back up them), more states than have
+ * whole rows, many classes. */
+static void
+automaton(void)
+{
+	static char *const pats[] = { "aaaaaaaaaa", "aaab\\b", "\\bab", "b", "aab\\sa",
+		"a\\sb", "baaaa", "(?:abab|bab|ab\\b)", "\\ba\\b", "aa\\saa", "ba.ab",
+		"(?:aaaa|baaa)..(?:abaa|bbb)" };
+	static char *const texts[] = { "", "a", "aaaaaaaaaaab", "aaaaaaaaab a", "xaaab",
+		"ababab", "aaab b", "baaaaaaaaaa", "aa\n\taa", "A", "bab_", "aaaaaaaaaaaaaaaaaaaab",
+		"aab  a baaaab bbb", "ba ab", "Baaa.abaA" };
+	static const char *const ab[] = { "a", "a", "a", "b", "A", " ", "_", ".", "\n", "aaaaa" };
+	static const char *const wide[] = { "a", "e", "s", "t", "o", "n", "x", "q", "0", "7", "@",
+		"'", " ", "  ", "_", ".", "-", "Z", "K", "\t", "the", "on" };
+	unsigned long seed = rng;	/* (the tests after see the numbers they saw before) */
+
+	ok(!agree(pats, sizeof pats / sizeof *pats, texts, sizeof texts / sizeof *texts),
+	    "chains of failures: candidates as brute force finds them");
+	ok(!random_agree("aab", ab, sizeof ab / sizeof *ab, 400, 1000),
+	    "400 random patterns over two letters and 1000 texts: as brute force finds");
+	ok(!random_agree("abcdefghijklmnopqrstuvwxyz0123456789'@", wide, sizeof wide / sizeof *wide,
+	    400, 1000), "400 random patterns over 38 characters and 1000 texts: the same");
+	rng = seed;
 }
 
 /* pattern_find against PCRE2 compiled with Unicode properties (the
@@ -455,6 +646,7 @@ main(void)
 	hot_rule();
 	analysis();
 	many();
+	automaton();
 	ok(!random_property(3000, 200), "no random pattern matches a text it is not a candidate for");
 	equivalence();
 	ok(pattern_ascii("", 0) && pattern_ascii("1234567", 7) && pattern_ascii("12345678", 8) &&
