@@ -33,6 +33,7 @@ struct code {
 	_Atomic uint64_t ns;		/* interpreted so far */
 	atomic_flag claimed;		/* one thread compiles the copy */
 	size_t jit;			/* the copy's JIT size */
+	int fixed;			/* JIT-compiled at once (the daemon's own) */
 };
 
 struct pattern {
@@ -65,6 +66,7 @@ code_init(struct code *c, pcre2_code *re, int hot)
 	if (hot)
 		(void)atomic_flag_test_and_set(&c->claimed);
 	c->jit = 0;
+	c->fixed = hot;
 }
 
 /* c has been interpreted for ns more: JIT a copy once it is hot, if the
@@ -211,9 +213,13 @@ pattern_find_in(struct pattern *p, const char *s, size_t n, size_t off, int asci
 	}
 	if (!s)
 		return 0;
-	if (re != c->re)
+	if (c->fixed || re != c->re) {
 		rc = pcre2_match(re, (PCRE2_SPTR)s, n, off, 0, md, mc);
-	else {
+		/* the JIT counts its match limit its own way, and its stack is
+		 * small: what stops it there is the interpreter's to decide */
+		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
+			rc = pcre2_match(c->re, (PCRE2_SPTR)s, n, off, PCRE2_NO_JIT, md, mc);
+	} else {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = pcre2_match(re, (PCRE2_SPTR)s, n, off, 0, md, mc);
 		clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -640,10 +640,35 @@ hot_rule(void)
 	free(text.s);
 }
 
+/* A match the JIT gives up on (its match limit counts its own way) is
+ * matched by the interpreter: JIT-compiled or not, a pattern finds the
+ * same. */
+static void
+jit_gives_up(void)
+{
+	static const char src[] = "(?:a|('*?(?:[^a]{0,2}(?:s?|a{0,2}[a-c]*?)|\\w{1,3}(?<=a)[^a]*[^a])*on?+))";
+	static const char text[] = "70onAx.S\r\n.\x01" "7";
+	struct pattern *jit[1], *interp;
+	const char *const srcs[] = { src };
+	char err[200];
+	size_t a1 = 0, b1 = 0, a2 = 1, b2 = 1;
+	int r1, r2;
+
+	pattern_compile(jit, srcs, 1, 0);
+	interp = pattern_compile_one(src, 0, err, sizeof err);
+	r1 = pattern_find(jit[0], text, strlen(text), 0, &a1, &b1, NULL);
+	r2 = interp ? pattern_find(interp, text, strlen(text), 0, &a2, &b2, NULL) : -2;
+	ok(r1 == 1 && r2 == 1 && a1 == a2 && b1 == b2,
+	    "a match the JIT gives up on: JIT %d [%zu, %zu), interpreted %d [%zu, %zu)", r1, a1, b1, r2, a2, b2);
+	pattern_free(jit[0]);
+	pattern_free(interp);
+}
+
 int
 main(void)
 {
 	hot_rule();
+	jit_gives_up();
 	analysis();
 	many();
 	automaton();
