@@ -392,6 +392,37 @@ normal(const char *text, size_t *len, size_t **map)
 
 static size_t run(const struct rules *, const char *, size_t, struct screen_hit **, int *, int);
 
+/* A line this long or longer that ends inside a sentence was wrapped by the
+ * writer's client (they wrap at 66-78 columns), not by the writer. */
+#define WRAP_MIN 50
+
+/* The newlines of s that only wrap a sentence (a long line ending in no
+ * stop, the next going on in lower case or a digit) made spaces, in place:
+ * a rule's gap stops at a newline, as a sentence would, and the same
+ * length keeps every offset.  Nonzero when one was. */
+static int
+unwrap(char *s, size_t len)
+{
+	size_t start = 0;
+	int any = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '\n')
+			continue;
+		size_t e = i;
+		while (e > start && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r'))
+			e--;
+		unsigned char next = i + 1 < len ? (unsigned char)s[i + 1] : 0;
+		if (e - start >= WRAP_MIN && !strchr(".!?:;", s[e - 1]) &&
+		    (islower(next) || isdigit(next))) {
+			s[i] = ' ';
+			any = 1;
+		}
+		start = i + 1;
+	}
+	return any;
+}
+
 /* Lines written backwards are screened again, read the right way round;
  * their hits are told in the line's own offsets. */
 static void
@@ -431,6 +462,17 @@ run(const struct rules *rs, const char *orig, size_t origlen, struct screen_hit 
 	size_t n = 0, *nmap = NULL, a, b, off, len = origlen;
 	int found, text_ascii;
 	char *nv = normal(orig, &len, &nmap);
+
+	if (!nv && memchr(orig, '\n', len)) {	/* (most mail: a copy only to unwrap) */
+		nv = xmalloc(len + 1);
+		memcpy(nv, orig, len);
+		nv[len] = '\0';
+		if (!unwrap(nv, len)) {
+			free(nv);
+			nv = NULL;
+		}
+	} else if (nv)
+		unwrap(nv, len);
 	/* the rules read the normalised view; hits are told in orig's offsets */
 	const char *text = nv ? nv : orig;
 	uint64_t *ct = scan(rs, text, len);
@@ -493,7 +535,7 @@ run(const struct rules *rs, const char *orig, size_t origlen, struct screen_hit 
 						tb++;
 					ta = map[a];
 				}
-				size_t ha = nv ? nmap[ta] : ta, hb = nv ? nmap[tb] : tb;
+				size_t ha = nmap ? nmap[ta] : ta, hb = nmap ? nmap[tb] : tb;
 				if (rs->nallow && rules_allowed(rs, orig + ha, hb - ha))
 					continue;	/* signposting: no hit; look on */
 				hit(hits, &n, r, ha, hb);

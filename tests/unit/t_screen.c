@@ -361,9 +361,56 @@ backwards(void)
 	buf_free(&errs);
 }
 
+/* A sentence the writer's client wrapped is read across the wrap; a short
+ * line, or one that ends a sentence, is not joined to the next. */
+static void
+wrapped(void)
+{
+	char dir[] = "/tmp/mg-wrap-XXXXXX", *path;
+	struct rules *rs = NULL;
+	struct buf errs = {0};
+	struct screen_hit *h;
+	FILE *f;
+	static const char wrap[] = "Thanks for the notes on the application form, maybe we could meet\n"
+	    "for a coffee on Saturday.",
+	    shortline[] = "maybe we could meet\nfor a coffee.",
+	    ended[] = "Thanks for the notes on the application form, we should all meet.\n"
+	    "coffee is on the programme at the session.";
+
+	if (!mkdtemp(dir))
+		return;
+	path = xasprintf("%s/10-wrap.rules", dir);
+	if (!(f = fopen(path, "w"))) {
+		ok(0, "%s: cannot write", path);
+		return;
+	}
+	fputs("[rule wrap]\ncategory = meeting\naction = hold\n"
+	    "pattern = \\bmeet\\b[^.!?\\n]{0,20}\\bcoffee\\b\nmatch = meet for a coffee\n"
+	    "nomatch = coffee to meet\n", f);
+	fclose(f);
+	ok(rules_load(dir, &rs, &errs) == MG_OK, "a rule with a gap that stops at a newline loads");
+	if (rs) {
+		size_t n = screen_text(rs, wrap, strlen(wrap), &h);
+		ok(n == 1 && h[0].start == (size_t)(strstr(wrap, "meet") - wrap) &&
+		    h[0].end == (size_t)(strstr(wrap, "coffee") - wrap) + 6,
+		    "a wrapped sentence is read across its wrap, the hit in the text's offsets");
+		free(h);
+		ok(screen_text(rs, shortline, strlen(shortline), &h) == 0, "a short line is its own");
+		free(h);
+		ok(screen_text(rs, ended, strlen(ended), &h) == 0, "a line that ends a sentence too");
+		free(h);
+		rules_free(rs);
+	}
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	buf_free(&errs);
+}
+
 int
 main(void)
 {
+	wrapped();
 	backwards();
 	plain("f*ck off, you l0s3r!!", "fck off, you loser!!");
 	plain("k.i.l.l y0urs3lf", "kill yourself");
