@@ -397,9 +397,8 @@ static size_t run(const struct rules *, const char *, size_t, struct screen_hit 
 #define WRAP_MIN 50
 
 /* The newlines of s that only wrap a sentence (a long line ending in no
- * stop, the next going on in lower case or a digit) made spaces, in place:
- * a rule's gap stops at a newline, as a sentence would, and the same
- * length keeps every offset.  Nonzero when one was. */
+ * stop, the next going on in lower case or a digit) made spaces, in place
+ * (the same length keeps every offset).  Nonzero when one was. */
 static int
 unwrap(char *s, size_t len)
 {
@@ -447,11 +446,49 @@ backwards(const struct rules *rs, const char *s, size_t len, struct screen_hit *
 	}
 }
 
+/* Is a hit of rule r on [a, b) among hits[0, n)? */
+static int
+known(const struct screen_hit *hits, size_t n, const struct rule *r, size_t a, size_t b)
+{
+	for (size_t i = 0; i < n; i++)
+		if (hits[i].rule == r && hits[i].start < b && a < hits[i].end)
+			return 1;
+	return 0;
+}
+
+/* The text as written, then, when the writer's client wrapped it, the text
+ * with its wrapping undone: a rule's gap stops at a newline as at a
+ * sentence's end, and a rule may take a newline for the end of what was
+ * asked, so each reading adds what the other cannot see. */
 size_t
 screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
     struct screen_hit **hits, int *unfinished)
 {
-	return run(rs, orig, origlen, hits, unfinished, 0);
+	size_t n = run(rs, orig, origlen, hits, unfinished, 0), m, k = n;
+	struct screen_hit *h;
+	char *u;
+	int unf = 0;
+
+	if (!memchr(orig, '\n', origlen))
+		return n;
+	u = xmalloc(origlen + 1);
+	memcpy(u, orig, origlen);
+	u[origlen] = '\0';
+	if (!unwrap(u, origlen)) {
+		free(u);
+		return n;
+	}
+	m = run(rs, u, origlen, &h, &unf, 1);	/* (lines backwards: read above) */
+	for (size_t j = 0; j < m; j++)
+		if (!known(*hits, k, h[j].rule, h[j].start, h[j].end))
+			hit(hits, &n, h[j].rule, h[j].start, h[j].end);
+	if (unf && unfinished)
+		*unfinished = 1;
+	if (n > k)
+		qsort(*hits, n, sizeof **hits, by_start);
+	free(h);
+	free(u);
+	return n;
 }
 
 /* depth 1: a line read backwards (not looked at for lines backwards again) */
@@ -462,17 +499,6 @@ run(const struct rules *rs, const char *orig, size_t origlen, struct screen_hit 
 	size_t n = 0, *nmap = NULL, a, b, off, len = origlen;
 	int found, text_ascii;
 	char *nv = normal(orig, &len, &nmap);
-
-	if (!nv && memchr(orig, '\n', len)) {	/* (most mail: a copy only to unwrap) */
-		nv = xmalloc(len + 1);
-		memcpy(nv, orig, len);
-		nv[len] = '\0';
-		if (!unwrap(nv, len)) {
-			free(nv);
-			nv = NULL;
-		}
-	} else if (nv)
-		unwrap(nv, len);
 	/* the rules read the normalised view; hits are told in orig's offsets */
 	const char *text = nv ? nv : orig;
 	uint64_t *ct = scan(rs, text, len);

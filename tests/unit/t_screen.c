@@ -362,7 +362,8 @@ backwards(void)
 }
 
 /* A sentence the writer's client wrapped is read across the wrap; a short
- * line, or one that ends a sentence, is not joined to the next. */
+ * line, or one that ends a sentence, is not joined to the next; a rule that
+ * takes a newline for the end of a request still sees it. */
 static void
 wrapped(void)
 {
@@ -386,7 +387,10 @@ wrapped(void)
 	}
 	fputs("[rule wrap]\ncategory = meeting\naction = hold\n"
 	    "pattern = \\bmeet\\b[^.!?\\n]{0,20}\\bcoffee\\b\nmatch = meet for a coffee\n"
-	    "nomatch = coffee to meet\n", f);
+	    "nomatch = coffee to meet\n"
+	    "[rule line-end]\ncategory = contact-email\naction = hold\n"
+	    "pattern = \\byour\\s+email(?=[ \\t]*\\n)\nmatch = can i have your email\n"
+	    "nomatch = your email address\n", f);
 	fclose(f);
 	ok(rules_load(dir, &rs, &errs) == MG_OK, "a rule with a gap that stops at a newline loads");
 	if (rs) {
@@ -398,6 +402,12 @@ wrapped(void)
 		ok(screen_text(rs, shortline, strlen(shortline), &h) == 0, "a short line is its own");
 		free(h);
 		ok(screen_text(rs, ended, strlen(ended), &h) == 0, "a line that ends a sentence too");
+		free(h);
+		static const char asked[] = "Thanks again for all the help with the forms, can i have your email\n"
+		    "thanks so much for today";
+		n = screen_text(rs, asked, strlen(asked), &h);
+		ok(n == 1 && !strcmp(h[0].rule->name, "line-end"),
+		    "a request ended by a newline is still one, though the line wraps");
 		free(h);
 		rules_free(rs);
 	}
