@@ -76,7 +76,7 @@ static void
 code_spent(struct code *c, uint64_t ns)
 {
 	pcre2_code *copy;
-	size_t size = 0;
+	size_t size = 0, had;
 
 	if (atomic_fetch_add(&c->ns, ns) + ns < HOT_NS || atomic_load(&jit_bytes) >= JIT_BUDGET ||
 	    atomic_flag_test_and_set(&c->claimed))
@@ -88,8 +88,14 @@ code_spent(struct code *c, uint64_t ns)
 		pcre2_code_free(copy);	/* no JIT here: stay interpreted */
 		return;
 	}
+	had = atomic_load(&jit_bytes);
+	do
+		if (had + size > JIT_BUDGET) {
+			pcre2_code_free(copy);	/* over budget: stay interpreted */
+			return;
+		}
+	while (!atomic_compare_exchange_weak(&jit_bytes, &had, had + size));
 	c->jit = size;
-	atomic_fetch_add(&jit_bytes, size);
 	atomic_store(&c->run, copy);
 }
 

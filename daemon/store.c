@@ -1104,8 +1104,8 @@ static const char *const q_erase[] = {
 	"UPDATE flags SET excerpt = '[erased]' WHERE message = ?1",
 	("UPDATE outbox_data SET data = X'' WHERE id IN"
 	 " (SELECT id FROM outbox WHERE message = ?1 AND state IN ('sent', 'failed'))"),
-	("UPDATE outbox_text SET text = '' WHERE id IN"
-	 " (SELECT id FROM outbox WHERE message = ?1 AND state IN ('sent', 'failed'))"),
+	/* (never sent from: blank even while the copy waits to go) */
+	"UPDATE outbox_text SET text = '' WHERE id IN (SELECT id FROM outbox WHERE message = ?1)",
 	"UPDATE holds SET mail = NULL WHERE message = ?1",
 };
 

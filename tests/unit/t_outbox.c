@@ -54,6 +54,22 @@ main(void)
 	    "a copy with no text kept is parsed (%s)", given ? given : "none");
 	free(given);
 	ok(outbox_given(s, 79, 1, &given) == MG_NOTFOUND && !given, "no copy, no text");
+	/* erasing a message blanks its copy's kept text even while the copy
+	 * waits to be sent (it is never sent from) */
+	struct store_msg sm = { "INBOX", 1, 1, copy, sizeof copy - 1,
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "c9@x", "a@b.test",
+		"s", NULL };
+	int64_t mid = 0, pair = -1;
+	ok(store_msg_add(s, &sm, &mid) == MG_OK && mid > 0, "a message stored");
+	char *key = xasprintf("relay:%lld:1", (long long)mid);
+	struct outbox_item queued = { key, "relay", mid, 0, "c@d.test", "c3@x", copy, sizeof copy - 1,
+		"Words to be erased." };
+	ok(outbox_enqueue(s, &queued) == MG_OK && outbox_given(s, mid, 1, &given) == MG_OK &&
+	    !strcmp(given, "Words to be erased."), "its copy queued, with its text");
+	free(given);
+	ok(store_msg_erase(s, mid, &pair) == MG_OK && outbox_given(s, mid, 1, &given) == MG_NOTFOUND &&
+	    !given, "erased while queued: the kept text is gone");
+	free(key);
 	ok(store_commit(s) == MG_OK, "commit");
 	store_close(s);
 	s = NULL;
