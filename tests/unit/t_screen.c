@@ -7,6 +7,28 @@
 #include "screen.h"
 #include "tap.h"
 
+/* A rules file NAME holding text, in a new directory made from dir (a
+ * mkdtemp template): its path, or NULL (said) when it cannot be written. */
+static char *
+rules_file(char *dir, const char *name, const char *text)
+{
+	char *path;
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		return NULL;
+	path = xasprintf("%s/%s", dir, name);
+	if (!(f = fopen(path, "w"))) {
+		ok(0, "%s: cannot write", path);
+		free(path);
+		rmdir(dir);
+		return NULL;
+	}
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
 static void
 spoken(const char *in, const char *want)
 {
@@ -71,7 +93,6 @@ long_text(void)
 	char dir[] = "/tmp/mg-rules-XXXXXX", *path;
 	size_t n, k;
 	int unfinished = -1;
-	FILE *f;
 
 	if (rules_load("conf/rules", &rs, &errs) != MG_OK)
 		return;
@@ -95,16 +116,9 @@ long_text(void)
 	free(h);
 	rules_free(rs);
 
-	if (!mkdtemp(dir))
+	if (!(path = rules_file(dir, "10-slow.rules", "[rule slow]\ncategory = risk\naction = hold\npattern = ^(a|aa)+$\n"
+	    "match = aaaa\nnomatch = b\n")))
 		return;
-	path = xasprintf("%s/10-slow.rules", dir);
-	if (!(f = fopen(path, "w"))) {
-		ok(0, "%s: cannot write", path);
-		return;
-	}
-	fputs("[rule slow]\ncategory = risk\naction = hold\npattern = ^(a|aa)+$\n"
-	    "match = aaaa\nnomatch = b\n", f);
-	fclose(f);
 	rs = NULL;
 	ok(rules_load(dir, &rs, &errs) == MG_OK, "a rule that backtracks loads");
 	t.len = 0;
@@ -149,18 +163,10 @@ bad_rules(void)
 	char dir[] = "/tmp/mg-rules-XXXXXX", *path;
 	struct rules *rs = NULL;
 	struct buf errs = {0};
-	FILE *f;
 
-	if (!mkdtemp(dir))
+	if (!(path = rules_file(dir, "10-bad.rules", "[rule one]\ncategory = gossip\naction = shout\npattern = (unclosed\n"
+	    "[rule two]\ncategory = risk\npattern = x\nmatch = x\n")))
 		return;
-	path = xasprintf("%s/10-bad.rules", dir);
-	if (!(f = fopen(path, "w"))) {
-		ok(0, "%s: cannot write", path);
-		return;
-	}
-	fputs("[rule one]\ncategory = gossip\naction = shout\npattern = (unclosed\n"
-	    "[rule two]\ncategory = risk\npattern = x\nmatch = x\n", f);
-	fclose(f);
 	ok(rules_load(dir, &rs, &errs) == MG_BADCONF && rs == NULL, "a bad file loads nothing");
 	ok(errs.s && strstr(errs.s, "10-bad.rules:2: unknown category gossip"), "file:line for a category");
 	ok(errs.s && strstr(errs.s, "10-bad.rules:3: action is flag"), "file:line for an action");
@@ -196,14 +202,7 @@ words_unless_allow(void)
 	struct buf errs = {0};
 	FILE *f;
 
-	if (!mkdtemp(dir))
-		return;
-	path = xasprintf("%s/10-w.rules", dir);
-	if (!(f = fopen(path, "w"))) {
-		ok(0, "%s: cannot write", path);
-		return;
-	}
-	fputs("[allow]\nentry = 0800 1111\nentry = Example.ORG\n"
+	if (!(path = rules_file(dir, "10-w.rules", "[allow]\nentry = 0800 1111\nentry = Example.ORG\n"
 	    "[words meet]\nsource = test\nword = meet*\nword = catch up\nword = see you\n"
 	    "[words place]\nsource = test\nword = park\nword = caf\xc3\xa9\nword = (x)\n"
 	    "[rule meeting]\ncategory = meeting\naction = hold\npattern = {meet}\\W+(?:\\w+\\W+){0,3}?at\\W+the\\W+{place}\n"
@@ -214,8 +213,8 @@ words_unless_allow(void)
 	    "[rule boundary]\ncategory = meeting\naction = flag\npattern = \\b{meet}\\b\n"
 	    "match = meet\nnomatch = greet\n"
 	    "[rule site]\ncategory = social\naction = flag\npattern = \\w+\\.org\\b\n"
-	    "match = see other.org\nnomatch = see example.org\n", f);
-	fclose(f);
+	    "match = see other.org\nnomatch = see example.org\n")))
+		return;
 	ok(rules_load(dir, &rs, &errs) == MG_OK, "word lists, unless, why and [allow] load");
 	if (errs.s)
 		printf("# %s", errs.s);
@@ -283,16 +282,9 @@ plain_rule(void)
 	const char *t = "ok you are a L0000SER, k i l l it";
 	size_t n;
 
-	if (!mkdtemp(dir))
+	if (!(path = rules_file(dir, "10-p.rules", "[rule loser]\ncategory = abuse\naction = hold\nview = plain\npattern = \\bloser\\b\n"
+	    "match = you l0s3r\nnomatch = you lost\n")))
 		return;
-	path = xasprintf("%s/10-p.rules", dir);
-	if (!(f = fopen(path, "w"))) {
-		ok(0, "%s: cannot write", path);
-		return;
-	}
-	fputs("[rule loser]\ncategory = abuse\naction = hold\nview = plain\npattern = \\bloser\\b\n"
-	    "match = you l0s3r\nnomatch = you lost\n", f);
-	fclose(f);
 	ok(rules_load(dir, &rs, &errs) == MG_OK && rules_check(rs, &errs) == MG_OK,
 	    "view = plain loads and its examples hold");
 	if (rs) {
@@ -371,27 +363,19 @@ wrapped(void)
 	struct rules *rs = NULL;
 	struct buf errs = {0};
 	struct screen_hit *h;
-	FILE *f;
 	static const char wrap[] = "Thanks for the notes on the application form, maybe we could meet\n"
 	    "for a coffee on Saturday.",
 	    shortline[] = "maybe we could meet\nfor a coffee.",
 	    ended[] = "Thanks for the notes on the application form, we should all meet.\n"
 	    "coffee is on the programme at the session.";
 
-	if (!mkdtemp(dir))
-		return;
-	path = xasprintf("%s/10-wrap.rules", dir);
-	if (!(f = fopen(path, "w"))) {
-		ok(0, "%s: cannot write", path);
-		return;
-	}
-	fputs("[rule wrap]\ncategory = meeting\naction = hold\n"
+	if (!(path = rules_file(dir, "10-wrap.rules", "[rule wrap]\ncategory = meeting\naction = hold\n"
 	    "pattern = \\bmeet\\b[^.!?\\n]{0,20}\\bcoffee\\b\nmatch = meet for a coffee\n"
 	    "nomatch = coffee to meet\n"
 	    "[rule line-end]\ncategory = contact-email\naction = hold\n"
 	    "pattern = \\byour\\s+email(?=[ \\t]*\\n)\nmatch = can i have your email\n"
-	    "nomatch = your email address\n", f);
-	fclose(f);
+	    "nomatch = your email address\n")))
+		return;
 	ok(rules_load(dir, &rs, &errs) == MG_OK, "a rule with a gap that stops at a newline loads");
 	if (rs) {
 		size_t n = screen_text(rs, wrap, strlen(wrap), &h);
