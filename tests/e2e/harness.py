@@ -205,6 +205,7 @@ coordinators = coord@mentoring.test
 {extra}""")
         os.chmod(self.conf, 0o600)
         self.tokens = {}
+        self.env = {}   # every pass's environment (a test may pin MENTORGATE_NOW)
 
     def edit(self, old, new):
         """Replace old (which must be there) by new in the configuration."""
@@ -223,6 +224,7 @@ coordinators = coord@mentoring.test
 
     def once(self, env=None, check=True):
         e = dict(os.environ)
+        e.update(self.env)
         e.update(env or {})
         r = subprocess.run([os.path.join(BUILD, "mentorgated"), "-c", self.conf, "--once"],
                            capture_output=True, text=True, env=e, timeout=300)
