@@ -12,7 +12,7 @@ ETPAN_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs libetpan 2>/dev/
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote include \
            $(ETPAN_CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(ETPAN_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread
+LDLIBS  += $(ETPAN_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
 
 # FUZZ=1: clang with libFuzzer's instrumentation, for `make fuzz`.
 ifeq ($(FUZZ),1)
@@ -43,7 +43,7 @@ CFLAGS  += -fsanitize=thread
 LDFLAGS += -fsanitize=thread
 endif
 
-LIB_OBJS := mg log vis conf command confirm store dname norm roster mime mime_text mime_build mime_attach pattern prefilter reader reply quote redact classify rules screen plain pairscore thread notice audit authres export replay tmpl calendar sched digest survey report bounce decider moderate spotcheck escalate route smtp outbox outbox_send \
+LIB_OBJS := mg log vis conf command confirm store dname norm roster mime mime_text mime_build mime_attach pattern prefilter reader reply quote redact classify rules model screen plain pairscore thread notice audit authres export replay tmpl calendar sched digest survey report bounce decider moderate spotcheck escalate route smtp outbox outbox_send \
             relay imap tlsverify gateway oauth service serve
 LIB  := $(patsubst %,$(BUILD)/%.o,$(LIB_OBJS))
 BINS := $(BUILD)/mentorgated $(BUILD)/mentorctl
@@ -137,6 +137,11 @@ analyze:
 screen-eval: all
 	BUILD=$(BUILD) python3 tests/corpus/screen_eval.py
 
+# The screen's statistical second opinion, trained again from the working
+# half of ../shared/corpora/safeguard and tests/corpus/sets/
+model: all
+	BUILD=$(BUILD) python3 tests/corpus/train_model.py
+
 # Messages per second for normalisation + reply extraction over the corpora,
 # in one process, with the ratio to planer and email-reply-parser (npm)
 # measured in the same run.
@@ -166,7 +171,7 @@ install: all
 	install -m 755 $(BUILD)/mentorgated $(BUILD)/mentorctl $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 man/mentorgate.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/mentorgated.8 man/mentorctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 644 conf/rules/*.rules $(SHARE)/rules/
+	install -m 644 conf/rules/*.rules conf/rules/screen.model $(SHARE)/rules/
 	install -m 644 templates/*.txt $(SHARE)/templates/
 	install -m 644 conf/schedule-nhs-wave.conf $(SHARE)/
 	sed 's|/usr/share/mentorgate/|$(PREFIX)/share/mentorgate/|' conf/mentorgate.conf.example \
@@ -178,4 +183,4 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz build-analyze mentorgated mentorctl
 
-.PHONY: all units objs analyze fuzzers bench-bin deps test demo fuzz bench screen-eval install clean
+.PHONY: all units objs analyze fuzzers bench-bin deps test demo fuzz bench screen-eval model install clean

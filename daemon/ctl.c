@@ -16,6 +16,7 @@
 #include "conf.h"
 #include "export.h"
 #include "mime.h"
+#include "model.h"
 #include "moderate.h"
 #include "outbox.h"
 #include "replay.h"
@@ -48,6 +49,7 @@ static const char usage_text[] =
 	"       mentorctl classify [FILE|-]         bounce permanent|transient RCPTS, autoreply or message\n"
 	"       mentorctl [-c FILE] rules test [FILE|-]   screening hits: CATEGORY RULE ACTION START-END TEXT\n"
 	"       mentorctl [-c FILE] rules check     every rule against its own examples\n"
+	"       mentorctl rules features FILE...    the screening model's features of each message\n"
 	"       mentorctl -c FILE rules replay --days N   current rules over stored messages\n"
 	"commands:\n"
 	"  check                                   validate the configuration\n"
@@ -480,16 +482,67 @@ rules_dir(const struct conf *c)
 	return xstrdup("/etc/mentorgate/rules");
 }
 
+/* What screening reads of a raw message (or of plain text): its new text,
+ * signature included; quoted history is not screened again.  Caller frees. */
+static char *
+screened_text(const char *raw, size_t len)
+{
+	char *text, *clean;
+
+	if (mime_is_message(raw, len)) {
+		struct mime_msg *m = mime_parse(raw, len);
+		text = reply_screen_text(m->text ? m->text : "", m->text ? strlen(m->text) : 0);
+		mime_free(m);
+		return text;
+	}
+	clean = mime_utf8_clean(raw, len);
+	text = reply_screen_text(clean, strlen(clean));
+	free(clean);
+	return text;
+}
+
+/* rules features FILE...: each file's model features on one line after its
+ * name and a tab (tests/corpus/train_model.py trains on them). */
+static int
+rules_features(int argc, char **argv)
+{
+	int rc = 0;
+
+	for (int i = 0; i < argc; i++) {
+		struct buf f = {0};
+		size_t len;
+		char *raw = slurp(argv[i], &len), *text;
+		if (!raw) {
+			rc = EX_NOINPUT;
+			continue;
+		}
+		text = screened_text(raw, len);
+		model_features(text, strlen(text), &f);
+		for (size_t k = 0; k < f.len; k++)
+			if (f.s[k] == '\n')
+				f.s[k] = ' ';
+		printf("%s\t%s\n", argv[i], f.len ? f.s : "");
+		buf_free(&f);
+		free(text);
+		free(raw);
+	}
+	return rc;
+}
+
 static int
 cmd_rules(const struct conf *c, int argc, char **argv)
 {
 	struct rules *rs;
 	struct buf errs = {0};
-	char *dir = rules_dir(c), *raw, *text, *clean;
+	char *dir = rules_dir(c), *raw, *text;
 	struct screen_hit *h;
 	size_t len, n;
 	int rc = 0;
 
+	if (argc > 2 && !strcmp(argv[1], "features")) {
+		free(dir);
+		return rules_features(argc - 2, argv + 2);
+	}
 	if (argc < 2 || (strcmp(argv[1], "test") && strcmp(argv[1], "check")) ||
 	    (!strcmp(argv[1], "test") && argc > 3) || (!strcmp(argv[1], "check") && argc > 2)) {
 		free(dir);
@@ -513,16 +566,7 @@ cmd_rules(const struct conf *c, int argc, char **argv)
 		rc = EX_NOINPUT;
 		goto out;
 	}
-	/* the new text, signature included; quoted history is not screened again */
-	if (mime_is_message(raw, len)) {
-		struct mime_msg *m = mime_parse(raw, len);
-		text = reply_screen_text(m->text ? m->text : "", m->text ? strlen(m->text) : 0);
-		mime_free(m);
-	} else {
-		clean = mime_utf8_clean(raw, len);
-		text = reply_screen_text(clean, strlen(clean));
-		free(clean);
-	}
+	text = screened_text(raw, len);
 	n = screen_text(rs, text, strlen(text), &h);
 	for (size_t i = 0; i < n; i++) {
 		/* (a flag holds nothing by itself: its line is marked so) */

@@ -131,8 +131,8 @@ redact_text(const char *text, char *const *excerpts, size_t nex, const struct ru
 		if (u && unfinished)
 			*unfinished = 1;
 		for (size_t i = 0; i < nh; i++) {
-			if (h[i].rule->action == RULE_FLAG)
-				continue;
+			if (h[i].rule->action == RULE_FLAG || h[i].rule->model)
+				continue;	/* (the model marks a word, not a detail) */
 			for (size_t c = 0; c < ncat; c++)
 				if (!strcmp(h[i].rule->category, cats[c])) {
 					add(&sp, h[i].start, h[i].end);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plain.h"
 #include "rules.h"
@@ -63,6 +64,7 @@ rules_free(struct rules *rs)
 		free(rs->allow[i]);
 	free(rs->allow);
 	prefilter_free(rs->pf);
+	model_free(rs->model);
 	free(rs);
 }
 
@@ -539,6 +541,48 @@ build_prefilter(struct rules *rs)
 	free(cand);
 }
 
+/* The directory's screen.model, if any, and a rule for each of its
+ * categories (hits name them).  How many errors. */
+static int
+load_model(struct rules *rs, const char *dir, struct buf *errs)
+{
+	char *path = xasprintf("%s/screen.model", dir);
+	int bad = 0;
+
+	if (access(path, F_OK)) {
+		free(path);
+		return 0;
+	}
+	if (model_load(path, &rs->model, errs) != MG_OK) {
+		free(path);
+		return 1;
+	}
+	for (size_t c = 0; c < model_ncat(rs->model); c++) {
+		const char *cat = model_category(rs->model, c);
+		size_t i;
+		for (i = 0; i < sizeof categories / sizeof *categories; i++)
+			if (!strcmp(cat, categories[i]))
+				break;
+		if (i == sizeof categories / sizeof *categories) {
+			buf_printf(errs, "%s: unknown category %s (one of: %s)\n", path, cat,
+			    RULES_CATEGORIES);
+			bad++;
+			continue;
+		}
+		struct rule r = {
+			.name = xasprintf("model-%s", cat), .category = xstrdup(cat),
+			.action = RULE_HOLD, .model = 1, .file = xstrdup(path),
+			.why = xstrdup("the statistical second opinion (screen.model) rates the message "
+			    "this way; the marked words weigh most"),
+		};
+		rs->model_rule[c] = rs->n;
+		rs->v = xrealloc(rs->v, (rs->n + 1) * sizeof *rs->v);
+		rs->v[rs->n++] = r;
+	}
+	free(path);
+	return bad;
+}
+
 static int
 by_name(const void *a, const void *b)
 {
@@ -586,6 +630,8 @@ rules_load(const char *dir, struct rules **out, struct buf *errs)
 		buf_printf(errs, "%s: no *.rules files\n", dir);
 		bad++;
 	}
+	if (!bad)
+		bad += load_model(rs, dir, errs);
 	if (bad) {
 		rules_free(rs);
 		return MG_BADCONF;

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "mime.h"
+#include "model.h"
 #include "norm.h"
 #include "pattern.h"
 #include "plain.h"
@@ -456,6 +457,32 @@ known(const struct screen_hit *hits, size_t n, const struct rule *r, size_t a, s
 	return 0;
 }
 
+/* The model's hits: each category it rates at its threshold, unless a rule
+ * that holds hit it already (the rule says more). */
+static void
+second_opinion(const struct rules *rs, const char *text, size_t len, struct screen_hit **hits,
+    size_t *n)
+{
+	double p[MODEL_MAXCAT];
+	size_t span[MODEL_MAXCAT][2], k = *n;
+
+	model_score(rs->model, text, len, p, span);
+	for (size_t c = 0; c < model_ncat(rs->model); c++) {
+		const struct rule *r = &rs->v[rs->model_rule[c]];
+		size_t i;
+		if (!model_hit(rs->model, c, p[c]))
+			continue;
+		for (i = 0; i < k; i++)
+			if ((*hits)[i].rule->action != RULE_FLAG &&
+			    !strcmp((*hits)[i].rule->category, r->category))
+				break;
+		if (i == k)
+			hit(hits, n, r, span[c][0], span[c][1]);
+	}
+	if (*n > k && *n > 1)
+		qsort(*hits, *n, sizeof **hits, by_start);
+}
+
 /* The text as written, then, when the writer's client wrapped it, the text
  * with its wrapping undone: a rule's gap stops at a newline as at a
  * sentence's end, and a rule may take a newline for the end of what was
@@ -470,13 +497,13 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 	int unf = 0;
 
 	if (!memchr(orig, '\n', origlen))
-		return n;
+		goto out;
 	u = xmalloc(origlen + 1);
 	memcpy(u, orig, origlen);
 	u[origlen] = '\0';
 	if (!unwrap(u, origlen)) {
 		free(u);
-		return n;
+		goto out;
 	}
 	m = run(rs, u, origlen, &h, &unf, 1);	/* (lines backwards: read above) */
 	for (size_t j = 0; j < m; j++)
@@ -488,6 +515,9 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 		qsort(*hits, n, sizeof **hits, by_start);
 	free(h);
 	free(u);
+out:
+	if (rs->model)
+		second_opinion(rs, orig, origlen, hits, &n);
 	return n;
 }
 

@@ -28,13 +28,18 @@
  *     [allow]
  *     entry = TEXT               a number (matched by its digits, however
  *                                written) or a text such as an address
- * Blank lines and lines starting with '#' are ignored. */
+ * Blank lines and lines starting with '#' are ignored.
+ * The directory's screen.model, if any (model.h), is a second opinion: a
+ * category it rates at its threshold or above, where no rule hit, is a hit
+ * of the rule "model-CATEGORY" (action hold), marking the words that
+ * weigh most. */
 #ifndef RULES_H
 #define RULES_H
 
 #include <stddef.h>
 
 #include "mg.h"
+#include "model.h"
 #include "pattern.h"
 #include "prefilter.h"
 
@@ -59,6 +64,7 @@ struct rule {
 	char *why;
 	char *file;
 	int line;
+	int model;		/* the model's hit for its category (no pattern) */
 };
 
 struct rules {
@@ -67,6 +73,8 @@ struct rules {
 	struct prefilter *pf;	/* which patterns a text could match */
 	char **allow;		/* [allow] entries: digits only, or lower-case text */
 	size_t nallow;
+	struct model *model;	/* screen.model, when the directory holds one */
+	size_t model_rule[MODEL_MAXCAT];	/* rs->v index of each category's rule */
 };
 
 /* One more [allow] entry (a programme's own, from its configuration). */

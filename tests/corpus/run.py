@@ -102,13 +102,37 @@ def safeguard():
     print('# ' + screen_eval.table('screen (new, blind)', [r for r in new if screen_eval.blind(r)]))
     rec, per, fa, npos, nneg = screen_eval.stats(new)
     # (floors: 57 % and 5.6 % when these cases came; 87.8 % and 1.7 % after
-    # the rules were rewritten from the categories, with a margin)
-    check(rec >= 85.0, 'screening recall on the later cases at least 85%%: %.1f%%' % rec)
+    # the rules were rewritten from the categories; 95.5 % and 2.2 % with
+    # the statistical second opinion; each with a margin)
+    check(rec >= 93.0, 'screening recall on the later cases at least 93%%: %.1f%%' % rec)
     check(fa <= 3.0, 'screening false alarms on the later cases at most 3%%: %.1f%%' % fa)
+
+
+def model():
+    """The shipped model was made from what the project holds now: its
+    header names the sets and counts the messages (`make model` remakes it)."""
+    import train_model
+    path = os.path.join(ROOT, 'conf', 'rules', 'screen.model')
+    with open(path) as fh:
+        head = fh.read(2000)
+    sets = os.path.join(ROOT, 'tests', 'corpus', 'sets')
+    names = sorted(d for d in os.listdir(sets) if os.path.isfile(os.path.join(sets, d, 'labels.csv')))
+    m = re.search(r'Trained on (\d+) labelled messages.*?tests/corpus/sets/ \(([^)]*)\)', head, re.S)
+    check(m is not None and m.group(2).split(', ') == names,
+          'screen.model was trained on tests/corpus/sets/ as it is (%s)' % ', '.join(names))
+    shared = os.path.join(SHARED, 'corpora', 'safeguard')
+    if not os.path.isfile(os.path.join(shared, 'labels.csv')):
+        print('# screen.model size of training: skipped (%s not present)' % shared)
+        return
+    n = len(list(train_model.cases(shared, True)))
+    n += sum(len(list(train_model.cases(os.path.join(sets, d), False))) for d in names)
+    check(m is not None and int(m.group(1)) == n,
+          'screen.model was trained on the %d messages there are (make model)' % n)
 
 
 reply()
 mime()
+model()
 safeguard()
 print('%d passed, %d failed' % (passed, failed))
 sys.exit(1 if failed else 0)

@@ -1,0 +1,394 @@
+/* model: a linear model per category over a text's words and word pairs
+ * (see model.h); features are looked up by a 64-bit hash of their name. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+struct model {
+	size_t ncat, nfeat, cap;	/* cap: slots, a power of two */
+	size_t floor;		/* the fewest features a text is weighed as having */
+	char *cat[MODEL_MAXCAT];
+	double bias[MODEL_MAXCAT], thr[MODEL_MAXCAT];
+	uint64_t *slot;		/* feature hashes (0: empty) */
+	uint32_t *index;	/* slot -> feature */
+	float *w;		/* nfeat * ncat */
+};
+
+#define FNV_OFFSET	14695981039346656037ULL
+#define FNV_PRIME	1099511628211ULL
+
+static uint64_t
+fnv(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * FNV_PRIME;
+	return h;
+}
+
+struct tok {
+	size_t a, b;	/* the token's bytes, apostrophes included */
+	int digit;
+};
+
+static int
+letter(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int
+digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* An apostrophe ('\'' or U+2019): its length at s[i], else 0. */
+static size_t
+apostrophe(const char *s, size_t i, size_t len)
+{
+	if (s[i] == '\'')
+		return 1;
+	if (i + 2 < len && (unsigned char)s[i] == 0xe2 && (unsigned char)s[i + 1] == 0x80 &&
+	    (unsigned char)s[i + 2] == 0x99)
+		return 3;
+	return 0;
+}
+
+/* The next token at or after *i; 0 at the end. */
+static int
+next_tok(const char *s, size_t len, size_t *i, struct tok *t)
+{
+	size_t k = *i, q;
+
+	while (k < len && !letter(s[k]) && !digit(s[k]))
+		k++;
+	if (k >= len)
+		return 0;
+	t->a = k;
+	t->digit = digit(s[k]);
+	t->b = ++k;
+	for (;;) {
+		while (k < len && (q = apostrophe(s, k, len)))
+			k += q;
+		if (k < len && (t->digit ? digit(s[k]) : letter(s[k])))
+			t->b = ++k;
+		else
+			break;
+	}
+	*i = t->b;
+	return 1;
+}
+
+/* The token as a feature reads it: lower case, a number as '#'. */
+static uint64_t
+tok_hash(uint64_t h, const char *s, const struct tok *t)
+{
+	if (t->digit)
+		return fnv(h, "#", 1);
+	for (size_t k = t->a; k < t->b; k++) {
+		char c = s[k];
+		if (!letter(c))
+			continue;	/* an apostrophe */
+		c = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+		h = fnv(h, &c, 1);
+	}
+	return h;
+}
+
+static void
+tok_text(struct buf *b, const char *s, const struct tok *t)
+{
+	if (t->digit) {
+		buf_adds(b, "#");
+		return;
+	}
+	for (size_t k = t->a; k < t->b; k++)
+		if (letter(s[k]))
+			buf_addc(b, s[k] >= 'A' && s[k] <= 'Z' ? (char)(s[k] + 32) : s[k]);
+}
+
+/* Calls fn for every feature of text (a word, then the pair it ends). */
+static void
+each_feature(const char *s, size_t len, void (*fn)(uint64_t, size_t, size_t, void *), void *arg)
+{
+	struct tok t, prev;
+	size_t i = 0;
+	int have = 0;
+
+	while (next_tok(s, len, &i, &t)) {
+		fn(tok_hash(fnv(FNV_OFFSET, "u:", 2), s, &t), t.a, t.b, arg);
+		if (have)
+			fn(tok_hash(fnv(tok_hash(fnv(FNV_OFFSET, "b:", 2), s, &prev), "_", 1), s, &t),
+			    prev.a, t.b, arg);
+		prev = t;
+		have = 1;
+	}
+}
+
+void
+model_features(const char *s, size_t len, struct buf *out)
+{
+	struct tok t, prev;
+	size_t i = 0;
+	int have = 0;
+
+	while (next_tok(s, len, &i, &t)) {
+		buf_adds(out, "u:");
+		tok_text(out, s, &t);
+		buf_addc(out, '\n');
+		if (have) {
+			buf_adds(out, "b:");
+			tok_text(out, s, &prev);
+			buf_addc(out, '_');
+			tok_text(out, s, &t);
+			buf_addc(out, '\n');
+		}
+		prev = t;
+		have = 1;
+	}
+}
+
+static long
+find(const struct model *m, uint64_t h)
+{
+	size_t k = h & (m->cap - 1);
+
+	h += !h;	/* (0 marks an empty slot) */
+	while (m->slot[k]) {
+		if (m->slot[k] == h)
+			return m->index[k];
+		k = (k + 1) & (m->cap - 1);
+	}
+	return -1;
+}
+
+static int
+insert(struct model *m, uint64_t h, uint32_t idx)
+{
+	size_t k = h & (m->cap - 1);
+
+	h += !h;
+	while (m->slot[k]) {
+		if (m->slot[k] == h)
+			return -1;
+		k = (k + 1) & (m->cap - 1);
+	}
+	m->slot[k] = h;
+	m->index[k] = idx;
+	return 0;
+}
+
+struct scoring {
+	const struct model *m;
+	size_t n;		/* features seen, repeats included */
+	double z[MODEL_MAXCAT], best[MODEL_MAXCAT];
+	size_t (*span)[2];
+	unsigned char *seen;	/* a bit per feature */
+};
+
+static void
+score_one(uint64_t h, size_t a, size_t b, void *arg)
+{
+	struct scoring *sc = arg;
+	long j = find(sc->m, h);
+
+	sc->n++;
+	if (j < 0 || sc->seen[j / 8] & (1u << (j % 8)))
+		return;
+	sc->seen[j / 8] |= (unsigned char)(1u << (j % 8));
+	for (size_t c = 0; c < sc->m->ncat; c++) {
+		double w = sc->m->w[(size_t)j * sc->m->ncat + c];
+		sc->z[c] += w;
+		if (w > sc->best[c]) {
+			sc->best[c] = w;
+			sc->span[c][0] = a;
+			sc->span[c][1] = b;
+		}
+	}
+}
+
+size_t
+model_score(const struct model *m, const char *text, size_t len, double *p, size_t (*span)[2])
+{
+	struct scoring sc = { .m = m, .span = span };
+
+	sc.seen = xcalloc(m->nfeat / 8 + 1, 1);
+	for (size_t c = 0; c < m->ncat; c++)
+		span[c][0] = span[c][1] = 0;
+	each_feature(text, len, score_one, &sc);
+	double scale = 1 / sqrt((double)(sc.n > m->floor ? sc.n : m->floor));
+	if (sc.n < 2 * MODEL_MINWORDS - 1)
+		scale = 0;	/* (n words make 2n - 1 features) */
+	for (size_t c = 0; c < m->ncat; c++)
+		p[c] = 1 / (1 + exp(-(m->bias[c] + scale * sc.z[c])));
+	free(sc.seen);
+	return m->ncat;
+}
+
+int
+model_hit(const struct model *m, size_t i, double p)
+{
+	return i < m->ncat && p >= m->thr[i];
+}
+
+size_t
+model_ncat(const struct model *m)
+{
+	return m->ncat;
+}
+
+const char *
+model_category(const struct model *m, size_t i)
+{
+	return i < m->ncat ? m->cat[i] : NULL;
+}
+
+void
+model_free(struct model *m)
+{
+	if (!m)
+		return;
+	for (size_t c = 0; c < m->ncat; c++)
+		free(m->cat[c]);
+	free(m->slot);
+	free(m->index);
+	free(m->w);
+	free(m);
+}
+
+/* "bias" or "threshold": ncat numbers into v. */
+static int
+numbers(const struct model *m, char *rest, double *v, int probability)
+{
+	size_t c = 0;
+	char *end;
+
+	for (char *f = strtok(rest, " \t"); f; f = strtok(NULL, " \t")) {
+		if (c == m->ncat)
+			return -1;
+		errno = 0;
+		v[c] = strtod(f, &end);
+		if (errno || *end || !isfinite(v[c]) || (probability && (v[c] <= 0 || v[c] >= 1)))
+			return -1;
+		c++;
+	}
+	return c == m->ncat ? 0 : -1;
+}
+
+/* FEATURE IDX:W ...: its weights into row. */
+static int
+weights(const struct model *m, char *rest, float *row)
+{
+	char *end;
+
+	for (char *f = strtok(rest, " \t"); f; f = strtok(NULL, " \t")) {
+		errno = 0;
+		unsigned long c = strtoul(f, &end, 10);
+		if (errno || *end != ':' || c >= m->ncat)
+			return -1;
+		double w = strtod(end + 1, &end);
+		if (errno || *end || !isfinite(w))
+			return -1;
+		row[c] = (float)w;
+	}
+	return 0;
+}
+
+enum mg_status
+model_load(const char *path, struct model **out, struct buf *errs)
+{
+	FILE *f = fopen(path, "r");
+	struct model *m;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0, nlines = 0;
+	ssize_t n;
+	int bad = 0, have_bias = 0, have_thr = 0;
+
+	*out = NULL;
+	if (!f) {
+		buf_printf(errs, "%s: %s\n", path, strerror(errno));
+		return MG_BADCONF;
+	}
+	while ((n = getline(&line, &cap, f)) > 0)
+		nlines++;
+	rewind(f);
+	m = xcalloc(1, sizeof *m);
+	m->floor = 1;
+	for (m->cap = 64; m->cap < nlines + nlines / 2; m->cap *= 2)	/* (at most 2/3 full) */
+		;
+	m->slot = xcalloc(m->cap, sizeof *m->slot);
+	m->index = xcalloc(m->cap, sizeof *m->index);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = 0;
+		if (!*line || *line == '#')
+			continue;
+		char *sp = strpbrk(line, " \t"), *rest = sp ? sp + 1 : line + n;
+		if (sp)
+			*sp = 0;
+		const char *why = NULL;
+		if (!strcmp(line, "categories")) {
+			if (m->ncat)
+				why = "categories given twice";
+			for (char *c = strtok(rest, " \t"); c && !why; c = strtok(NULL, " \t"))
+				if (m->ncat == MODEL_MAXCAT)
+					why = "too many categories";
+				else
+					m->cat[m->ncat++] = xstrdup(c);
+			if (!why && !m->ncat)
+				why = "no categories";
+		} else if (!m->ncat)
+			why = "\"categories\" must come first";
+		else if (!strcmp(line, "bias")) {
+			if (numbers(m, rest, m->bias, 0))
+				why = "bias: one number per category";
+			have_bias = 1;
+		} else if (!strcmp(line, "floor")) {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(rest, &end, 10);
+			if (errno || *end || end == rest || !v || v > 1000000)
+				why = "floor: a whole number of features, 1 or more";
+			else
+				m->floor = v;
+		} else if (!strcmp(line, "threshold")) {
+			if (numbers(m, rest, m->thr, 1))
+				why = "threshold: one probability (between 0 and 1) per category";
+			have_thr = 1;
+		} else if (strncmp(line, "u:", 2) && strncmp(line, "b:", 2))
+			why = "a feature is u:WORD or b:WORD_WORD";
+		else {
+			m->w = xrealloc(m->w, (m->nfeat + 1) * m->ncat * sizeof *m->w);
+			float *row = m->w + m->nfeat * m->ncat;
+			memset(row, 0, m->ncat * sizeof *row);
+			if (weights(m, rest, row))
+				why = "weights are INDEX:WEIGHT, an index per category";
+			else if (insert(m, fnv(FNV_OFFSET, line, strlen(line)), (uint32_t)m->nfeat))
+				why = "feature given twice";
+			else
+				m->nfeat++;
+		}
+		if (why) {
+			buf_printf(errs, "%s:%zu: %s\n", path, lineno, why);
+			bad++;
+		}
+	}
+	free(line);
+	fclose(f);
+	if (!bad && (!have_bias || !have_thr)) {
+		buf_printf(errs, "%s: no %s line\n", path, have_bias ? "threshold" : "bias");
+		bad++;
+	}
+	if (bad) {
+		model_free(m);
+		return MG_BADCONF;
+	}
+	*out = m;
+	return MG_OK;
+}

@@ -1,0 +1,202 @@
+/* Unit tests for the screen's statistical second opinion: its features,
+ * its file, its scores and its place among the rules' hits. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "rules.h"
+#include "screen.h"
+#include "tap.h"
+
+/* A new directory (from template dir) holding each NAME, TEXT pair of
+ * files[]; NULL-terminated. */
+static int
+write_dir(char *dir, const char *const *files)
+{
+	if (!mkdtemp(dir))
+		return -1;
+	for (size_t i = 0; files[i]; i += 2) {
+		char *path = xasprintf("%s/%s", dir, files[i]);
+		FILE *f = fopen(path, "w");
+		if (f) {
+			fputs(files[i + 1], f);
+			fclose(f);
+		}
+		free(path);
+		if (!f)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+remove_dir(const char *dir, const char *const *files)
+{
+	for (size_t i = 0; files[i]; i += 2) {
+		char *path = xasprintf("%s/%s", dir, files[i]);
+		unlink(path);
+		free(path);
+	}
+	rmdir(dir);
+}
+
+static void
+features(const char *text, const char *want)
+{
+	struct buf b = {0};
+
+	model_features(text, strlen(text), &b);
+	is_str(b.s ? b.s : "", want, "features of [%s]", text);
+	buf_free(&b);
+}
+
+static const char MODEL[] =
+    "# a test model\n"
+    "categories risk meeting\n"
+    "bias -2 -3\n"
+    "threshold 0.6 0.5\n"
+    "floor 100\n"
+    "u:hopeless 0:30\n"
+    "b:no_point 0:15 1:-10\n"
+    "u:cafe 1:25\n"
+    "b:meet_up 1:20\n";
+
+static void
+scores(void)
+{
+	static const char *const files[] = { "screen.model", MODEL, NULL };
+	char dir[] = "/tmp/t_model.XXXXXX";
+	struct model *m = NULL;
+	struct buf errs = {0};
+	double p[MODEL_MAXCAT];
+	size_t span[MODEL_MAXCAT][2];
+	const char *t = "I feel HOPELESS, hopeless. No point, none at all";
+
+	if (write_dir(dir, files)) {
+		ok(0, "cannot write %s", dir);
+		return;
+	}
+	char *path = xasprintf("%s/screen.model", dir);
+	ok(model_load(path, &m, &errs) == MG_OK, "a model loads: %s", errs.s ? errs.s : "");
+	free(path);
+	if (!m)
+		goto out;
+	ok(model_ncat(m) == 2 && !strcmp(model_category(m, 1), "meeting"), "its categories");
+	model_score(m, t, strlen(t), p, span);
+	/* hopeless once (present, not counted), no_point, over sqrt(100):
+	 * -2 + (30 + 15) / 10 */
+	ok(fabs(p[0] - 1 / (1 + exp(-2.5))) < 1e-6, "risk: a word once however often, and a pair");
+	ok(fabs(p[1] - 1 / (1 + exp(4.0))) < 1e-6, "meeting: the pair weighs against");
+	ok(model_hit(m, 0, p[0]) && !model_hit(m, 1, p[1]), "hit from the threshold on");
+	ok(span[0][0] == 7 && span[0][1] == 15, "the span: the word weighing most (%zu-%zu)",
+	    span[0][0], span[0][1]);
+	ok(span[1][0] == 0 && span[1][1] == 0, "nothing weighs for meeting: no span");
+	t = "shall we MEET   UP at the cafe";
+	model_score(m, t, strlen(t), p, span);
+	ok(fabs(p[1] - 1 / (1 + exp(3.0))) < 1e-6, "under 8 words: no opinion, the bias alone");
+	t = "shall we MEET   UP at the cafe on Friday";
+	model_score(m, t, strlen(t), p, span);
+	ok(model_hit(m, 1, p[1]) && span[1][0] == 26 && span[1][1] == 30, "a pair across spaces");
+	/* the same word in a long text: 302 words, 603 features */
+	struct buf b = {0};
+	buf_adds(&b, "hopeless");
+	for (int i = 0; i < 301; i++)
+		buf_adds(&b, " word");
+	model_score(m, b.s, b.len, p, span);
+	ok(fabs(p[0] - 1 / (1 + exp(2 - 30 / sqrt(603.0)))) < 1e-6 && !model_hit(m, 0, p[0]),
+	    "a long text weighs each word less (%f)", p[0]);
+	buf_free(&b);
+	model_free(m);
+out:
+	buf_free(&errs);
+	remove_dir(dir, files);
+}
+
+static void
+bad_file(const char *text, const char *want)
+{
+	static const char *files[] = { "screen.model", NULL, NULL };
+	char dir[] = "/tmp/t_model.XXXXXX";
+	struct model *m = NULL;
+	struct buf errs = {0};
+
+	files[1] = text;
+	if (write_dir(dir, files)) {
+		ok(0, "cannot write %s", dir);
+		return;
+	}
+	char *path = xasprintf("%s/screen.model", dir);
+	ok(model_load(path, &m, &errs) == MG_BADCONF && !m && errs.s && strstr(errs.s, want),
+	    "refused with [%s]: %s", want, errs.s ? errs.s : "(nothing said)");
+	free(path);
+	buf_free(&errs);
+	remove_dir(dir, files);
+}
+
+/* In a rules directory: a category the model rates is a hit of
+ * model-CATEGORY, unless a rule that holds hit it already; redaction
+ * leaves the model's words alone. */
+static void
+among_rules(void)
+{
+	static const char *const files[] = {
+		"10-t.rules", "[rule cafe-meet]\ncategory = meeting\naction = hold\n"
+		    "pattern = \\bcafe\\b\nmatch = the cafe\nnomatch = the park\n",
+		"screen.model", MODEL, NULL };
+	char dir[] = "/tmp/t_model.XXXXXX";
+	struct rules *rs = NULL;
+	struct buf errs = {0};
+	struct screen_hit *h;
+	const char *t = "honestly it all feels so hopeless right now";
+	size_t n;
+
+	if (write_dir(dir, files)) {
+		ok(0, "cannot write %s", dir);
+		return;
+	}
+	ok(rules_load(dir, &rs, &errs) == MG_OK, "rules and a model load: %s", errs.s ? errs.s : "");
+	if (!rs)
+		goto out;
+	n = screen_text(rs, t, strlen(t), &h);
+	ok(n == 1 && h[0].rule->model && !strcmp(h[0].rule->name, "model-risk") &&
+	    h[0].rule->action == RULE_HOLD && h[0].start == 25 && h[0].end == 33,
+	    "the model's hit, on the word that weighs most");
+	free(h);
+	t = "shall we meet up at the cafe on Friday";
+	n = screen_text(rs, t, strlen(t), &h);
+	ok(n == 1 && !strcmp(h[0].rule->name, "cafe-meet"), "a rule's hit of the category stands alone");
+	free(h);
+	t = "see you at the meeting on Friday, all of us";
+	n = screen_text(rs, t, strlen(t), &h);
+	ok(n == 0, "nothing rated, nothing hit");
+	free(h);
+	rules_free(rs);
+out:
+	buf_free(&errs);
+	remove_dir(dir, files);
+}
+
+int
+main(void)
+{
+	features("Don't  stop, it's 2 o’clock!", "u:dont\nu:stop\nb:dont_stop\nu:its\nb:stop_its\n"
+	    "u:#\nb:its_#\nu:oclock\nb:#_oclock\n");
+	features("abc123def", "u:abc\nu:#\nb:abc_#\nu:def\nb:#_def\n");
+	features("café 'quoted'", "u:caf\nu:quoted\nb:caf_quoted\n");
+	features("", "");
+	features("... !!", "");
+	scores();
+	bad_file("bias 1\n", ":1: \"categories\" must come first");
+	bad_file("categories risk\nbias 1 2\nthreshold 0.5\n", ":2: bias: one number per category");
+	bad_file("categories risk\nbias 1\nthreshold 1.5\n", ":3: threshold: one probability");
+	bad_file("categories risk\nbias 1\nthreshold 0.5\nu:a 0:1\nu:a 0:2\n", ":5: feature given twice");
+	bad_file("categories risk\nbias 1\nthreshold 0.5\nu:a 3:1\n", ":4: weights are INDEX:WEIGHT");
+	bad_file("categories risk\nbias 1\nthreshold 0.5\nword 0:1\n", ":4: a feature is u:WORD");
+	bad_file("categories risk\nbias 1\n", "no threshold line");
+	bad_file("categories risk\nbias 1\nthreshold 0.5\nfloor 0\n", ":4: floor: a whole number");
+	among_rules();
+	return tap_done();
+}
