@@ -186,6 +186,7 @@ insert(struct model *m, uint64_t h, uint32_t idx)
 struct scoring {
 	const struct model *m;
 	size_t n;		/* features seen, repeats included */
+	size_t known;		/* distinct features the model knows */
 	double z[MODEL_MAXCAT], best[MODEL_MAXCAT];
 	size_t (*span)[2];
 	unsigned char *seen;	/* a bit per feature */
@@ -201,6 +202,7 @@ score_one(uint64_t h, size_t a, size_t b, void *arg)
 	if (j < 0 || sc->seen[j / 8] & (1u << (j % 8)))
 		return;
 	sc->seen[j / 8] |= (unsigned char)(1u << (j % 8));
+	sc->known++;
 	for (size_t c = 0; c < sc->m->ncat; c++) {
 		double w = sc->m->w[(size_t)j * sc->m->ncat + c];
 		sc->z[c] += w;
@@ -221,7 +223,7 @@ model_score(const struct model *m, const char *text, size_t len, double *p, size
 	for (size_t c = 0; c < m->ncat; c++)
 		span[c][0] = span[c][1] = 0;
 	each_feature(text, len, score_one, &sc);
-	double scale = 1 / sqrt((double)(sc.n > m->floor ? sc.n : m->floor));
+	double scale = 1 / sqrt((double)(sc.known > m->floor ? sc.known : m->floor));
 	if (sc.n < 2 * MODEL_MINWORDS - 1)
 		scale = 0;	/* (n words make 2n - 1 features) */
 	for (size_t c = 0; c < m->ncat; c++)
@@ -266,9 +268,9 @@ static int
 numbers(const struct model *m, char *rest, double *v, int probability)
 {
 	size_t c = 0;
-	char *end;
+	char *end, *save;
 
-	for (char *f = strtok(rest, " \t"); f; f = strtok(NULL, " \t")) {
+	for (char *f = strtok_r(rest, " \t", &save); f; f = strtok_r(NULL, " \t", &save)) {
 		if (c == m->ncat)
 			return -1;
 		errno = 0;
@@ -284,15 +286,16 @@ numbers(const struct model *m, char *rest, double *v, int probability)
 static int
 weights(const struct model *m, char *rest, float *row)
 {
-	char *end;
+	char *end, *save;
 
-	for (char *f = strtok(rest, " \t"); f; f = strtok(NULL, " \t")) {
+	for (char *f = strtok_r(rest, " \t", &save); f; f = strtok_r(NULL, " \t", &save)) {
 		errno = 0;
 		unsigned long c = strtoul(f, &end, 10);
-		if (errno || *end != ':' || c >= m->ncat)
+		if (errno || end == f || *end != ':' || c >= m->ncat || row[c] != 0)
 			return -1;
-		double w = strtod(end + 1, &end);
-		if (errno || *end || !isfinite(w))
+		const char *w0 = end + 1;
+		double w = strtod(w0, &end);
+		if (errno || end == w0 || *end || !(fabs(w) <= 1e6) || w == 0)
 			return -1;
 		row[c] = (float)w;
 	}
@@ -304,9 +307,9 @@ model_load(const char *path, struct model **out, struct buf *errs)
 {
 	FILE *f = fopen(path, "r");
 	struct model *m;
-	char *line = NULL;
-	size_t cap = 0, lineno = 0, nlines = 0;
-	ssize_t n;
+	struct buf text = {0};
+	char chunk[65536], *line, *next;
+	size_t lineno = 0, nlines = 0, got;
 	int bad = 0, have_bias = 0, have_thr = 0;
 
 	*out = NULL;
@@ -314,18 +317,32 @@ model_load(const char *path, struct model **out, struct buf *errs)
 		buf_printf(errs, "%s: %s\n", path, strerror(errno));
 		return MG_BADCONF;
 	}
-	while ((n = getline(&line, &cap, f)) > 0)
-		nlines++;
-	rewind(f);
+	/* read once: a file rewritten meanwhile is read as it was */
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&text, chunk, got);
+	if (ferror(f) || memchr(text.s ? text.s : "", 0, text.len)) {
+		buf_printf(errs, "%s: %s\n", path, ferror(f) ? strerror(errno) : "not text");
+		fclose(f);
+		buf_free(&text);
+		return MG_BADCONF;
+	}
+	fclose(f);
+	for (size_t i = 0; i < text.len; i++)
+		nlines += text.s[i] == '\n';
+	nlines++;
 	m = xcalloc(1, sizeof *m);
 	m->floor = 1;
 	for (m->cap = 64; m->cap < nlines + nlines / 2; m->cap *= 2)	/* (at most 2/3 full) */
 		;
 	m->slot = xcalloc(m->cap, sizeof *m->slot);
 	m->index = xcalloc(m->cap, sizeof *m->index);
-	while ((n = getline(&line, &cap, f)) > 0) {
+	for (line = text.s ? text.s : (char *)""; line; line = next) {
+		size_t n;
+		if ((next = strchr(line, '\n')))
+			*next++ = 0;
 		lineno++;
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n = strlen(line);
+		while (n && line[n - 1] == '\r')
 			line[--n] = 0;
 		if (!*line || *line == '#')
 			continue;
@@ -336,11 +353,17 @@ model_load(const char *path, struct model **out, struct buf *errs)
 		if (!strcmp(line, "categories")) {
 			if (m->ncat)
 				why = "categories given twice";
-			for (char *c = strtok(rest, " \t"); c && !why; c = strtok(NULL, " \t"))
+			char *save;
+			for (char *c = strtok_r(rest, " \t", &save); c && !why;
+			    c = strtok_r(NULL, " \t", &save))
 				if (m->ncat == MODEL_MAXCAT)
 					why = "too many categories";
-				else
+				else {
+					for (size_t k = 0; k < m->ncat && !why; k++)
+						if (!strcmp(m->cat[k], c))
+							why = "a category given twice";
 					m->cat[m->ncat++] = xstrdup(c);
+				}
 			if (!why && !m->ncat)
 				why = "no categories";
 		} else if (!m->ncat)
@@ -364,9 +387,9 @@ model_load(const char *path, struct model **out, struct buf *errs)
 		} else if (strncmp(line, "u:", 2) && strncmp(line, "b:", 2))
 			why = "a feature is u:WORD or b:WORD_WORD";
 		else {
-			m->w = xrealloc(m->w, (m->nfeat + 1) * m->ncat * sizeof *m->w);
+			if (!m->w)	/* (at most a row a line) */
+				m->w = xcalloc(nlines * m->ncat, sizeof *m->w);
 			float *row = m->w + m->nfeat * m->ncat;
-			memset(row, 0, m->ncat * sizeof *row);
 			if (weights(m, rest, row))
 				why = "weights are INDEX:WEIGHT, an index per category";
 			else if (insert(m, fnv(FNV_OFFSET, line, strlen(line)), (uint32_t)m->nfeat))
@@ -379,12 +402,18 @@ model_load(const char *path, struct model **out, struct buf *errs)
 			bad++;
 		}
 	}
-	free(line);
-	fclose(f);
+	buf_free(&text);
 	if (!bad && (!have_bias || !have_thr)) {
 		buf_printf(errs, "%s: no %s line\n", path, have_bias ? "threshold" : "bias");
 		bad++;
 	}
+	for (size_t c = 0; !bad && c < m->ncat; c++)
+		if (m->thr[c] <= 1 / (1 + exp(-m->bias[c]))) {
+			/* (else a text of no word for it would be a hit) */
+			buf_printf(errs, "%s: %s: the threshold is not above the bias's probability\n",
+			    path, m->cat[c]);
+			bad++;
+		}
 	if (bad) {
 		model_free(m);
 		return MG_BADCONF;

@@ -578,7 +578,7 @@ screen_quotes(struct job *j)
 		return;
 	masked = route_mask_with(extra, known_address, j);
 	free(extra);
-	nh = screen_text_checked(j->c->rules, masked, strlen(masked), &h, &unfinished);
+	nh = screen_quote_checked(j->c->rules, masked, strlen(masked), &h, &unfinished);
 	base = strlen(j->screened) + 2;
 	j->screened = xrealloc(j->screened, base + strlen(masked) + 1);
 	memcpy(j->screened + base - 2, "\n\n", 2);

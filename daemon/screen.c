@@ -487,9 +487,9 @@ second_opinion(const struct rules *rs, const char *text, size_t len, struct scre
  * with its wrapping undone: a rule's gap stops at a newline as at a
  * sentence's end, and a rule may take a newline for the end of what was
  * asked, so each reading adds what the other cannot see. */
-size_t
-screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
-    struct screen_hit **hits, int *unfinished)
+static size_t
+checked(const struct rules *rs, const char *orig, size_t origlen, struct screen_hit **hits,
+    int *unfinished, int opinion)
 {
 	size_t n = run(rs, orig, origlen, hits, unfinished, 0), m, k = n;
 	struct screen_hit *h;
@@ -516,9 +516,23 @@ screen_text_checked(const struct rules *rs, const char *orig, size_t origlen,
 	free(h);
 	free(u);
 out:
-	if (rs->model)
+	if (rs->model && opinion)
 		second_opinion(rs, orig, origlen, hits, &n);
 	return n;
+}
+
+size_t
+screen_text_checked(const struct rules *rs, const char *text, size_t len,
+    struct screen_hit **hits, int *unfinished)
+{
+	return checked(rs, text, len, hits, unfinished, 1);
+}
+
+size_t
+screen_quote_checked(const struct rules *rs, const char *text, size_t len,
+    struct screen_hit **hits, int *unfinished)
+{
+	return checked(rs, text, len, hits, unfinished, 0);
 }
 
 /* depth 1: a line read backwards (not looked at for lines backwards again) */

@@ -14,9 +14,11 @@
  * "u:TOKEN", and each two in a row as "b:FIRST_SECOND".  A category's
  * probability is the logistic of its bias plus the weights of the
  * features present (once each) divided by the square root of how many
- * features the text has (repeats included), or of N if that is more: a
- * long text does not add up to a hit by its length alone.  A text of
- * fewer than MODEL_MINWORDS words gets no opinion: its bias alone. */
+ * of the model's features the text has, or of N if that is more: a long
+ * text does not add up to a hit by its length alone, and words the model
+ * does not know (padding) change nothing.  A text of fewer than
+ * MODEL_MINWORDS words gets no opinion: its bias alone, which the loader
+ * makes sure is under every threshold. */
 #ifndef MODEL_H
 #define MODEL_H
 

@@ -24,6 +24,10 @@ size_t screen_text(const struct rules *, const char *text, size_t len, struct sc
  * limit): then text may hold what no hit shows, and must not pass. */
 size_t screen_text_checked(const struct rules *, const char *text, size_t len,
     struct screen_hit **hits, int *unfinished) __attribute__((nonnull(2)));
+/* The same for quoted history: the rules alone (the statistical second
+ * opinion learnt new text, whose labels say nothing of quotes). */
+size_t screen_quote_checked(const struct rules *, const char *text, size_t len,
+    struct screen_hit **hits, int *unfinished) __attribute__((nonnull(2)));
 
 /* What screening reads of a message: the subject, a blank line, the new
  * text with its signature (quoted history left out), and the attachments'

@@ -212,7 +212,7 @@ def main():
 [programme]
 pair_daily_cap = 100000
 [screening]
-rules = {os.path.join(ROOT, 'conf', 'rules')}
+rules = {os.environ.get('MENTORGATE_RULES', os.path.join(ROOT, 'conf', 'rules'))}
 """)
         size = seed(stack, gw, n)
         print(f"# {n} messages of {size / 1024:.1f} KB on average in the relay mailbox")

@@ -119,7 +119,7 @@ def thresholds(docs, group, fa):
         # (never under the prior and a margin: a text with no word for the
         # category, however short, is no hit)
         prior = 1 / (1 + math.exp(-prior_bias(docs, c)[0]))
-        thr[c] = max(prior + 0.1, neg[allowed] + 1e-4 if allowed < len(neg) else 0.5)
+        thr[c] = min(0.999, max(prior + 0.1, neg[allowed] + 1e-4 if allowed < len(neg) else 0.5))
         pos = [cv[c][i] for i, (_, cats, _v) in enumerate(docs) if c in cats]
         report[c] = sum(p >= thr[c] for p in pos), len(pos)
     return thr, report
@@ -148,20 +148,22 @@ def main():
         for x in f:
             df[x] = df.get(x, 0) + 1
     keep = {x for x, n in df.items() if n >= MIN_DF}
-    # a present feature weighs 1/sqrt(the text's features, repeats included,
-    # or FLOOR if fewer): a long text does not add up to a hit by length
+    # a present feature weighs 1/sqrt(how many of the model's features the
+    # text has, or FLOOR if fewer): a long text does not add up to a hit by
+    # its length, nor does padding dilute
     # (and fewer than MINWORDS words, 2 * MINWORDS - 1 features, get no
     # opinion, as in model.c)
-    docs = [(feats[p][0] & keep, cats, 1 / math.sqrt(max(feats[p][1], FLOOR))
+    docs = [(feats[p][0] & keep, cats, 1 / math.sqrt(max(len(feats[p][0] & keep), FLOOR))
              if feats[p][1] >= 2 * MINWORDS - 1 else 0.0) for p, cats in labelled]
     thr, report = thresholds(docs, group, a.fa)
     models = {c: train(docs, c) for c in CATS}
-    rows = {}
+    rows = {x: [] for x in keep}    # (every feature: each counts in the scale)
     for i, c in enumerate(CATS):
         for x, v in models[c][0].items():
-            if abs(v) >= 0.01:
-                rows.setdefault(x, []).append(f'{i}:{v:.3f}')
-    with open(a.out, 'w') as fh:
+            if float(f'{v:.3f}'):
+                rows[x].append(f'{i}:{v:.3f}')
+    tmp = a.out + '.new'    # (a daemon reloading meanwhile reads the old one whole)
+    with open(tmp, 'w') as fh:
         fh.write('# The screen\'s statistical second opinion: made by `make model`\n'
                  '# (tests/corpus/train_model.py), not by hand.\n'
                  f'# Trained on {len(docs)} labelled messages: the shared set\'s working half and\n'
@@ -175,6 +177,7 @@ def main():
         fh.write('threshold ' + ' '.join(f'{thr[c]:.4f}' for c in CATS) + '\n')
         for x in sorted(rows):
             fh.write(f'{x} {" ".join(rows[x])}\n')
+    os.replace(tmp, a.out)
     print(f'{a.out}: {len(docs)} messages, {len(rows)} features; cross-validated recall at '
           f'<= {a.fa:.0%} false alarms: ' + ', '.join(f'{c} {k}/{n}' for c, (k, n) in report.items()))
 

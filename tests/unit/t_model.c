@@ -100,18 +100,59 @@ scores(void)
 	t = "shall we MEET   UP at the cafe on Friday";
 	model_score(m, t, strlen(t), p, span);
 	ok(model_hit(m, 1, p[1]) && span[1][0] == 26 && span[1][1] == 30, "a pair across spaces");
-	/* the same word in a long text: 302 words, 603 features */
+	/* padding with words it does not know changes nothing */
 	struct buf b = {0};
-	buf_adds(&b, "hopeless");
+	buf_adds(&b, "I feel HOPELESS, hopeless. No point, none at all");
 	for (int i = 0; i < 301; i++)
 		buf_adds(&b, " word");
 	model_score(m, b.s, b.len, p, span);
-	ok(fabs(p[0] - 1 / (1 + exp(2 - 30 / sqrt(603.0)))) < 1e-6 && !model_hit(m, 0, p[0]),
-	    "a long text weighs each word less (%f)", p[0]);
+	ok(fabs(p[0] - 1 / (1 + exp(-2.5))) < 1e-6, "padding changes nothing (%f)", p[0]);
 	buf_free(&b);
 	model_free(m);
 out:
 	buf_free(&errs);
+	remove_dir(dir, files);
+}
+
+/* A text with more of the model's features than its floor weighs each
+ * less: 1 / sqrt(known features). */
+static void
+long_text(void)
+{
+	static const char *files[] = { "screen.model", NULL, NULL };
+	char dir[] = "/tmp/t_model.XXXXXX";
+	struct buf model = {0}, t = {0};
+	struct model *m = NULL;
+	struct buf errs = {0};
+	double p[MODEL_MAXCAT];
+	size_t span[MODEL_MAXCAT][2];
+
+	buf_adds(&model, "categories risk\nbias -2\nthreshold 0.6\nfloor 4\nu:hopeless 0:3\n");
+	buf_adds(&t, "hopeless");
+	for (int i = 0; i < 99; i++) {
+		buf_printf(&model, "u:w%c%c\n", 'a' + i / 26, 'a' + i % 26);	/* (no weight) */
+		buf_printf(&t, " w%c%c", 'a' + i / 26, 'a' + i % 26);
+	}
+	files[1] = model.s;
+	if (write_dir(dir, files)) {
+		ok(0, "cannot write %s", dir);
+		return;
+	}
+	char *path = xasprintf("%s/screen.model", dir);
+	ok(model_load(path, &m, &errs) == MG_OK, "a model of 100 features loads: %s",
+	    errs.s ? errs.s : "");
+	if (m) {
+		model_score(m, t.s, t.len, p, span);
+		ok(fabs(p[0] - 1 / (1 + exp(2 - 3 / 10.0))) < 1e-6 && !model_hit(m, 0, p[0]),
+		    "100 known features: each weighs a tenth (%f)", p[0]);
+		model_score(m, t.s, 8 + 4 * 7, p, span);	/* "hopeless" and 7 more: 8 known */
+		ok(fabs(p[0] - 1 / (1 + exp(2 - 3 / sqrt(8.0)))) < 1e-6, "8 known: 1/sqrt(8) (%f)", p[0]);
+		model_free(m);
+	}
+	free(path);
+	buf_free(&errs);
+	buf_free(&model);
+	buf_free(&t);
 	remove_dir(dir, files);
 }
 
@@ -197,6 +238,11 @@ main(void)
 	bad_file("categories risk\nbias 1\nthreshold 0.5\nword 0:1\n", ":4: a feature is u:WORD");
 	bad_file("categories risk\nbias 1\n", "no threshold line");
 	bad_file("categories risk\nbias 1\nthreshold 0.5\nfloor 0\n", ":4: floor: a whole number");
+	bad_file("categories risk\nbias 1\nthreshold 0.7\n", "risk: the threshold is not above the bias");
+	bad_file("categories risk risk\nbias 1 1\nthreshold 0.5 0.5\n", ":1: a category given twice");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:1 0:2\n", ":4: weights are INDEX");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:1e300\n", ":4: weights are INDEX");
+	long_text();
 	among_rules();
 	return tap_done();
 }
