@@ -32,19 +32,12 @@ fnv(uint64_t h, const char *s, size_t n)
 
 struct tok {
 	size_t a, b;	/* the token's bytes, apostrophes included */
-	int digit;
 };
 
 static int
 letter(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static int
-digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
 }
 
 /* An apostrophe ('\'' or U+2019): its length at s[i], else 0. */
@@ -65,17 +58,16 @@ next_tok(const char *s, size_t len, size_t *i, struct tok *t)
 {
 	size_t k = *i, q;
 
-	while (k < len && !letter(s[k]) && !digit(s[k]))
+	while (k < len && !letter(s[k]))
 		k++;
 	if (k >= len)
 		return 0;
 	t->a = k;
-	t->digit = digit(s[k]);
 	t->b = ++k;
 	for (;;) {
 		while (k < len && (q = apostrophe(s, k, len)))
 			k += q;
-		if (k < len && (t->digit ? digit(s[k]) : letter(s[k])))
+		if (k < len && letter(s[k]))
 			t->b = ++k;
 		else
 			break;
@@ -84,12 +76,10 @@ next_tok(const char *s, size_t len, size_t *i, struct tok *t)
 	return 1;
 }
 
-/* The token as a feature reads it: lower case, a number as '#'. */
+/* The token as a feature reads it: lower case. */
 static uint64_t
 tok_hash(uint64_t h, const char *s, const struct tok *t)
 {
-	if (t->digit)
-		return fnv(h, "#", 1);
 	for (size_t k = t->a; k < t->b; k++) {
 		char c = s[k];
 		if (!letter(c))
@@ -103,10 +93,6 @@ tok_hash(uint64_t h, const char *s, const struct tok *t)
 static void
 tok_text(struct buf *b, const char *s, const struct tok *t)
 {
-	if (t->digit) {
-		buf_adds(b, "#");
-		return;
-	}
 	for (size_t k = t->a; k < t->b; k++)
 		if (letter(s[k]))
 			buf_addc(b, s[k] >= 'A' && s[k] <= 'Z' ? (char)(s[k] + 32) : s[k]);

@@ -9,8 +9,9 @@
  *     floor N                     optional (1): see below
  *     FEATURE IDX:W ...           a feature's weights, by category index
  *
- * Features: the text's tokens (runs of ASCII letters, lower-cased, or of
- * digits, each written '#'; an apostrophe inside is dropped), each as
+ * Features: the text's words (runs of ASCII letters, lower-cased; an
+ * apostrophe inside is dropped; digits and all else separate them: numbers
+ * are the detectors' to judge, the model reads words), each as
  * "u:TOKEN", and each two in a row as "b:FIRST_SECOND".  A category's
  * probability is the logistic of its bias plus the weights of the
  * features present (once each) divided by the square root of how many
