@@ -16,7 +16,7 @@ struct model {
 	double bias[MODEL_MAXCAT], thr[MODEL_MAXCAT];
 	uint64_t *slot;		/* feature hashes (0: empty) */
 	uint32_t *index;	/* slot -> feature */
-	float *w;		/* nfeat * ncat */
+	int16_t *w;		/* nfeat * ncat, in thousandths */
 };
 
 #define FNV_OFFSET	14695981039346656037ULL
@@ -190,7 +190,7 @@ score_one(uint64_t h, size_t a, size_t b, void *arg)
 	sc->seen[j / 8] |= (unsigned char)(1u << (j % 8));
 	sc->known++;
 	for (size_t c = 0; c < sc->m->ncat; c++) {
-		double w = sc->m->w[(size_t)j * sc->m->ncat + c];
+		double w = sc->m->w[(size_t)j * sc->m->ncat + c] / 1000.0;
 		sc->z[c] += w;
 		if (w > sc->best[c]) {
 			sc->best[c] = w;
@@ -268,9 +268,10 @@ numbers(const struct model *m, char *rest, double *v, int probability)
 	return c == m->ncat ? 0 : -1;
 }
 
-/* FEATURE IDX:W ...: its weights into row. */
+/* FEATURE IDX:W ...: its weights into row (thousandths: the trainer
+ * writes three decimals). */
 static int
-weights(const struct model *m, char *rest, float *row)
+weights(const struct model *m, char *rest, int16_t *row)
 {
 	char *end, *save;
 
@@ -281,9 +282,9 @@ weights(const struct model *m, char *rest, float *row)
 			return -1;
 		const char *w0 = end + 1;
 		double w = strtod(w0, &end);
-		if (errno || end == w0 || *end || !(fabs(w) <= 1e6) || w == 0)
+		if (errno || end == w0 || *end || !(fabs(w) <= MODEL_MAXWEIGHT) || !lround(w * 1000))
 			return -1;
-		row[c] = (float)w;
+		row[c] = (int16_t)lround(w * 1000);
 	}
 	return 0;
 }
@@ -306,23 +307,24 @@ model_load(const char *path, struct model **out, struct buf *errs)
 	/* read once: a file rewritten meanwhile is read as it was */
 	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
 		buf_add(&text, chunk, got);
-	if (ferror(f) || memchr(text.s ? text.s : "", 0, text.len)) {
-		buf_printf(errs, "%s: %s\n", path, ferror(f) ? strerror(errno) : "not text");
+	char *all = text.s;
+	if (ferror(f) || !all || memchr(all, 0, text.len)) {
+		buf_printf(errs, "%s: %s\n", path, ferror(f) ? strerror(errno) : all ? "not text" : "empty");
 		fclose(f);
 		buf_free(&text);
 		return MG_BADCONF;
 	}
 	fclose(f);
 	for (size_t i = 0; i < text.len; i++)
-		nlines += text.s[i] == '\n';
+		nlines += all[i] == '\n';
 	nlines++;
 	m = xcalloc(1, sizeof *m);
 	m->floor = 1;
-	for (m->cap = 64; m->cap < nlines + nlines / 2; m->cap *= 2)	/* (at most 2/3 full) */
+	for (m->cap = 64; m->cap < nlines + nlines / 4; m->cap *= 2)	/* (at most 4/5 full) */
 		;
 	m->slot = xcalloc(m->cap, sizeof *m->slot);
 	m->index = xcalloc(m->cap, sizeof *m->index);
-	for (line = text.s ? text.s : (char *)""; line; line = next) {
+	for (line = all; line; line = next) {
 		size_t n;
 		if ((next = strchr(line, '\n')))
 			*next++ = 0;
@@ -375,9 +377,10 @@ model_load(const char *path, struct model **out, struct buf *errs)
 		else {
 			if (!m->w)	/* (at most a row a line) */
 				m->w = xcalloc(nlines * m->ncat, sizeof *m->w);
-			float *row = m->w + m->nfeat * m->ncat;
+			int16_t *row = m->w + m->nfeat * m->ncat;
 			if (weights(m, rest, row))
-				why = "weights are INDEX:WEIGHT, an index per category";
+				why = "weights are INDEX:WEIGHT, an index per category, a weight "
+				    "of 0.001 to 30 either way";
 			else if (insert(m, fnv(FNV_OFFSET, line, strlen(line)), (uint32_t)m->nfeat))
 				why = "feature given twice";
 			else

@@ -8,6 +8,7 @@
  *     threshold P ...             a hit from this probability on (0 < P < 1)
  *     floor N                     optional (1): see below
  *     FEATURE IDX:W ...           a feature's weights, by category index
+ *                                 (three decimals, at most MODEL_MAXWEIGHT)
  *
  * Features: the text's words (runs of ASCII letters, lower-cased; an
  * apostrophe inside is dropped; digits and all else separate them: numbers
@@ -29,6 +30,7 @@
 
 #define MODEL_MAXCAT 16
 #define MODEL_MINWORDS 8
+#define MODEL_MAXWEIGHT 30	/* (kept in thousandths: int16_t) */
 
 struct model;
 

@@ -13,10 +13,10 @@ screening reads), from
 Each category's threshold is set by cross-validation by writer (each set
 scored by a model trained on the others): the lowest probability, above
 the category's prior, at which the messages labelled `none` that it would
-hit are at most its eighth of the false alarms allowed (2 % by default).  Deterministic: the same
+hit are at most its eighth of the false alarms allowed (1 % by default).  Deterministic: the same
 data gives the same file.  Python standard library only.
 
-  train_model.py [--out FILE] [--fa 0.02]
+  train_model.py [--out FILE] [--fa 0.01]
 """
 import argparse
 import csv
@@ -128,7 +128,7 @@ def thresholds(docs, group, fa):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default=os.path.join(ROOT, 'conf', 'rules', 'screen.model'))
-    ap.add_argument('--fa', type=float, default=0.02)
+    ap.add_argument('--fa', type=float, default=0.01)
     a = ap.parse_args()
     labelled = []
     shared = os.path.join(SHARED, 'corpora', 'safeguard')
@@ -160,6 +160,7 @@ def main():
     rows = {x: [] for x in keep}    # (every feature: each counts in the scale)
     for i, c in enumerate(CATS):
         for x, v in models[c][0].items():
+            v = max(-30.0, min(30.0, v))    # (model.c keeps thousandths, up to 30)
             if float(f'{v:.3f}'):
                 rows[x].append(f'{i}:{v:.3f}')
     tmp = a.out + '.new'    # (a daemon reloading meanwhile reads the old one whole)

@@ -231,6 +231,7 @@ main(void)
 	features("... !!", "");
 	scores();
 	bad_file("bias 1\n", ":1: \"categories\" must come first");
+	bad_file("", "screen.model: empty");
 	bad_file("categories risk\nbias 1 2\nthreshold 0.5\n", ":2: bias: one number per category");
 	bad_file("categories risk\nbias 1\nthreshold 1.5\n", ":3: threshold: one probability");
 	bad_file("categories risk\nbias 1\nthreshold 0.5\nu:a 0:1\nu:a 0:2\n", ":5: feature given twice");
