@@ -1,14 +1,16 @@
 """Screening in the relay: risky new text is held (never reaches the
 partner), so is a quote of what the pair never exchanged (t_quoted has
-true quotes), every hit is recorded, and a broken rule file stops the
+true quotes), every hit is recorded, the statistical second opinion holds
+what no rule caught (new text only), and a broken rule file stops the
 configuration with file:line."""
 import os
 import subprocess
 
-from harness import BUILD, Gateway, make_mail
+from harness import BUILD, Gateway, body_text, make_mail, parse
 
 MENTEE = "alex@school.test"
 MENTOR = "sam@nhs.test"
+COORD = "coord@mentoring.test"
 RULES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                      "conf", "rules")
 
@@ -41,6 +43,41 @@ def test_risky_text_is_held_and_a_quote_of_what_was_never_relayed(stack):
     assert (rows["Re: Week 2"][3], "contact-phone", "hold", "07700 900123") in flags, flags
     assert stack.count(MENTOR) == 0, "nothing held reaches the partner"
     assert stack.count(MENTEE) == 0
+
+
+def test_the_model_holds_what_no_rule_caught_and_says_why(stack):
+    """The statistical second opinion in the relay: a category it rates is
+    held as model-CATEGORY, the coordinator is told why and sees the word
+    that weighs most; quoted history is the rules' alone.  (A model of one
+    made-up word, so that no rule can know it.)"""
+    import shutil
+    gw = Gateway(stack)
+    rules = os.path.join(gw.dir, "rules")
+    shutil.copytree(RULES, rules)
+    with open(os.path.join(rules, "screen.model"), "w") as f:
+        f.write("categories risk\nbias -3\nthreshold 0.5\nfloor 10\nu:zorbly 0:25\n")
+    with open(gw.conf, "a") as f:
+        f.write(f"\n[screening]\nrules = {rules}\n")
+    to_mentor, to_mentee = gw.setup_pair()
+    stack.send(MENTEE, to_mentor, make_mail(MENTEE, to_mentor, "Week 4",
+               "Honestly the whole week felt zorbly again and I could not shake it"))
+    stack.send(MENTOR, to_mentee, make_mail(MENTOR, to_mentee, "Re: Week 3",
+               "Thanks for the update, we can pick the reading list up on Thursday.\r\n\r\n"
+               "On Sun, 22 Nov 2026 at 10:00, Alex wrote:\r\n"
+               "> the whole week felt zorbly again and I could not shake it off"))
+    stack.wait_count("relay@mentoring.test", 2)
+    gw.once()
+    rows = {r[0]: r for r in gw.sql("SELECT subject, state, reason, id FROM messages")}
+    assert rows["Week 4"][1:3] == ("held", "screening: risk"), rows
+    assert rows["Re: Week 3"][1] == "relayed", rows
+    flags = gw.sql("SELECT message, rule, category, action, excerpt FROM flags")
+    assert flags == [(rows["Week 4"][3], "model-risk", "risk", "hold", "zorbly")], flags
+    stack.wait_queue_empty()
+    holds = [parse(m) for m in stack.messages(COORD) if b"held: " in m]
+    assert len(holds) == 1, [str(parse(m)["Subject"]) for m in stack.messages(COORD)]
+    text = body_text(holds[0])
+    assert "statistical second opinion" in text and "zorbly" in text, text
+    assert stack.wait_count(MENTEE, 1) == 1 and stack.count(MENTOR) == 0
 
 
 def test_bad_rule_file_is_a_config_error(stack):
