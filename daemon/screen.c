@@ -317,13 +317,20 @@ scan(const struct rules *rs, const char *s, size_t len)
 }
 
 /* The sentence around s[a, b): back to the last '.', '!', '?' or blank
- * line before it, on to the next after it, at most WINDOW either side. */
+ * line before it, on to the next after it, at most WINDOW either side.  A
+ * stop before a small letter or a digit ("help@office.test", "9.30") ends
+ * no sentence; one before a capital does ("mind.Meet"). */
 #define WINDOW 300
 
 static int
 boundary(const char *s, size_t i, size_t len)
 {
-	return strchr(".!?", s[i]) || (s[i] == '\n' && i + 1 < len && s[i + 1] == '\n');
+	if (s[i] == '\n')
+		return i + 1 < len && s[i + 1] == '\n';
+	if (s[i] == '!' || s[i] == '?')
+		return 1;
+	return s[i] == '.' && (i + 1 == len || !(islower((unsigned char)s[i + 1]) ||
+	    isdigit((unsigned char)s[i + 1])));
 }
 
 /* Does one of r's unless patterns match in the sentence of s[a, b)? */
