@@ -15,6 +15,15 @@ static const char *const categories[] = {
 	"contact-phone", "contact-email", "social", "address", "meeting", "money", "risk", "abuse",
 };
 
+static int
+known_category(const char *name)
+{
+	for (size_t i = 0; i < sizeof categories / sizeof *categories; i++)
+		if (!strcmp(name, categories[i]))
+			return 1;
+	return 0;
+}
+
 const char *
 rules_action_name(enum rule_action a)
 {
@@ -410,11 +419,7 @@ load_file(struct load *ld, const char *path, struct buf *errs)
 			buf_printf(errs, "%s:%d: %s outside a [rule NAME] stanza\n", path, lineno, key);
 			bad++;
 		} else if (!strcmp(key, "category")) {
-			size_t i;
-			for (i = 0; i < sizeof categories / sizeof *categories; i++)
-				if (!strcmp(val, categories[i]))
-					break;
-			if (i == sizeof categories / sizeof *categories) {
+			if (!known_category(val)) {
 				buf_printf(errs, "%s:%d: unknown category %s (one of: %s)\n", path, lineno,
 				    val, RULES_CATEGORIES);
 				bad++;
@@ -559,11 +564,7 @@ load_model(struct rules *rs, const char *dir, struct buf *errs)
 	}
 	for (size_t c = 0; c < model_ncat(rs->model); c++) {
 		const char *cat = model_category(rs->model, c);
-		size_t i;
-		for (i = 0; i < sizeof categories / sizeof *categories; i++)
-			if (!strcmp(cat, categories[i]))
-				break;
-		if (i == sizeof categories / sizeof *categories) {
+		if (!known_category(cat)) {
 			buf_printf(errs, "%s: unknown category %s (one of: %s)\n", path, cat,
 			    RULES_CATEGORIES);
 			bad++;
