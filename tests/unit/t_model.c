@@ -220,6 +220,31 @@ out:
 	remove_dir(dir, files);
 }
 
+/* A model that names a category the rules do not know refuses the set,
+ * naming the file and the category. */
+static void
+unknown_category(void)
+{
+	static const char *const files[] = {
+		"10-t.rules", "[rule cafe]\ncategory = meeting\naction = hold\npattern = \\bcafe\\b\n"
+		    "match = the cafe\nnomatch = the park\n",
+		"screen.model", "categories risk gossip\nbias -2 -2\nthreshold 0.6 0.6\nu:a 0:1\n", NULL };
+	char dir[] = "/tmp/t_model.XXXXXX";
+	struct rules *rs = NULL;
+	struct buf errs = {0};
+
+	if (write_dir(dir, files)) {
+		ok(0, "cannot write %s", dir);
+		return;
+	}
+	ok(rules_load(dir, &rs, &errs) == MG_BADCONF && !rs, "a model of an unknown category refuses the set");
+	ok(errs.s && strstr(errs.s, "screen.model: unknown category gossip (one of: "),
+	    "and says which: %s", errs.s ? errs.s : "");
+	rules_free(rs);
+	buf_free(&errs);
+	remove_dir(dir, files);
+}
+
 int
 main(void)
 {
@@ -230,6 +255,7 @@ main(void)
 	features("", "");
 	features("... !!", "");
 	scores();
+	unknown_category();
 	bad_file("bias 1\n", ":1: \"categories\" must come first");
 	bad_file("", "screen.model: empty");
 	bad_file("categories risk\nbias 1 2\nthreshold 0.5\n", ":2: bias: one number per category");
