@@ -72,7 +72,8 @@ def features(paths):
 
 def spans(seq, n, most):
     """The first `most` runs of n words of a feature sequence, one after
-    another (the pair before a run's first word left out)."""
+    another (each run holds the pair that joins its first word to the word
+    before, and not the pair its last word ends)."""
     words = [i for i, x in enumerate(seq) if x.startswith('u:')]
     return [seq[words[s]:words[s + n - 1] + 1] for s in range(0, len(words) - n + 1, n)][:most]
 
