@@ -47,7 +47,7 @@ static const char usage_text[] =
 	"usage: mentorctl -c FILE COMMAND [ARGS]\n"
 	"       mentorctl extract [FILE|-]          the new text of one raw message\n"
 	"       mentorctl classify [FILE|-]         bounce permanent|transient RCPTS, autoreply or message\n"
-	"       mentorctl [-c FILE] rules test [FILE|-]   screening hits: CATEGORY RULE ACTION START-END TEXT\n"
+	"       mentorctl [-c FILE] rules test [FILE...|-] screening hits: CATEGORY RULE ACTION START-END TEXT\n"
 	"       mentorctl [-c FILE] rules check     every rule against its own examples\n"
 	"       mentorctl rules features FILE...    the screening model's features of each message\n"
 	"       mentorctl -c FILE rules replay --days N   current rules over stored messages\n"
@@ -529,14 +529,44 @@ rules_features(int argc, char **argv)
 	return rc;
 }
 
+/* rules test: the hits of one raw message (path NULL: standard input),
+ * each line after the path when named. */
+static int
+rules_test_one(const struct rules *rs, const char *path, int named)
+{
+	struct screen_hit *h;
+	size_t len, n;
+	char *raw, *text;
+
+	if (!(raw = slurp(path, &len)))
+		return EX_NOINPUT;
+	text = screened_text(raw, len);
+	n = screen_text(rs, text, strlen(text), &h);
+	for (size_t i = 0; i < n; i++) {
+		if (named)
+			printf("%s: ", path);
+		/* (a flag holds nothing by itself: its line is marked so) */
+		printf("%s%s %s %s %zu-%zu ", h[i].rule->action == RULE_FLAG ? "flag:" : "",
+		    h[i].rule->category, h[i].rule->name, rules_action_name(h[i].rule->action),
+		    h[i].start, h[i].end);
+		for (size_t k = h[i].start; k < h[i].end; k++)
+			putchar(text[k] == '\n' || text[k] == '\r' ? ' ' : text[k]);
+		if (h[i].rule->why)
+			printf(" [why: %s]", h[i].rule->why);
+		putchar('\n');
+	}
+	free(h);
+	free(text);
+	free(raw);
+	return 0;
+}
+
 static int
 cmd_rules(const struct conf *c, int argc, char **argv)
 {
 	struct rules *rs;
 	struct buf errs = {0};
-	char *dir = rules_dir(c), *raw, *text;
-	struct screen_hit *h;
-	size_t len, n;
+	char *dir = rules_dir(c);
 	int rc = 0;
 
 	if (argc > 2 && !strcmp(argv[1], "features")) {
@@ -544,7 +574,7 @@ cmd_rules(const struct conf *c, int argc, char **argv)
 		return rules_features(argc - 2, argv + 2);
 	}
 	if (argc < 2 || (strcmp(argv[1], "test") && strcmp(argv[1], "check")) ||
-	    (!strcmp(argv[1], "test") && argc > 3) || (!strcmp(argv[1], "check") && argc > 2)) {
+	    (!strcmp(argv[1], "check") && argc > 2)) {
 		free(dir);
 		return usage();
 	}
@@ -562,26 +592,11 @@ cmd_rules(const struct conf *c, int argc, char **argv)
 			printf("%s: %zu rules, every example right\n", dir, rs->n);
 		goto out;
 	}
-	if (!(raw = slurp(argc == 3 ? argv[2] : NULL, &len))) {
-		rc = EX_NOINPUT;
-		goto out;
-	}
-	text = screened_text(raw, len);
-	n = screen_text(rs, text, strlen(text), &h);
-	for (size_t i = 0; i < n; i++) {
-		/* (a flag holds nothing by itself: its line is marked so) */
-		printf("%s%s %s %s %zu-%zu ", h[i].rule->action == RULE_FLAG ? "flag:" : "",
-		    h[i].rule->category, h[i].rule->name, rules_action_name(h[i].rule->action),
-		    h[i].start, h[i].end);
-		for (size_t k = h[i].start; k < h[i].end; k++)
-			putchar(text[k] == '\n' || text[k] == '\r' ? ' ' : text[k]);
-		if (h[i].rule->why)
-			printf(" [why: %s]", h[i].rule->why);
-		putchar('\n');
-	}
-	free(h);
-	free(text);
-	free(raw);
+	/* (several files: each hit's line starts with its file's name, as
+	 * grep's do; the rules are loaded once) */
+	for (int f = 2; f < (argc > 2 ? argc : 3); f++)
+		if (rules_test_one(rs, f < argc ? argv[f] : NULL, argc > 3) != 0)
+			rc = EX_NOINPUT;
 out:
 	rules_free(rs);
 	buf_free(&errs);

@@ -190,21 +190,22 @@ finish(struct rules *rs, struct rule *r, struct buf *errs)
 	return 0;
 }
 
-/* What the files of one directory have defined so far. */
+/* What the files of one directory have defined so far: word lists and
+ * regex fragments, both named in patterns as {NAME}. */
 struct words {
 	char *name;
-	char *re;	/* the list as one alternation */
+	char *re;	/* the list, or the fragment's lines, as one alternation */
 };
 
 struct load {
 	struct rules *rs;
 	struct words *w;
 	size_t nw;
-	/* the [words NAME] stanza being read */
+	/* the [words NAME] or [fragment NAME] stanza being read */
 	char *wname, *wfile;
-	char **entries;
+	char **entries;	/* (a fragment's: regex lines, lists expanded) */
 	size_t nentries;
-	int wline, wsource;
+	int wline, wsource, fragment;
 };
 
 static int
@@ -248,7 +249,20 @@ words_re(char **e, size_t n)
 	return buf_steal(&b);
 }
 
-/* A finished [words] stanza: defined, or reported. */
+/* A fragment's lines as one group: each line an alternative. */
+static char *
+fragment_re(char **e, size_t n)
+{
+	struct buf b = {0};
+
+	buf_adds(&b, "(?:");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&b, "%s(?:%s)", i ? "|" : "", e[i]);
+	buf_addc(&b, ')');
+	return buf_steal(&b);
+}
+
+/* A finished [words] or [fragment] stanza: defined, or reported. */
 static int
 words_finish(struct load *ld, struct buf *errs)
 {
@@ -258,11 +272,14 @@ words_finish(struct load *ld, struct buf *errs)
 		return 0;
 	for (size_t i = 0; i < ld->nw && !bad; i++)
 		if (!strcmp(ld->w[i].name, ld->wname)) {
-			buf_printf(errs, "%s:%d: word list %s is defined twice\n", ld->wfile, ld->wline,
+			buf_printf(errs, "%s:%d: {%s} is defined twice\n", ld->wfile, ld->wline,
 			    ld->wname);
 			bad = 1;
 		}
-	if (!bad && (!ld->nentries || !ld->wsource)) {
+	if (!bad && ld->fragment && !ld->nentries) {
+		buf_printf(errs, "%s:%d: fragment %s has no regex\n", ld->wfile, ld->wline, ld->wname);
+		bad = 1;
+	} else if (!bad && !ld->fragment && (!ld->nentries || !ld->wsource)) {
 		buf_printf(errs, "%s:%d: word list %s has no %s\n", ld->wfile, ld->wline, ld->wname,
 		    ld->nentries ? "source" : "word");
 		bad = 1;
@@ -270,7 +287,8 @@ words_finish(struct load *ld, struct buf *errs)
 	if (!bad) {
 		ld->w = xpush(ld->w, ld->nw, sizeof *ld->w);
 		ld->w[ld->nw].name = ld->wname;
-		ld->w[ld->nw++].re = words_re(ld->entries, ld->nentries);
+		ld->w[ld->nw++].re = ld->fragment ? fragment_re(ld->entries, ld->nentries) :
+		    words_re(ld->entries, ld->nentries);
 		ld->wname = NULL;
 	}
 	free(ld->wname);
@@ -281,11 +299,11 @@ words_finish(struct load *ld, struct buf *errs)
 	ld->wname = ld->wfile = NULL;
 	ld->entries = NULL;
 	ld->nentries = 0;
-	ld->wsource = 0;
+	ld->wsource = ld->fragment = 0;
 	return bad;
 }
 
-/* src with each {NAME} (a word list defined above; not \p{..}, x{2,3})
+/* src with each {NAME} (a word list or fragment defined above; not \p{..}, x{2,3})
  * replaced by its alternation, or NULL with why in err. */
 static char *
 expand(const struct load *ld, const char *src, char *err, size_t errlen)
@@ -308,7 +326,8 @@ expand(const struct load *ld, const char *src, char *err, size_t errlen)
 					if (strlen(ld->w[i].name) == n && !strncmp(ld->w[i].name, p + 1, n))
 						break;
 				if (i == ld->nw) {
-					snprintf(err, errlen, "unknown word list {%.*s}", (int)n, p + 1);
+					snprintf(err, errlen, "unknown word list or fragment {%.*s}", (int)n,
+					    p + 1);
 					buf_free(&b);
 					return NULL;
 				}
@@ -366,21 +385,22 @@ load_file(struct load *ld, const char *path, struct buf *errs)
 				allow = 1;
 				continue;
 			}
-			int words = !strncmp(s, "[words ", 7);
-			if (!e || (strncmp(s, "[rule ", 6) && !words) || e[1]) {
-				buf_printf(errs, "%s:%d: expected [rule NAME], [words NAME] or [allow]\n", path,
-				    lineno);
+			int words = !strncmp(s, "[words ", 7), frag = !strncmp(s, "[fragment ", 10);
+			if (!e || (strncmp(s, "[rule ", 6) && !words && !frag) || e[1]) {
+				buf_printf(errs, "%s:%d: expected [rule NAME], [words NAME], [fragment NAME] "
+				    "or [allow]\n", path, lineno);
 				bad++;
 				continue;
 			}
 			*e = 0;
-			char *name = xstrdup(trim(s + (words ? 7 : 6)));
+			char *name = xstrdup(trim(s + (words ? 7 : frag ? 10 : 6)));
 			if (!*name || strpbrk(name, " \t{}")) {
 				buf_printf(errs, "%s:%d: a %s name is one word\n", path, lineno,
-				    words ? "word list" : "rule");
+				    words ? "word list" : frag ? "fragment" : "rule");
 				bad++;
 			}
-			if (words) {
+			if (words || frag) {
+				ld->fragment = frag;
 				ld->wname = name;
 				ld->wfile = xstrdup(path);
 				ld->wline = lineno;
@@ -405,6 +425,21 @@ load_file(struct load *ld, const char *path, struct buf *errs)
 				bad++;
 			} else
 				rules_allow(rs, val);
+		} else if (ld->wname && ld->fragment) {
+			/* (checked alone, so that an error names this line) */
+			struct pattern *re = NULL;
+			char *x = NULL;
+			if (strcmp(key, "regex") || !*val) {
+				buf_printf(errs, "%s:%d: a fragment holds regex = lines\n", path, lineno);
+				bad++;
+			} else if (!(re = compile(ld, val, &x, err, sizeof err))) {
+				buf_printf(errs, "%s:%d: regex: %s\n", path, lineno, err);
+				bad++;
+			} else {
+				ld->entries = xpush(ld->entries, ld->nentries, sizeof *ld->entries);
+				ld->entries[ld->nentries++] = x;
+			}
+			pattern_free(re);
 		} else if (ld->wname) {
 			if (!strcmp(key, "word") && *val)
 				add(&ld->entries, &ld->nentries, val);

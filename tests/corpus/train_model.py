@@ -14,13 +14,15 @@ Each category's threshold is set by cross-validation by writer (each set
 scored by a model trained on the others): the lowest probability, above
 the category's prior, at which the messages labelled `none` that it would
 hit are at most its eighth of the false alarms allowed (1 % by default).  Deterministic: the same
-data gives the same file.  Python standard library only.
+data gives the same file, however many processes the cross-validation
+runs in (one per core).  Python standard library only.
 
   train_model.py [--out FILE] [--fa 0.01]
 """
 import argparse
 import csv
 import math
+import multiprocessing
 import os
 import random
 import subprocess
@@ -114,18 +116,36 @@ def prob(model, f, v):
     return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
 
+_cv = None    # (docs, group) for fold(), shared with the pool's workers by fork
+
+
+def fold(job):
+    """One category's cross-validation scores of one writer's messages,
+    by a model trained on the others' (a pool's task: the result is the
+    same whichever process runs it)."""
+    g, c = job
+    docs, group = _cv
+    m = train([docs[i] for i in range(len(docs)) if group[i] != g], c)
+    return c, [(i, prob(m, docs[i][0], docs[i][2])) for i in range(len(docs)) if group[i] == g]
+
+
+def whole_model(c):
+    """One category's model from every doc (a pool's task)."""
+    return train(_cv[0], c)
+
+
 def thresholds(docs, group, fa, whole):
     """Cross-validated by writer: each set's messages scored by a model
     trained on the others, as new writers' mail will be.  Only the first
     `whole` docs, the messages, count (the rest are parts of them)."""
+    global _cv
+    _cv = docs, group
     cv = {c: [0.0] * len(docs) for c in CATS}
-    for g in sorted(set(group)):
-        test = [i for i in range(len(docs)) if group[i] == g]
-        rest = [docs[i] for i in range(len(docs)) if group[i] != g]
-        for c in CATS:
-            m = train(rest, c)
-            for i in test:
-                cv[c][i] = prob(m, docs[i][0], docs[i][2])
+    jobs = [(g, c) for g in sorted(set(group)) for c in CATS]
+    with multiprocessing.get_context('fork').Pool(os.cpu_count() or 1) as pool:
+        for c, got in pool.map(fold, jobs, chunksize=1):
+            for i, p in got:
+                cv[c][i] = p
     thr, report = {}, {}
     for c in CATS:
         neg = sorted((cv[c][i] for i, (_, cats, _v) in enumerate(docs[:whole]) if not cats), reverse=True)
@@ -178,7 +198,10 @@ def main():
             docs.append(doc(run, set()))
             group.append(group[i])
     thr, report = thresholds(docs, group, a.fa, whole)
-    models = {c: train(docs, c) for c in CATS}
+    global _cv
+    _cv = docs, None
+    with multiprocessing.get_context('fork').Pool(os.cpu_count() or 1) as pool:
+        models = dict(zip(CATS, pool.map(whole_model, CATS, chunksize=1)))
     rows = {x: [] for x in keep}    # (every feature: each counts in the scale)
     for i, c in enumerate(CATS):
         for x, v in models[c][0].items():

@@ -3,7 +3,9 @@ drive the coordinator's terminal: escape sequences and bidi overrides are
 shown as visible escapes, on a terminal and through a pipe alike."""
 import os
 import pty
+import shutil
 import subprocess
+import tempfile
 
 from harness import BUILD, Gateway, make_mail
 
@@ -68,3 +70,31 @@ def test_held_escape_sequences_are_shown_not_obeyed(stack):
     gw.ctl("export", "1", "--output", path)
     with open(path, encoding="utf-8") as f:
         assert "\x1b[8m and do not tell anyone" in f.read()
+
+
+def test_rules_test_on_several_files_names_each(stack):
+    """`rules test` of several files loads the rules once and starts each
+    hit's line with its file, as grep does; one file's lines are bare, and
+    what it prints is escaped all the same (a file's name too)."""
+    dirname = tempfile.mkdtemp(prefix="mg-rules-test-")
+    files = {}
+    for name, body in (("a.eml", BODY), ("b.eml", "Thanks, see you at the session on Monday."),
+                       ("c\x1b[8m.eml", "my number is 07700 900123")):
+        files[name] = os.path.join(dirname, name)
+        with open(files[name], "w", encoding="utf-8") as f:
+            f.write(make_mail(MENTEE, "relay+a@mentoring.test", "Week 3", body))
+    ctl = [os.path.join(BUILD, "mentorctl"), "rules", "test"]
+    env = dict(os.environ, MENTORGATE_RULES=RULES)
+    many = subprocess.run(ctl + [files["a.eml"], files["b.eml"], files["c\x1b[8m.eml"]], env=env,
+                          capture_output=True, text=True, check=True).stdout.splitlines()
+    one = subprocess.run(ctl + [files["a.eml"]], env=env, capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert many and one, (many, one)
+    assert [line for line in many if line.startswith(files["a.eml"] + ": ")] == \
+        [files["a.eml"] + ": " + line for line in one], (many, one)
+    assert not any(line.startswith(files["b.eml"]) for line in many), many
+    c = os.path.join(dirname, "c\\e[8m.eml") + ": contact-phone "
+    assert any(line.startswith(c) for line in many), many
+    assert not any(ch in "".join(many) for ch in RAW), many
+    assert not one[0].startswith(files["a.eml"]), one
+    shutil.rmtree(dirname)

@@ -205,8 +205,9 @@ words_unless_allow(void)
 	if (!(path = rules_file(dir, "10-w.rules", "[allow]\nentry = 0800 1111\nentry = Example.ORG\n"
 	    "[words meet]\nsource = test\nword = meet*\nword = catch up\nword = see you\n"
 	    "[words place]\nsource = test\nword = park\nword = caf\xc3\xa9\nword = (x)\n"
+	    "[fragment refusal]\nregex = \\b(?:don't|never)\\b\nregex = \\bnot\\s+{meet}\n"
 	    "[rule meeting]\ncategory = meeting\naction = hold\npattern = {meet}\\W+(?:\\w+\\W+){0,3}?at\\W+the\\W+{place}\n"
-	    "unless = \\b(?:don't|never)\\b\nwhy = a meeting somewhere\n"
+	    "unless = {refusal}\nwhy = a meeting somewhere\n"
 	    "match = let's meet up at the park\nnomatch = I don't think we should meet at the park\n"
 	    "[rule phone]\ncategory = contact-phone\naction = hold\npattern = \\b0\\d{3} ?\\d{3,4}(?: ?\\d{3})?\\b\n"
 	    "match = ring 0800 123 456\nnomatch = ring Childline on 0800 1111\n"
@@ -224,6 +225,8 @@ words_unless_allow(void)
 		ok(hits(rs, "boundary", "we meet at noon"), "\\b{list} is a boundary and a list");
 		ok(hits(rs, "meeting", "meeting\nat the park"), "a list's words across a line break");
 		ok(!hits(rs, "meeting", "We never meet at the park. Fine."), "unless in the sentence drops it");
+		ok(!hits(rs, "meeting", "Better not meet up at the park."),
+		    "a fragment's second line, with a list in it, guards too");
 		ok(hits(rs, "meeting", "I don't mind. Meet me at the park?"), "unless in another sentence does not");
 		ok(!hits(rs, "meeting", "I don't write to x@a.test or meet at the park"),
 		    "a stop inside an address ends no sentence");
@@ -243,12 +246,17 @@ words_unless_allow(void)
 	/* an unknown list, a list without source */
 	if ((f = fopen(path, "w"))) {
 		fputs("[words a]\nword = x\n[rule r]\ncategory = risk\npattern = {nope}\\d{2}\\p{L}\n"
-		    "match = x\nnomatch = y\n", f);
+		    "match = x\nnomatch = y\n[fragment f]\nregex = (?:x\n[fragment g]\nword = x\n"
+		    "[fragment h]\n", f);
 		fclose(f);
 		ok(rules_load(dir, &rs, &errs) == MG_BADCONF, "bad word lists refuse the set");
 		ok(errs.s && strstr(errs.s, "10-w.rules:1: word list a has no source"), "a list needs a source");
-		ok(errs.s && strstr(errs.s, "10-w.rules:5: pattern: unknown word list {nope}"),
+		ok(errs.s && strstr(errs.s, "10-w.rules:5: pattern: unknown word list or fragment {nope}"),
 		    "an unknown list at its line (\\d{2} and \\p{L} are no lists)");
+		ok(errs.s && strstr(errs.s, "10-w.rules:9: regex: "), "a fragment's bad regex at its line");
+		ok(errs.s && strstr(errs.s, "10-w.rules:11: a fragment holds regex = lines"),
+		    "a fragment holds regex lines only");
+		ok(errs.s && strstr(errs.s, "10-w.rules:12: fragment h has no regex"), "nor is it empty");
 		unlink(path);
 	}
 	rmdir(dir);
