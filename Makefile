@@ -108,7 +108,7 @@ deps:
 
 test: deps
 	$(MAKE) all units
-	BUILD=$(BUILD) TSAN=$(TSAN) tests/run.sh
+	BUILD=$(BUILD) SAN=$(SAN) TSAN=$(TSAN) tests/run.sh
 
 demo: deps
 	$(MAKE) all
