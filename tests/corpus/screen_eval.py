@@ -4,13 +4,14 @@
 the blind half (odd-numbered cases from 1000 up: scored, never listed) and
 the working half (every other case).  `make screen-eval` prints recall per
 category and false alarms for both; tests/corpus/run.py checks floors."""
-import csv
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+
+import train_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.environ.get('MENTORGATE_SHARED', os.path.join(ROOT, '..', 'shared'))
@@ -58,9 +59,7 @@ def score_batch():
     if not corpus:
         return None, []
     env = dict(os.environ, MENTORGATE_RULES=os.path.join(ROOT, 'conf', 'rules'))
-    with open(os.path.join(corpus, 'labels.csv'), newline='', encoding='utf-8') as fh:
-        cases = [(r['file'].strip(), [c.strip() for c in r['categories'].split(';')
-                                      if c.strip() not in ('', 'none')]) for r in csv.DictReader(fh)]
+    cases = [(os.path.relpath(p, corpus), sorted(cats)) for p, cats in train_model.cases(corpus, False)]
     full = {os.path.join(corpus, f): f for f, _ in cases}
     got = {f: set() for f, _ in cases}
     paths_ = sorted(full)

@@ -119,6 +119,13 @@ def prob(model, f, v):
 _cv = None    # (docs, group) for fold(), shared with the pool's workers by fork
 
 
+def pool_map(fn, jobs):
+    """fn over jobs in a pool of one process per core, results in order
+    (the workers see _cv by fork)."""
+    with multiprocessing.get_context('fork').Pool(os.cpu_count() or 1) as pool:
+        return pool.map(fn, jobs, chunksize=1)
+
+
 def fold(job):
     """One category's cross-validation scores of one writer's messages,
     by a model trained on the others' (a pool's task: the result is the
@@ -141,11 +148,9 @@ def thresholds(docs, group, fa, whole):
     global _cv
     _cv = docs, group
     cv = {c: [0.0] * len(docs) for c in CATS}
-    jobs = [(g, c) for g in sorted(set(group)) for c in CATS]
-    with multiprocessing.get_context('fork').Pool(os.cpu_count() or 1) as pool:
-        for c, got in pool.map(fold, jobs, chunksize=1):
-            for i, p in got:
-                cv[c][i] = p
+    for c, got in pool_map(fold, [(g, c) for g in sorted(set(group)) for c in CATS]):
+        for i, p in got:
+            cv[c][i] = p
     thr, report = {}, {}
     for c in CATS:
         neg = sorted((cv[c][i] for i, (_, cats, _v) in enumerate(docs[:whole]) if not cats), reverse=True)
@@ -200,8 +205,7 @@ def main():
     thr, report = thresholds(docs, group, a.fa, whole)
     global _cv
     _cv = docs, None
-    with multiprocessing.get_context('fork').Pool(os.cpu_count() or 1) as pool:
-        models = dict(zip(CATS, pool.map(whole_model, CATS, chunksize=1)))
+    models = dict(zip(CATS, pool_map(whole_model, CATS)))
     rows = {x: [] for x in keep}    # (every feature: each counts in the scale)
     for i, c in enumerate(CATS):
         for x, v in models[c][0].items():
