@@ -47,7 +47,7 @@ static const char usage_text[] =
 	"usage: mentorctl -c FILE COMMAND [ARGS]\n"
 	"       mentorctl extract [FILE|-]          the new text of one raw message\n"
 	"       mentorctl classify [FILE|-]         bounce permanent|transient RCPTS, autoreply or message\n"
-	"       mentorctl [-c FILE] rules test [FILE...|-] screening hits: CATEGORY RULE ACTION START-END TEXT\n"
+	"       mentorctl [-c FILE] rules test [-H] [FILE...|-] screening hits: CATEGORY RULE ACTION START-END TEXT\n"
 	"       mentorctl [-c FILE] rules check     every rule against its own examples\n"
 	"       mentorctl rules features FILE...    the screening model's features of each message\n"
 	"       mentorctl -c FILE rules replay --days N   current rules over stored messages\n"
@@ -543,8 +543,8 @@ rules_test_one(const struct rules *rs, const char *path, int named)
 	text = screened_text(raw, len);
 	n = screen_text(rs, text, strlen(text), &h);
 	for (size_t i = 0; i < n; i++) {
-		if (named)
-			printf("%s: ", path);
+		if (named)	/* (standard input named as grep names it) */
+			printf("%s: ", path && strcmp(path, "-") ? path : "(standard input)");
 		/* (a flag holds nothing by itself: its line is marked so) */
 		printf("%s%s %s %s %zu-%zu ", h[i].rule->action == RULE_FLAG ? "flag:" : "",
 		    h[i].rule->category, h[i].rule->name, rules_action_name(h[i].rule->action),
@@ -592,11 +592,17 @@ cmd_rules(const struct conf *c, int argc, char **argv)
 			printf("%s: %zu rules, every example right\n", dir, rs->n);
 		goto out;
 	}
-	/* (several files: each hit's line starts with its file's name, as
-	 * grep's do; the rules are loaded once) */
-	for (int f = 2; f < (argc > 2 ? argc : 3); f++)
-		if (rules_test_one(rs, f < argc ? argv[f] : NULL, argc > 3) != 0)
-			rc = EX_NOINPUT;
+	/* (several files, or -H: each hit's line starts with its file's name,
+	 * as grep's do; the rules are loaded once) */
+	{
+		int first = 2, named;
+		if (argc > 2 && !strcmp(argv[2], "-H"))
+			first = 3;
+		named = first == 3 || argc - first > 1;
+		for (int f = first; f < (argc > first ? argc : first + 1); f++)
+			if (rules_test_one(rs, f < argc ? argv[f] : NULL, named) != 0)
+				rc = EX_NOINPUT;
+	}
 out:
 	rules_free(rs);
 	buf_free(&errs);

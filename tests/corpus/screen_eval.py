@@ -63,8 +63,8 @@ def score_batch():
     full = {os.path.join(corpus, f): f for f, _ in cases}
     got = {f: set() for f, _ in cases}
     paths_ = sorted(full)
-    # (/dev/null: at least two files, so that every line is named)
-    procs = [subprocess.Popen([CTL, 'rules', 'test'] + paths_[k::2] + ['/dev/null'], env=env,
+    # (-H: every line named, however many files)
+    procs = [subprocess.Popen([CTL, 'rules', 'test', '-H'] + paths_[k::2], env=env,
                               stdout=subprocess.PIPE, text=True, errors='replace') for k in range(2)]
     bad = []
     for p in procs:

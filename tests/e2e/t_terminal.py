@@ -97,4 +97,8 @@ def test_rules_test_on_several_files_names_each(stack):
     assert any(line.startswith(c) for line in many), many
     assert not any(ch in "".join(many) for ch in RAW), many
     assert not one[0].startswith(files["a.eml"]), one
+    # -H names one file's lines too, as grep -H does
+    named = subprocess.run(ctl + ["-H", files["a.eml"]], env=env, capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    assert named == [files["a.eml"] + ": " + line for line in one], (named, one)
     shutil.rmtree(dirname)
