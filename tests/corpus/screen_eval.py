@@ -64,8 +64,10 @@ def score_batch():
     got = {f: set() for f, _ in cases}
     paths_ = sorted(full)
     # (-H: every line named, however many files)
+    # (a batch is never empty: with no file, rules test would read stdin)
     procs = [subprocess.Popen([CTL, 'rules', 'test', '-H'] + paths_[k::2], env=env,
-                              stdout=subprocess.PIPE, text=True, errors='replace') for k in range(2)]
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+                              errors='replace') for k in range(2) if paths_[k::2]]
     bad = []
     for p in procs:
         for line in p.stdout:
