@@ -213,12 +213,17 @@ cross(struct info *a, struct info *b)
 {
 	struct info out = { EXACT, NULL, 0 };
 
-	for (size_t i = 0; i < a->n; i++)
+	for (size_t i = 0; i < a->n; i++) {
+		size_t n = strlen(a->s[i]);
 		for (size_t k = 0; k < b->n; k++) {
-			size_t n = strlen(a->s[i]);
-			int twice = n && a->s[i][n - 1] == ' ' && b->s[k][0] == ' ';
-			set_add(&out, xasprintf("%s%s", a->s[i], b->s[k] + twice));
+			const char *tail = b->s[k] + (n && a->s[i][n - 1] == ' ' && b->s[k][0] == ' ');
+			size_t m = strlen(tail);
+			char *s = xmalloc(n + m + 1);
+			memcpy(s, a->s[i], n);
+			memcpy(s + n, tail, m + 1);
+			set_add(&out, s);
 		}
+	}
 	info_free(a);
 	info_free(b);
 	*a = out;

@@ -522,33 +522,26 @@ load_file(struct load *ld, const char *path, struct buf *errs)
 	return bad;
 }
 
-/* Does pattern k of r match text (in the rule's view) without the
- * prefilter naming it a candidate? */
-static int
-missed_in(struct rules *rs, const struct rule *r, enum rule_view view, size_t k, const char *text,
+/* Mark always-run each pattern of r that matches text (in view) without
+ * the prefilter naming it a candidate: one scan for all of them. */
+static void
+check_example(struct rules *rs, const struct rule *r, enum rule_view view, const char *text,
     uint64_t *cand)
 {
-	size_t len = strlen(text), *map = NULL, i = r->pf_first + k;
+	size_t len = strlen(text), *map = NULL;
 	char *spoken = NULL;
-	int yes;
 
 	if (view == RULE_VIEW_SPOKEN)
 		text = spoken = screen_spoken(text, len, &map, &len);
 	else if (view == RULE_VIEW_PLAIN)
 		text = spoken = plain_view(text, len, &map, &len);
 	prefilter_scan(rs->pf, text, len, cand);
-	yes = !(cand[i / 64] >> (i % 64) & 1) && pattern_find(r->re[k], text, len, 0, NULL, NULL,
-	    NULL) > 0;
+	for (size_t k = 0, i = r->pf_first; k < r->nre; k++, i++)
+		if (!(cand[i / 64] >> (i % 64) & 1) && pattern_find(r->re[k], text, len, 0, NULL,
+		    NULL, NULL) > 0)
+			prefilter_always(rs->pf, i);
 	free(spoken);
 	free(map);
-	return yes;
-}
-
-static int
-missed(struct rules *rs, const struct rule *r, size_t k, const char *text, uint64_t *cand)
-{
-	return missed_in(rs, r, r->view, k, text, cand) ||
-	    (r->also_plain && missed_in(rs, r, RULE_VIEW_PLAIN, k, text, cand));
 }
 
 /* Index every pattern's literals.  A pattern that matches one of its
@@ -570,13 +563,12 @@ build_prefilter(struct rules *rs)
 	cand = xcalloc(prefilter_words(rs->pf) + 1, sizeof *cand);
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct rule *r = &rs->v[i];
-		for (size_t k = 0; k < r->nre; k++)
-			for (size_t e = 0; e < r->nmatch + r->nnomatch; e++)
-				if (missed(rs, r, k, e < r->nmatch ? r->match[e] : r->nomatch[e - r->nmatch],
-				    cand)) {
-					prefilter_always(rs->pf, r->pf_first + k);
-					break;
-				}
+		for (size_t e = 0; r->nre && e < r->nmatch + r->nnomatch; e++) {
+			const char *text = e < r->nmatch ? r->match[e] : r->nomatch[e - r->nmatch];
+			check_example(rs, r, r->view, text, cand);
+			if (r->also_plain)
+				check_example(rs, r, RULE_VIEW_PLAIN, text, cand);
+		}
 	}
 	free(cand);
 }
