@@ -398,7 +398,7 @@ model_load(const char *path, struct model **out, struct buf *errs)
 			int16_t *row = m->w + m->nfeat * m->ncat;
 			if (weights(m, rest, row))
 				why = "weights are INDEX:WEIGHT, an index per category, a weight "
-				    "of 0.001 to 30 either way";
+				    "of 0.001 to 30 either way, at most three decimals";
 			else if (insert(m, fnv(FNV_OFFSET, line, strlen(line)), (uint32_t)m->nfeat))
 				why = "feature given twice";
 			else

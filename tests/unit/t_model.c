@@ -60,7 +60,7 @@ static const char MODEL[] =
     "threshold 0.6 0.5\n"
     "floor 100\n"
     "u:hopeless 0:30\n"
-    "b:no_point 0:15 1:-10\n"
+    "b:no_point 0:14.5 1:-9.75\n"
     "u:cafe 1:25\n"
     "b:meet_up 1:20\n";
 
@@ -87,9 +87,9 @@ scores(void)
 	ok(model_ncat(m) == 2 && !strcmp(model_category(m, 1), "meeting"), "its categories");
 	model_score(m, t, strlen(t), p, span);
 	/* hopeless once (present, not counted), no_point, over sqrt(100):
-	 * -2 + (30 + 15) / 10 */
-	ok(fabs(p[0] - 1 / (1 + exp(-2.5))) < 1e-6, "risk: a word once however often, and a pair");
-	ok(fabs(p[1] - 1 / (1 + exp(4.0))) < 1e-6, "meeting: the pair weighs against");
+	 * -2 + (30 + 14.5) / 10 */
+	ok(fabs(p[0] - 1 / (1 + exp(-2.45))) < 1e-6, "risk: a word once however often, and a pair");
+	ok(fabs(p[1] - 1 / (1 + exp(3.975))) < 1e-6, "meeting: the pair weighs against");
 	ok(model_hit(m, 0, p[0]) && !model_hit(m, 1, p[1]), "hit from the threshold on");
 	ok(span[0][0] == 7 && span[0][1] == 15, "the span: the word weighing most (%zu-%zu)",
 	    span[0][0], span[0][1]);
@@ -106,7 +106,7 @@ scores(void)
 	for (int i = 0; i < 301; i++)
 		buf_adds(&b, " word");
 	model_score(m, b.s, b.len, p, span);
-	ok(fabs(p[0] - 1 / (1 + exp(-2.5))) < 1e-6, "padding changes nothing (%f)", p[0]);
+	ok(fabs(p[0] - 1 / (1 + exp(-2.45))) < 1e-6, "padding changes nothing (%f)", p[0]);
 	buf_free(&b);
 	model_free(m);
 out:
@@ -269,6 +269,14 @@ main(void)
 	bad_file("categories risk risk\nbias 1 1\nthreshold 0.5 0.5\n", ":1: a category given twice");
 	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:1 0:2\n", ":4: weights are INDEX");
 	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:1e300\n", ":4: weights are INDEX");
+	/* weights are read in thousandths, as the trainer writes them */
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:1.2345\n", ":4: weights are INDEX");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:30.001\n", ":4: weights are INDEX");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:-0.000\n", ":4: weights are INDEX");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:.\n", ":4: weights are INDEX");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:1.5x\n", ":4: weights are INDEX");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:99999999999999999999\n",
+	    ":4: weights are INDEX");
 	long_text();
 	among_rules();
 	return tap_done();
