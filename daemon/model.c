@@ -1,5 +1,9 @@
-/* model: a linear model per category over a text's words and word pairs
- * (see model.h); features are looked up by a 64-bit hash of their name. */
+/* model: a linear model per category over a text's words, word pairs and
+ * word classes (see model.h); features are looked up by a 64-bit hash of
+ * their name, and a word by a 32-bit hash of "c:WORD" in a table of its
+ * own, which leads to its class's feature "k:CLASS".  (The class table is
+ * most of the model's words: 32 bits halve it, and an unlisted word taken
+ * for a listed one, about once in 100,000 words, only adds a class.) */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -16,6 +20,9 @@ struct model {
 	double bias[MODEL_MAXCAT], thr[MODEL_MAXCAT];
 	uint64_t *slot;		/* feature hashes (0: empty) */
 	uint32_t *index;	/* slot -> feature */
+	size_t ccap;		/* the class table: words, a power of two */
+	uint32_t *cslot;	/* 32-bit hashes of "c:WORD" (0: empty) */
+	uint32_t *crow;		/* slot -> the feature of the word's class */
 	int16_t *w;		/* nfeat * ncat, in thousandths */
 };
 
@@ -98,19 +105,32 @@ tok_text(struct buf *b, const char *s, const struct tok *t)
 			buf_addc(b, s[k] >= 'A' && s[k] <= 'Z' ? (char)(s[k] + 32) : s[k]);
 }
 
-/* Calls fn for every feature of text (a word, then the pair it ends). */
-static void
-each_feature(const char *s, size_t len, void (*fn)(uint64_t, size_t, size_t, void *), void *arg)
+/* h extended by the decimal digits of v. */
+static uint64_t
+num_hash(uint64_t h, unsigned long v)
 {
-	struct tok t, prev;
+	char d[24];
+	int n = snprintf(d, sizeof d, "%lu", v);
+
+	return fnv(h, d, (size_t)n);
+}
+
+/* Calls fn for every feature of text: a word, its class (as "c:WORD",
+ * with class set), the pair it ends. */
+static void
+each_feature(const char *s, size_t len,
+    void (*fn)(uint64_t, int class, size_t, size_t, void *), void *arg)
+{
+	struct tok t, prev = { 0, 0 };
 	size_t i = 0;
 	int have = 0;
 
 	while (next_tok(s, len, &i, &t)) {
-		fn(tok_hash(fnv(FNV_OFFSET, "u:", 2), s, &t), t.a, t.b, arg);
+		fn(tok_hash(fnv(FNV_OFFSET, "u:", 2), s, &t), 0, t.a, t.b, arg);
+		fn(tok_hash(fnv(FNV_OFFSET, "c:", 2), s, &t), 1, t.a, t.b, arg);
 		if (have)
 			fn(tok_hash(fnv(tok_hash(fnv(FNV_OFFSET, "b:", 2), s, &prev), "_", 1), s, &t),
-			    prev.a, t.b, arg);
+			    0, prev.a, t.b, arg);
 		prev = t;
 		have = 1;
 	}
@@ -169,9 +189,45 @@ insert(struct model *m, uint64_t h, uint32_t idx)
 	return 0;
 }
 
+static uint32_t
+hash32(uint64_t h)
+{
+	uint32_t x = (uint32_t)(h >> 32) ^ (uint32_t)h;
+
+	return x + !x;	/* (0 marks an empty slot) */
+}
+
+/* The feature of a word's class (h: its "c:WORD"), or -1. */
+static long
+find_class(const struct model *m, uint64_t h)
+{
+	uint32_t x = hash32(h);
+
+	if (!m->ccap)
+		return -1;
+	for (size_t k = x & (m->ccap - 1); m->cslot[k]; k = (k + 1) & (m->ccap - 1))
+		if (m->cslot[k] == x)
+			return m->crow[k];
+	return -1;
+}
+
+static int
+insert_class(struct model *m, uint64_t h, uint32_t row)
+{
+	uint32_t x = hash32(h);
+	size_t k = x & (m->ccap - 1);
+
+	for (; m->cslot[k]; k = (k + 1) & (m->ccap - 1))
+		if (m->cslot[k] == x)
+			return -1;
+	m->cslot[k] = x;
+	m->crow[k] = row;
+	return 0;
+}
+
 struct scoring {
 	const struct model *m;
-	size_t n;		/* features seen, repeats included */
+	size_t n;		/* words and pairs seen, repeats included */
 	size_t known;		/* distinct features the model knows */
 	double z[MODEL_MAXCAT], best[MODEL_MAXCAT];
 	size_t (*span)[2];
@@ -179,12 +235,12 @@ struct scoring {
 };
 
 static void
-score_one(uint64_t h, size_t a, size_t b, void *arg)
+score_one(uint64_t h, int class, size_t a, size_t b, void *arg)
 {
 	struct scoring *sc = arg;
-	long j = find(sc->m, h);
+	long j = class ? find_class(sc->m, h) : find(sc->m, h);
 
-	sc->n++;
+	sc->n += !class;
 	if (j < 0 || sc->seen[j / 8] & (1u << (j % 8)))
 		return;
 	sc->seen[j / 8] |= (unsigned char)(1u << (j % 8));
@@ -245,8 +301,22 @@ model_free(struct model *m)
 		free(m->cat[c]);
 	free(m->slot);
 	free(m->index);
+	free(m->cslot);
+	free(m->crow);
 	free(m->w);
 	free(m);
+}
+
+/* A word as the model reads it: lower-case ASCII letters. */
+static int
+valid_word(const char *w)
+{
+	if (!*w)
+		return 0;
+	for (; *w; w++)
+		if (*w < 'a' || *w > 'z')
+			return 0;
+	return 1;
 }
 
 /* "bias" or "threshold": ncat numbers into v. */
@@ -307,111 +377,161 @@ weights(const struct model *m, char *rest, int16_t *row)
 	return 0;
 }
 
+struct loading {
+	size_t nfeat;		/* feature lines counted: rows allocated */
+	size_t nclass, classes;	/* class lines counted (the table's room), and read */
+	int have_bias, have_thr;
+};
+
+/* One line of the file, its new line taken off: why it is wrong, or NULL. */
+static const char *
+parse_line(struct model *m, struct loading *ld, char *line, size_t n)
+{
+	while (n && line[n - 1] == '\r')
+		line[--n] = 0;
+	if (!*line || *line == '#')
+		return NULL;
+	char *sp = strpbrk(line, " \t"), *rest = sp ? sp + 1 : line + n;
+	if (sp)
+		*sp = 0;
+	if (!strcmp(line, "categories")) {
+		char *save;
+		if (m->ncat)
+			return "categories given twice";
+		for (char *c = strtok_r(rest, " \t", &save); c; c = strtok_r(NULL, " \t", &save)) {
+			if (m->ncat == MODEL_MAXCAT)
+				return "too many categories";
+			for (size_t k = 0; k < m->ncat; k++)
+				if (!strcmp(m->cat[k], c))
+					return "a category given twice";
+			m->cat[m->ncat++] = xstrdup(c);
+		}
+		return m->ncat ? NULL : "no categories";
+	}
+	if (!m->ncat)
+		return "\"categories\" must come first";
+	if (!strcmp(line, "bias")) {
+		ld->have_bias = 1;
+		return numbers(m, rest, m->bias, 0) ? "bias: one number per category" : NULL;
+	}
+	if (!strcmp(line, "threshold")) {
+		ld->have_thr = 1;
+		return numbers(m, rest, m->thr, 1) ?
+		    "threshold: one probability (between 0 and 1) per category" : NULL;
+	}
+	if (!strcmp(line, "floor")) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(rest, &end, 10);
+		if (errno || *end || end == rest || !v || v > 1000000)
+			return "floor: a whole number of features, 1 or more";
+		m->floor = v;
+		return NULL;
+	}
+	if (!strncmp(line, "c:", 2)) {
+		char *end;
+		errno = 0;
+		unsigned long c = strtoul(rest, &end, 10);
+		if (!valid_word(line + 2) || errno || end == rest || *end || *rest == '-' ||
+		    c > MODEL_MAXCLASS)
+			return "a word's class is c:WORD NUMBER (0 to 999999)";
+		if (ld->classes++ == ld->nclass)
+			return "the file changed while it was read";
+		long j = find(m, num_hash(fnv(FNV_OFFSET, "k:", 2), c));
+		if (j >= 0 && insert_class(m, fnv(FNV_OFFSET, line, strlen(line)), (uint32_t)j))
+			return "a word's class given twice";
+		return NULL;	/* (a class with no weights: nothing to find) */
+	}
+	if (strncmp(line, "u:", 2) && strncmp(line, "b:", 2) && strncmp(line, "k:", 2))
+		return "a feature is u:WORD, b:WORD_WORD or k:CLASS";
+	if (m->nfeat == ld->nfeat)
+		return "the file changed while it was read";
+	if (!m->w)
+		m->w = xcalloc(ld->nfeat * m->ncat, sizeof *m->w);
+	if (weights(m, rest, m->w + m->nfeat * m->ncat))
+		return "weights are INDEX:WEIGHT, an index per category, a weight "
+		    "of 0.001 to 30 either way, at most three decimals";
+	if (insert(m, fnv(FNV_OFFSET, line, strlen(line)), (uint32_t)m->nfeat))
+		return "feature given twice";
+	m->nfeat++;
+	return NULL;
+}
+
+/* A hash table's slots for n entries: a power of two, at most 4/5 full. */
+static size_t
+slots(size_t n)
+{
+	size_t cap = 64;
+
+	while (cap < n + n / 4)
+		cap *= 2;
+	return cap;
+}
+
 enum mg_status
 model_load(const char *path, struct model **out, struct buf *errs)
 {
 	FILE *f = fopen(path, "r");
 	struct model *m;
-	struct buf text = {0};
-	char chunk[65536], *line, *next;
-	size_t lineno = 0, nlines = 0, got;
-	int bad = 0, have_bias = 0, have_thr = 0;
+	struct loading ld = {0};
+	char *line = NULL;
+	size_t lineno = 0, nlines = 0, nclass = 0, size = 0;
+	ssize_t n;
+	int bad = 0;
 
 	*out = NULL;
 	if (!f) {
 		buf_printf(errs, "%s: %s\n", path, strerror(errno));
 		return MG_BADCONF;
 	}
-	/* read once: a file rewritten meanwhile is read as it was */
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&text, chunk, got);
-	char *all = text.s;
-	if (ferror(f) || !all || memchr(all, 0, text.len)) {
-		buf_printf(errs, "%s: %s\n", path, ferror(f) ? strerror(errno) : all ? "not text" : "empty");
+	/* Two passes over the one open file (the trainer replaces it by a
+	 * rename, so a file rewritten meanwhile is still read as it was): the
+	 * lines counted, to size the tables; then read. */
+	while ((n = getline(&line, &size, f)) > 0) {
+		if (memchr(line, 0, (size_t)n))
+			break;
+		nlines++;
+		nclass += !strncmp(line, "c:", 2);
+	}
+	if (ferror(f) || n > 0 || !nlines) {
+		buf_printf(errs, "%s: %s\n", path, ferror(f) ? strerror(errno) : n > 0 ? "not text" :
+		    "empty");
+		free(line);
 		fclose(f);
-		buf_free(&text);
 		return MG_BADCONF;
 	}
-	fclose(f);
-	for (size_t i = 0; i < text.len; i++)
-		nlines += all[i] == '\n';
-	nlines++;
 	m = xcalloc(1, sizeof *m);
 	m->floor = 1;
-	for (m->cap = 64; m->cap < nlines + nlines / 4; m->cap *= 2)	/* (at most 4/5 full) */
-		;
+	ld.nfeat = nlines - nclass;
+	ld.nclass = nclass;
+	m->cap = slots(ld.nfeat);
 	m->slot = xcalloc(m->cap, sizeof *m->slot);
 	m->index = xcalloc(m->cap, sizeof *m->index);
-	for (line = all; line; line = next) {
-		size_t n;
-		if ((next = strchr(line, '\n')))
-			*next++ = 0;
+	if (nclass) {
+		m->ccap = slots(nclass);
+		m->cslot = xcalloc(m->ccap, sizeof *m->cslot);
+		m->crow = xcalloc(m->ccap, sizeof *m->crow);
+	}
+	rewind(f);
+	while (lineno < nlines && (n = getline(&line, &size, f)) > 0) {
 		lineno++;
-		n = strlen(line);
-		while (n && line[n - 1] == '\r')
+		if (line[n - 1] == '\n')
 			line[--n] = 0;
-		if (!*line || *line == '#')
-			continue;
-		char *sp = strpbrk(line, " \t"), *rest = sp ? sp + 1 : line + n;
-		if (sp)
-			*sp = 0;
-		const char *why = NULL;
-		if (!strcmp(line, "categories")) {
-			if (m->ncat)
-				why = "categories given twice";
-			char *save;
-			for (char *c = strtok_r(rest, " \t", &save); c && !why;
-			    c = strtok_r(NULL, " \t", &save))
-				if (m->ncat == MODEL_MAXCAT)
-					why = "too many categories";
-				else {
-					for (size_t k = 0; k < m->ncat && !why; k++)
-						if (!strcmp(m->cat[k], c))
-							why = "a category given twice";
-					m->cat[m->ncat++] = xstrdup(c);
-				}
-			if (!why && !m->ncat)
-				why = "no categories";
-		} else if (!m->ncat)
-			why = "\"categories\" must come first";
-		else if (!strcmp(line, "bias")) {
-			if (numbers(m, rest, m->bias, 0))
-				why = "bias: one number per category";
-			have_bias = 1;
-		} else if (!strcmp(line, "floor")) {
-			char *end;
-			errno = 0;
-			unsigned long v = strtoul(rest, &end, 10);
-			if (errno || *end || end == rest || !v || v > 1000000)
-				why = "floor: a whole number of features, 1 or more";
-			else
-				m->floor = v;
-		} else if (!strcmp(line, "threshold")) {
-			if (numbers(m, rest, m->thr, 1))
-				why = "threshold: one probability (between 0 and 1) per category";
-			have_thr = 1;
-		} else if (strncmp(line, "u:", 2) && strncmp(line, "b:", 2))
-			why = "a feature is u:WORD or b:WORD_WORD";
-		else {
-			if (!m->w)	/* (at most a row a line) */
-				m->w = xcalloc(nlines * m->ncat, sizeof *m->w);
-			int16_t *row = m->w + m->nfeat * m->ncat;
-			if (weights(m, rest, row))
-				why = "weights are INDEX:WEIGHT, an index per category, a weight "
-				    "of 0.001 to 30 either way, at most three decimals";
-			else if (insert(m, fnv(FNV_OFFSET, line, strlen(line)), (uint32_t)m->nfeat))
-				why = "feature given twice";
-			else
-				m->nfeat++;
-		}
+		const char *why = parse_line(m, &ld, line, (size_t)n);
 		if (why) {
 			buf_printf(errs, "%s:%zu: %s\n", path, lineno, why);
 			bad++;
 		}
 	}
-	buf_free(&text);
-	if (!bad && (!have_bias || !have_thr)) {
-		buf_printf(errs, "%s: no %s line\n", path, have_bias ? "threshold" : "bias");
+	if (!bad && (ferror(f) || lineno < nlines)) {
+		buf_printf(errs, "%s: %s\n", path, ferror(f) ? strerror(errno) :
+		    "the file changed while it was read");
+		bad++;
+	}
+	free(line);
+	fclose(f);
+	if (!bad && (!ld.have_bias || !ld.have_thr)) {
+		buf_printf(errs, "%s: no %s line\n", path, ld.have_bias ? "threshold" : "bias");
 		bad++;
 	}
 	for (size_t c = 0; !bad && c < m->ncat; c++)

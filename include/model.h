@@ -1,5 +1,6 @@
 /* model: the screen's statistical second opinion.  A linear model per
- * category (logistic regression) over a text's words and word pairs,
+ * category (logistic regression) over a text's words, word pairs and word
+ * classes,
  * trained by `make model` (tests/corpus/train_model.py) and kept as text
  * in the rules directory (screen.model):
  *
@@ -9,11 +10,15 @@
  *     floor N                     optional (1): see below
  *     FEATURE IDX:W ...           a feature's weights, by category index
  *                                 (three decimals, at most MODEL_MAXWEIGHT)
+ *     c:WORD CLASS                the word's class, a number (after the
+ *                                 features: its weights are k:CLASS's)
  *
  * Features: the text's words (runs of ASCII letters, lower-cased; an
  * apostrophe inside is dropped; digits and all else separate them: numbers
  * are the detectors' to judge, the model reads words), each as
- * "u:TOKEN", and each two in a row as "b:FIRST_SECOND".  A category's
+ * "u:TOKEN", and each two in a row as "b:FIRST_SECOND"; a word with a
+ * class (words whose published vectors lie close: "bruises", "scars",
+ * "wounds") also as "k:CLASS".  A category's
  * probability is the logistic of its bias plus the weights of the
  * features present (once each) divided by the square root of how many
  * of the model's features the text has, or of N if that is more: a long
@@ -31,6 +36,7 @@
 #define MODEL_MAXCAT 16
 #define MODEL_MINWORDS 8
 #define MODEL_MAXWEIGHT 30	/* (kept in thousandths: int16_t) */
+#define MODEL_MAXCLASS 999999
 
 struct model;
 

@@ -121,6 +121,11 @@ def model():
     m = re.search(r'Trained on (\d+) labelled messages.*?tests/corpus/sets/ \(([^)]*)\)', head, re.S)
     check(m is not None and m.group(2).split(', ') == names,
           'screen.model was trained on tests/corpus/sets/ as it is (%s)' % ', '.join(names))
+    with open(path) as fh:
+        held = dict(line[2:].split() for line in fh if line.startswith('c:'))
+    classes = train_model.word_classes()
+    check(held == classes, 'screen.model holds the word classes of tests/corpus/word_classes.tsv '
+          '(%d of %d words)' % (len(held), len(classes)))
     shared = os.path.join(SHARED, 'corpora', 'safeguard')
     if not os.path.isfile(os.path.join(shared, 'labels.csv')):
         print('# screen.model size of training: skipped (%s not present)' % shared)

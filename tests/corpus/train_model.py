@@ -33,6 +33,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.environ.get('MENTORGATE_SHARED', os.path.join(ROOT, '..', 'shared'))
 CTL = os.path.join(ROOT, os.environ.get('BUILD', 'build'), 'mentorctl')
+# Word classes: words whose GloVe vectors lie close, one class each.
+CLASSES = os.path.join(ROOT, 'tests', 'corpus', 'word_classes.tsv')
 CATS = ['contact-phone', 'contact-email', 'social', 'address', 'meeting', 'money', 'risk', 'abuse']
 EPOCHS, L2, RATE, MIN_DF, FLOOR, MINWORDS = 25, 1e-4, 2.0, 2, 40, 8
 # Short texts: each message labelled none also gives its first WINDOWS runs
@@ -68,16 +70,29 @@ def cases(corpus, skip_blind):
             yield os.path.join(corpus, name), set(cats)
 
 
-def features(paths):
+def word_classes():
+    """word -> class, from CLASSES (tests/corpus/word_classes.py made it)."""
+    with open(CLASSES, encoding='utf-8') as fh:
+        return dict(line.rstrip('\n').split('\t') for line in fh if not line.startswith('#'))
+
+
+def features(paths, classes=None):
     """Each path's features in text order, from mentorctl (the daemon's own
-    reading): each word "u:w", then the pair it ends "b:v_w"."""
+    reading): each word "u:w", its class "k:N" if it has one, then the pair
+    it ends "b:v_w" (as model.c reads a text)."""
+    classes = word_classes() if classes is None else classes
     out = {}
     for i in range(0, len(paths), 500):
         p = subprocess.run([CTL, 'rules', 'features'] + paths[i:i + 500],
                            capture_output=True, text=True, check=True)
         for line in p.stdout.splitlines():
             path, _, f = line.partition('\t')
-            out[path] = f.split()
+            seq = []
+            for x in f.split():
+                seq.append(x)
+                if x.startswith('u:') and x[2:] in classes:
+                    seq.append('k:' + classes[x[2:]])
+            out[path] = seq
     return out
 
 
@@ -86,7 +101,12 @@ def spans(seq, n, most):
     another (each run holds the pair that joins its first word to the word
     before, and not the pair its last word ends)."""
     words = [i for i, x in enumerate(seq) if x.startswith('u:')]
-    return [seq[words[s]:words[s + n - 1] + 1] for s in range(0, len(words) - n + 1, n)][:most]
+    runs = []
+    for s in range(0, len(words) - n + 1, n):
+        end = words[s + n - 1] + 1
+        end += end < len(seq) and seq[end].startswith('k:')     # (the last word's class)
+        runs.append(seq[words[s]:end])
+    return runs[:most]
 
 
 def prior_bias(docs, cat):
@@ -190,7 +210,8 @@ def main():
         more = list(cases(os.path.join(sets, d), False))
         labelled += more
         group += [d] * len(more)
-    feats = features([p for p, _ in labelled])
+    classes = word_classes()
+    feats = features([p for p, _ in labelled], classes)
     df = {}
     for f in feats.values():
         for x in set(f):
@@ -227,7 +248,9 @@ def main():
                  '# (tests/corpus/train_model.py), not by hand.\n'
                  f'# Trained on {whole} labelled messages: the shared set\'s working half and\n'
                  f'# tests/corpus/sets/ ({", ".join(names)}), and {len(docs) - whole} runs of\n'
-                 f'# {" and ".join(map(str, SPANS))} words of those labelled none; {len(rows)} features.\n'
+                 f'# {" and ".join(map(str, SPANS))} words of those labelled none; {len(rows)} features,\n'
+                 f'# of them {sum(x.startswith("k:") for x in rows)} word classes '
+                 f'(tests/corpus/word_classes.tsv: {len(classes)} words).\n'
                  f'# Thresholds: of the messages labelled none, at most an eighth of {a.fa:.0%} hit\n'
                  '# by each category, by risk seven eighths, in cross-validation by writer; recall there: ' +
                  ', '.join(f'{c} {k}/{n}' for c, (k, n) in report.items()) + '\n')
@@ -237,6 +260,8 @@ def main():
         fh.write('threshold ' + ' '.join(f'{thr[c]:.4f}' for c in CATS) + '\n')
         for x in sorted(rows):
             fh.write(f'{x} {" ".join(rows[x])}\n')
+        for w in sorted(classes):
+            fh.write(f'c:{w} {classes[w]}\n')
     os.replace(tmp, a.out)
     print(f'{a.out}: {whole} messages, {len(rows)} features; cross-validated recall at '
           f'<= {a.fa:.0%} false alarms (risk {a.fa * SHARE["risk"]:.2%}, the others {a.fa / 8:.3%} each): ' + ', '.join(f'{c} {k}/{n}' for c, (k, n) in report.items()))

@@ -156,6 +156,62 @@ long_text(void)
 	remove_dir(dir, files);
 }
 
+/* Word classes: a listed word also has its class's feature, once a text
+ * however many of its words it holds; classes do not count as words. */
+static void
+classes(void)
+{
+	static const char *const files[] = { "screen.model",
+		"categories risk\nbias -2\nthreshold 0.6\nfloor 1\n"
+		"u:bruises 0:2\nk:7 0:6\nk:8 0:-1\n"
+		"c:bruises 7\nc:scars 7\nc:cake 8\nc:tea 9\n", NULL };
+	char dir[] = "/tmp/t_model.XXXXXX";
+	struct model *m = NULL;
+	struct buf errs = {0};
+	double p[MODEL_MAXCAT];
+	size_t span[MODEL_MAXCAT][2];
+	const char *t;
+
+	if (write_dir(dir, files)) {
+		ok(0, "cannot write %s", dir);
+		return;
+	}
+	char *path = xasprintf("%s/screen.model", dir);
+	ok(model_load(path, &m, &errs) == MG_OK, "a model with classes loads: %s",
+	    errs.s ? errs.s : "");
+	free(path);
+	if (!m)
+		goto out;
+	/* scars, scars: k:7 once, the one feature known: -2 + 6 / sqrt(1) */
+	t = "there are scars and scars on my arm from it";
+	model_score(m, t, strlen(t), p, span);
+	ok(fabs(p[0] - 1 / (1 + exp(-4.0))) < 1e-6, "a class word counts its class once (%f)",
+	    p[0]);
+	ok(span[0][0] == 10 && span[0][1] == 15, "the span: the class's word (%zu-%zu)",
+	    span[0][0], span[0][1]);
+	/* bruises: its own word and its class, two known: -2 + (2 + 6) / sqrt(2) */
+	t = "there are bruises and scars on my arm from it";
+	model_score(m, t, strlen(t), p, span);
+	ok(fabs(p[0] - 1 / (1 + exp(-(-2 + 8 / sqrt(2))))) < 1e-6,
+	    "a word and its class both weigh (%f)", p[0]);
+	/* classes are not words: seven words stay too short for an opinion */
+	t = "scars bruises cake and more on my";
+	model_score(m, t, strlen(t), p, span);
+	ok(fabs(p[0] - 1 / (1 + exp(2.0))) < 1e-6, "seven words with classes: the bias alone");
+	t = "Cake, CAKE and more cake for all of us";
+	model_score(m, t, strlen(t), p, span);
+	ok(fabs(p[0] - 1 / (1 + exp(3.0))) < 1e-6, "a class read in any case (%f)", p[0]);
+	/* tea: a class the model gives no weight: nothing, and not known */
+	t = "so much cake tea scars nobody here at all, sadly";
+	model_score(m, t, strlen(t), p, span);
+	ok(fabs(p[0] - 1 / (1 + exp(-(-2 + 5 / sqrt(2))))) < 1e-6,
+	    "a class with no weights counts for nothing (%f)", p[0]);
+	model_free(m);
+out:
+	buf_free(&errs);
+	remove_dir(dir, files);
+}
+
 static void
 bad_file(const char *text, const char *want)
 {
@@ -277,6 +333,19 @@ main(void)
 	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:1.5x\n", ":4: weights are INDEX");
 	bad_file("categories risk\nbias -1\nthreshold 0.5\nu:a 0:99999999999999999999\n",
 	    ":4: weights are INDEX");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nc:scars k:7\n",
+	    ":4: a word's class is c:WORD NUMBER");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nc:Scars 7\n",
+	    ":4: a word's class is c:WORD NUMBER");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nc:scars -7\n",
+	    ":4: a word's class is c:WORD NUMBER");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nc:scars 1000000\n",
+	    ":4: a word's class is c:WORD NUMBER");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nk:7 0:1\nc:scars 7\nc:scars 7\n",
+	    ":6: a word's class given twice");
+	bad_file("categories risk\nbias -1\nthreshold 0.5\nx:scars 0:1\n",
+	    ":4: a feature is u:WORD, b:WORD_WORD or k:CLASS");
+	classes();
 	long_text();
 	among_rules();
 	return tap_done();
