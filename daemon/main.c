@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -196,6 +199,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	umask(077);
+#ifdef __GLIBC__
+	/* One malloc arena for all threads: the storing thread frees what the
+	 * reader allocated, and an arena per thread held 2 MB more at the
+	 * peak of a 10,000-message ingest, no faster (each thread keeps its
+	 * own cache of small chunks either way). */
+	mallopt(M_ARENA_MAX, 1);
+#endif
 	setup_signals();
 	log_init("mentorgated", foreground || once);
 	for (size_t i = 0; i < n; i++)

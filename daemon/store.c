@@ -540,12 +540,13 @@ open_db(const char *path, int create, struct store **out, struct buf *err)
 		goto fail;
 	}
 	/* (statement journals in memory: each ingested message is a savepoint,
-	 * and a journal file per savepoint cost 80 writes a message; a 4 MiB
-	 * page cache holds an ingest batch's pages, where the default 2 MiB
-	 * spilled them to the WAL before the commit) */
+	 * and a journal file per savepoint cost 80 writes a message.  A 2 MiB
+	 * page cache holds an ingest batch's pages: 4 MiB wrote as many frames
+	 * (7,820 pwrites for 2,000 messages against 7,830) and cost 2.3 MB of
+	 * peak RSS.) */
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	    "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF; PRAGMA temp_store=MEMORY;"
-	    "PRAGMA cache_size=-4096",
+	    "PRAGMA cache_size=-2048",
 	    NULL, NULL, &msg) != SQLITE_OK) {
 		buf_printf(err, "%s: %s", path, msg ? msg : store_errmsg(s));
 		sqlite3_free(msg);
