@@ -201,9 +201,10 @@ main(int argc, char **argv)
 	umask(077);
 #ifdef __GLIBC__
 	/* One malloc arena for all threads: the storing thread frees what the
-	 * reader allocated, and an arena per thread held 2 MB more at the
-	 * peak of a 10,000-message ingest, no faster (each thread keeps its
-	 * own cache of small chunks either way). */
+	 * reader allocated, and an arena per thread held about 2 MB more at
+	 * the peak of a 10,000-message ingest.  Each thread keeps its own
+	 * cache of small chunks either way; the cost in ingest time was
+	 * within the runs' spread (docs/performance.md). */
 	mallopt(M_ARENA_MAX, 1);
 #endif
 	setup_signals();
