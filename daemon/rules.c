@@ -205,7 +205,7 @@ struct load {
 	char *wname, *wfile;
 	char **entries;	/* (a fragment's: regex lines, lists expanded) */
 	size_t nentries;
-	int wline, wsource, fragment;
+	int wline, wsource, fragment, obscured;
 };
 
 static int
@@ -216,16 +216,36 @@ by_length(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The letter c and the digits or signs leetspeak writes for it. */
+static const char *
+obscure_class(char c)
+{
+	static const struct { char c; const char *re; } leet[] = {
+		{'a', "a4"}, {'e', "e3"}, {'i', "i1!|"}, {'o', "o0"}, {'s', "s5"}, {'t', "t7"},
+		{'l', "l1|"}, {'g', "g9"}, {'b', "b8"},
+	};
+
+	for (size_t i = 0; i < sizeof leet / sizeof *leet; i++)
+		if (leet[i].c == c)
+			return leet[i].re;
+	return "";
+}
+
 /* The entries as a regex: each matched whole (no letter or digit either
  * side), a space as any white space, a final '*' as any ending; longest
- * first, so that the longest phrase wins. */
+ * first, so that the longest phrase wins.  An obscured list also matches
+ * its words with up to two letters written in leetspeak (obscure_class) or,
+ * between the first letter and the last, as a symbol (* # @ % $): "p*ki",
+ * "g#ppo", "tr@nny", "n1gg3r".  The first letter stays, so a word of
+ * symbols alone is never one of them, nor a handle's underscores. */
 static char *
-words_re(char **e, size_t n)
+words_re(char **e, size_t n, int obscured)
 {
 	struct buf b = {0};
 
 	qsort(e, n, sizeof *e, by_length);
-	buf_adds(&b, "(?<![\\p{L}\\p{N}])(?:");
+	buf_adds(&b, obscured ? "(?<![\\p{L}\\p{N}*#@%$])(?!(?:[^\\s*#@%$!|0-9]*[*#@%$!|0-9]){3})(?:" :
+	    "(?<![\\p{L}\\p{N}])(?:");
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(e[i]);
 		if (i)
@@ -238,6 +258,11 @@ words_re(char **e, size_t n)
 				buf_adds(&b, "\\s+");
 				while (k + 1 < len && e[i][k + 1] == ' ')
 					k++;
+			} else if (obscured && k && isalpha((unsigned char)c)) {
+				int last = k + 1 == len || (k + 2 == len && e[i][k + 1] == '*') ||
+				    e[i][k + 1] == ' ';
+				const char *leet = obscure_class((char)tolower((unsigned char)c));
+				buf_printf(&b, "[%c%s%s]", c, leet, last ? "" : "*#@%$");
 			} else {
 				if (strchr("\\^$.|?*+()[]{}", c))
 					buf_addc(&b, '\\');
@@ -245,7 +270,7 @@ words_re(char **e, size_t n)
 			}
 		}
 	}
-	buf_adds(&b, ")(?![\\p{L}\\p{N}])");
+	buf_adds(&b, obscured ? ")(?![\\p{L}\\p{N}*#@%$])" : ")(?![\\p{L}\\p{N}])");
 	return buf_steal(&b);
 }
 
@@ -288,7 +313,7 @@ words_finish(struct load *ld, struct buf *errs)
 		ld->w = xpush(ld->w, ld->nw, sizeof *ld->w);
 		ld->w[ld->nw].name = ld->wname;
 		ld->w[ld->nw++].re = ld->fragment ? fragment_re(ld->entries, ld->nentries) :
-		    words_re(ld->entries, ld->nentries);
+		    words_re(ld->entries, ld->nentries, ld->obscured);
 		ld->wname = NULL;
 	}
 	free(ld->wname);
@@ -401,6 +426,7 @@ load_file(struct load *ld, const char *path, struct buf *errs)
 			}
 			if (words || frag) {
 				ld->fragment = frag;
+				ld->obscured = 0;
 				ld->wname = name;
 				ld->wfile = xstrdup(path);
 				ld->wline = lineno;
@@ -445,9 +471,11 @@ load_file(struct load *ld, const char *path, struct buf *errs)
 				add(&ld->entries, &ld->nentries, val);
 			else if (!strcmp(key, "source") && *val)
 				ld->wsource = 1;
+			else if (!strcmp(key, "obscured") && (!strcmp(val, "yes") || !strcmp(val, "no")))
+				ld->obscured = !strcmp(val, "yes");
 			else {
-				buf_printf(errs, "%s:%d: a word list holds word = and source = lines\n", path,
-				    lineno);
+				buf_printf(errs, "%s:%d: a word list holds word =, source = and "
+				    "obscured = yes|no lines\n", path, lineno);
 				bad++;
 			}
 		} else if (!r.name) {

@@ -214,7 +214,10 @@ words_unless_allow(void)
 	    "[rule boundary]\ncategory = meeting\naction = flag\npattern = \\b{meet}\\b\n"
 	    "match = meet\nnomatch = greet\n"
 	    "[rule site]\ncategory = social\naction = flag\npattern = \\w+\\.org\\b\n"
-	    "match = see other.org\nnomatch = see example.org\n")))
+	    "match = see other.org\nnomatch = see example.org\n"
+	    "[words slur]\nobscured = yes\nsource = test\nword = gyppo*\nword = wog\n"
+	    "[rule slur]\ncategory = abuse\naction = hold\npattern = {slur}\n"
+	    "match = the g*ppos\nnomatch = jo_wo_ on snap\n")))
 		return;
 	ok(rules_load(dir, &rs, &errs) == MG_OK, "word lists, unless, why and [allow] load");
 	if (errs.s)
@@ -239,6 +242,12 @@ words_unless_allow(void)
 		ok(!hits(rs, "phone", "me 0800 123 456"), "a programme's own entry");
 		ok(!hits(rs, "site", "at EXAMPLE.org today"), "an allowed text, case aside");
 		ok(rs->v[0].why && !strcmp(rs->v[0].why, "a meeting somewhere"), "why is kept");
+		ok(hits(rs, "slur", "the g#ppos from the site") && hits(rs, "slur", "some w0g"),
+		    "an obscured list: a symbol inside, a digit for a letter");
+		ok(hits(rs, "slur", "GYPPO") && !hits(rs, "slur", "g**** off"),
+		    "the word itself, and not three symbols in one");
+		ok(!hits(rs, "slur", "wo* and w*g*") && !hits(rs, "slur", "*wog"),
+		    "a symbol may stand for no last letter, nor stand before the word");
 		rules_free(rs);
 	}
 	unlink(path);
