@@ -333,22 +333,31 @@ boundary(const char *s, size_t i, size_t len)
 	    isdigit((unsigned char)s[i + 1])));
 }
 
+/* The sentence of s[a, b) as [*from, *to). */
+static void
+sentence(const char *s, size_t len, size_t a, size_t b, size_t *from, size_t *to)
+{
+	*from = a > WINDOW ? a - WINDOW : 0;
+	*to = b + WINDOW < len ? b + WINDOW : len;
+	for (size_t i = a; i > *from; i--)
+		if (boundary(s, i - 1, len)) {
+			*from = i;
+			break;
+		}
+	for (size_t i = b; i < *to; i++)
+		if (boundary(s, i, len)) {
+			*to = i + 1;
+			break;
+		}
+}
+
 /* Does one of r's unless patterns match in the sentence of s[a, b)? */
 static int
 excused(const struct rule *r, const char *s, size_t len, size_t a, size_t b, int ascii)
 {
-	size_t from = a > WINDOW ? a - WINDOW : 0, to = b + WINDOW < len ? b + WINDOW : len, x, y;
+	size_t from, to, x, y;
 
-	for (size_t i = a; i > from; i--)
-		if (boundary(s, i - 1, len)) {
-			from = i;
-			break;
-		}
-	for (size_t i = b; i < to; i++)
-		if (boundary(s, i, len)) {
-			to = i + 1;
-			break;
-		}
+	sentence(s, len, a, b, &from, &to);
 	for (size_t k = 0; k < r->nunless; k++)
 		if (pattern_find_in(r->unless[k], s, to, from, ascii, &x, &y, NULL) > 0)
 			return 1;
@@ -464,6 +473,22 @@ known(const struct screen_hit *hits, size_t n, const struct rule *r, size_t a, s
 	return 0;
 }
 
+/* Does the sentence of text[a, b) give an allowed entry, as a helpline's
+ * or the programme's own number is given ("Childline's number is 0800
+ * 1111")?  The model reads words, not whose number it is: its contact
+ * hits there are signposting.  (Its risk and abuse hits stay: a young
+ * person may name Childline in a disclosure.) */
+static int
+signposted(const struct rules *rs, const char *text, size_t len, size_t a, size_t b)
+{
+	size_t from, to;
+
+	if (!rs->nallow)
+		return 0;
+	sentence(text, len, a, b, &from, &to);
+	return rules_allowed(rs, text + from, to - from);
+}
+
 /* The model's hits: each category it rates at its threshold, unless a rule
  * that holds hit it already (the rule says more). */
 static void
@@ -478,6 +503,9 @@ second_opinion(const struct rules *rs, const char *text, size_t len, struct scre
 		const struct rule *r = &rs->v[rs->model_rule[c]];
 		size_t i;
 		if (!model_hit(rs->model, c, p[c]))
+			continue;
+		if (strcmp(r->category, "risk") && strcmp(r->category, "abuse") &&
+		    signposted(rs, text, len, span[c][0], span[c][1]))
 			continue;
 		for (i = 0; i < k; i++)
 			if ((*hits)[i].rule->action != RULE_FLAG &&
