@@ -24,6 +24,9 @@
  *     word = ENTRY               one or more: a word or phrase (a space
  *                                matches any white space, a final '*' any
  *                                ending), matched whole, caseless
+ *     obscured = yes             optional: also match each word with up to
+ *                                two letters in leetspeak or, inside it,
+ *                                a symbol (* # @ % $): "g*ppo", "tr@nny"
  * What is never a hit, however a rule reads it (signposting):
  *     [allow]
  *     entry = TEXT               a number (matched by its digits, however
