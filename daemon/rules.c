@@ -244,7 +244,7 @@ words_re(char **e, size_t n, int obscured)
 	struct buf b = {0};
 
 	qsort(e, n, sizeof *e, by_length);
-	buf_adds(&b, obscured ? "(?<![\\p{L}\\p{N}*#@%$])(?!(?:[^\\s*#@%$!|0-9]*[*#@%$!|0-9]){3})(?:" :
+	buf_adds(&b, obscured ? "(?<![\\p{L}\\p{N}*#@%$])(?!(?:[^\\s*#@%$0-9]*[*#@%$0-9]){3})(?:" :
 	    "(?<![\\p{L}\\p{N}])(?:");
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(e[i]);

@@ -249,6 +249,7 @@ words_unless_allow(void)
 		ok(rs->v[0].why && !strcmp(rs->v[0].why, "a meeting somewhere"), "why is kept");
 		ok(hits(rs, "slur", "the g#ppos from the site") && hits(rs, "slur", "some w0g"),
 		    "an obscured list: a symbol inside, a digit for a letter");
+		ok(hits(rs, "slur", "some w0g!!!"), "a word's trailing stops are not counted as symbols");
 		ok(hits(rs, "slur", "GYPPO") && !hits(rs, "slur", "g**** off"),
 		    "the word itself, and not three symbols in one");
 		ok(!hits(rs, "slur", "wo* and w*g*") && !hits(rs, "slur", "*wog"),
